@@ -1,0 +1,280 @@
+"""The CPU emulator engine (float mode): runs the point-neuron part of a model graph.
+
+Execution is window by window (NEST's min-delay scheme): a window is at most the smallest
+synaptic delay long, so no spike emitted inside it can arrive inside it, and every neuron can
+integrate the whole window without talking to any other. Per window:
+
+1. spike sources emit their spikes for the window and these are delivered into the targets'
+   ring buffers (they arrive no earlier than this window, which has not been integrated yet);
+2. each neuron block runs its numba kernel over the window (``models`` contract);
+3. the spikes the neurons emitted are delivered (they arrive in later windows).
+
+Windows are aligned on multiples of the window length and ring buffers hold a whole number of
+windows, so the input of a window is one contiguous slice of the ring, read in place.
+Delivery tables are per target block, CSR over global source index, split into one sub-table
+per thread block of target neurons so that threads never write the same ring entry.
+Weights are stored as small integer codes into a per-table lookup table when a table has
+few distinct weights (the common case), which keeps memory near 6 bytes per synapse.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from neurohybrid.errors import UnsupportedModelError
+from neurohybrid.graph import ModelGraph, PopulationNode
+from neurohybrid.rng import stream_key
+
+from . import models as model_registry
+from . import currents as current_kinds
+from . import sources as source_kinds
+from .tables import DeliveryTable, TsodyksTable, build_tables
+
+MAX_WINDOW_TICKS = 64
+
+
+@dataclass
+class NeuronBlock:
+    """State and buffers of one population of neurons of one model."""
+
+    node: PopulationNode
+    spec: model_registry.ModelSpec
+    offset: int  # first global index
+    S: np.ndarray
+    P: np.ndarray
+    ring: np.ndarray  # [n_slots, n_receptors, n]
+    i_ext: np.ndarray  # [W, n] nA
+    spikes: np.ndarray  # [W, n] uint8
+    rec_rows: np.ndarray
+    rec_cells: np.ndarray
+    rec_out: np.ndarray
+    rec_vars: list  # [(variable, sampling_ticks, row position in rec_rows, cell positions)]
+
+
+@dataclass
+class SourceBlock:
+    node: PopulationNode
+    offset: int
+    generator: object
+
+
+class EmulatorEngine:
+    """Numba CPU emulator of point-neuron populations (float numerics, PyNN semantics)."""
+
+    name = "emulator"
+
+    def __init__(self, numerics: str = "float", threads: int | None = None):
+        if numerics != "float":
+            raise UnsupportedModelError("EmulatorEngine", "numerics", f"{numerics!r} is not available yet",
+                                        "'float'")
+        self.numerics = numerics
+        self.threads = threads or min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS)
+        self.graph: ModelGraph | None = None
+        self.tick = 0
+
+    # --- build -------------------------------------------------------------------------------
+    def build(self, graph: ModelGraph, sink) -> None:
+        """Allocate state, ring buffers and delivery tables for ``graph``; results go to ``sink``."""
+        self.graph, self.sink = graph, sink
+        numba.set_num_threads(self.threads)
+        self.dt = graph.dt
+        delays = [np.rint(e.values["delay"] / graph.dt).astype(np.int64) for e in graph.edges if e.pre_index.size]
+        self.min_delay = int(min(d.min() for d in delays)) if delays else MAX_WINDOW_TICKS
+        self.max_delay = int(max(d.max() for d in delays)) if delays else 1
+        self.window = max(1, min(self.min_delay, MAX_WINDOW_TICKS))
+        self.n_slots = -(-(self.window + self.max_delay) // self.window) * self.window
+        self.blocks: dict[str, NeuronBlock] = {}
+        self.sources: dict[str, SourceBlock] = {}
+        offset = 0
+        for node in graph.nodes.values():
+            if node.kind == "source":
+                self.sources[node.name] = SourceBlock(node, offset, self._make_source(node))
+            else:
+                self.blocks[node.name] = self._make_block(node, offset)
+            offset += node.size
+        self.n_global = offset
+        self.tables = build_tables(graph, self._offsets(), self.blocks, self.threads)
+        self.configure_recording()
+        self._configure_currents()
+        self.tick = 0
+
+    def _offsets(self) -> dict[str, int]:
+        return {**{n: b.offset for n, b in self.blocks.items()}, **{n: s.offset for n, s in self.sources.items()}}
+
+    def _make_source(self, node: PopulationNode):
+        cls = getattr(source_kinds, node.model)
+        key = stream_key(self.graph.seed, node.name, "spike-source")
+        return cls(dict(node.parameters), key, self.dt)
+
+    def _make_block(self, node: PopulationNode, offset: int) -> NeuronBlock:
+        try:
+            spec = model_registry.get(node.model)
+        except KeyError:
+            raise UnsupportedModelError(node.name, "celltype", f"the emulator has no {node.model} model",
+                                        ", ".join(sorted(model_registry.REGISTRY))) from None
+        n, W = node.size, self.window
+        S = np.empty((len(spec.state), n))
+        P = np.empty((len(spec.params), n))
+        block = NeuronBlock(node, spec, offset, S, P,
+                            ring=np.zeros((self.n_slots, len(spec.receptors), n)),
+                            i_ext=np.zeros((W, n)), spikes=np.zeros((W, n), dtype=np.uint8),
+                            rec_rows=np.zeros(0, np.int64), rec_cells=np.zeros(0, np.int64),
+                            rec_out=np.zeros((W, 0, 0)), rec_vars=[])
+        self._load_parameters(block)
+        self._load_initial(block)
+        return block
+
+    def _load_parameters(self, block: NeuronBlock) -> None:
+        for row, name in enumerate(block.spec.params):
+            block.P[row] = block.node.parameters[name]
+
+    def _load_initial(self, block: NeuronBlock) -> None:
+        spec, node = block.spec, block.node
+        for row, name in enumerate(spec.state):
+            block.S[row] = spec.initial[name]
+        for variable, values in node.initial.items():
+            row = spec.recordables.get(variable, variable)
+            if row in spec.state:
+                block.S[spec.row(row)] = values
+
+    def configure_recording(self) -> None:
+        """(Re)read what to record from the graph."""
+        W = self.window
+        per_node: dict[str, list] = {}
+        self.spike_recorded: dict[str, np.ndarray] = {}
+        for rec in self.graph.recordings:
+            if rec.variable == "spikes":
+                self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
+            else:
+                per_node.setdefault(rec.node, []).append(rec)
+        for name, block in self.blocks.items():
+            recs = per_node.get(name, [])
+            cells = np.unique(np.concatenate([r.index for r in recs])) if recs else np.zeros(0, np.int64)
+            rows = [block.spec.row(block.spec.recordables[r.variable]) for r in recs]
+            block.rec_rows = np.asarray(rows, dtype=np.int64)
+            block.rec_cells = cells.astype(np.int64)
+            block.rec_out = np.zeros((W, len(rows), cells.size))
+            block.rec_vars = [(r.variable, int(round(r.sampling_interval / self.dt)), a,
+                               np.searchsorted(cells, r.index)) for a, r in enumerate(recs)]
+
+    def _configure_currents(self) -> None:
+        self.currents = []
+        for cur in self.graph.currents:
+            cls = getattr(current_kinds, cur.kind)
+            key = stream_key(self.graph.seed, cur.name, "current")
+            self.currents.append((self.blocks[cur.node], np.asarray(cur.index, np.int64), cls(cur.parameters, key, self.dt)))
+
+    # --- changes between runs -------------------------------------------------------------------
+    def update_parameters(self, graph: ModelGraph) -> None:
+        """Take new parameter values (same structure) from ``graph``."""
+        self.graph = graph
+        for name, block in self.blocks.items():
+            block.node = graph.nodes[name]
+            self._load_parameters(block)
+        for name, src in self.sources.items():
+            src.node = graph.nodes[name]
+            src.generator.set_params(dict(src.node.parameters))
+        self._configure_currents()
+
+    def reset(self, graph: ModelGraph | None = None) -> None:
+        """Back to tick 0: initial state, empty ring buffers, sources restarted."""
+        if graph is not None:
+            self.update_parameters(graph)
+        for block in self.blocks.values():
+            self._load_initial(block)
+            block.ring[:] = 0.0
+        for src in self.sources.values():
+            src.generator.reset()
+        for table in self.tables:
+            table.reset()
+        self.tick = 0
+
+    # --- running ------------------------------------------------------------------------------
+    def initial_samples(self) -> None:
+        """Send the t = 0 sample of every recorded signal (PyNN includes it)."""
+        for name, block in self.blocks.items():
+            for variable, _, a, cols in block.rec_vars:
+                row = block.rec_rows[a]
+                self.sink.samples(name, variable, block.S[row, block.rec_cells[cols]][None, :].copy())
+
+    def advance(self, t_stop: int) -> None:
+        """Integrate until tick ``t_stop`` (exclusive), streaming results into the sink."""
+        while self.tick < t_stop:
+            t0 = self.tick
+            n = min(self.window - t0 % self.window, t_stop - t0)
+            self._run_window(t0, n)
+            self.tick = t0 + n
+        self.sink.flush()
+
+    def _run_window(self, t0: int, n: int) -> None:
+        source_spikes = [self._emit_source(src, t0, n) for src in self.sources.values()]
+        for ticks, gids in source_spikes:
+            if ticks.size:
+                for table in self.tables:
+                    table.deliver(ticks, gids, self.n_slots)
+        self._apply_currents(t0, n)
+        neuron_spikes = []
+        for block in self.blocks.values():
+            neuron_spikes.append(self._integrate(block, t0, n))
+        if neuron_spikes:
+            ticks = np.concatenate([s[0] for s in neuron_spikes])
+            gids = np.concatenate([s[1] for s in neuron_spikes])
+            if ticks.size:
+                order = np.argsort(ticks, kind="stable")
+                ticks, gids = ticks[order], gids[order]
+                for table in self.tables:
+                    table.deliver(ticks, gids, self.n_slots)
+
+    def _emit_source(self, src: SourceBlock, t0: int, n: int):
+        ticks, ids = src.generator.emit(t0, n)
+        self._record_spikes(src.node.name, ticks, ids)
+        return ticks, ids + src.offset
+
+    def _apply_currents(self, t0: int, n: int) -> None:
+        for block in self.blocks.values():
+            block.i_ext[:n] = 0.0
+        for block, index, source in self.currents:
+            values = source.values(t0, n)
+            block.i_ext[:n, index] += values[:, None]
+
+    def _integrate(self, block: NeuronBlock, t0: int, n: int):
+        first = t0 % self.n_slots
+        syn_in = block.ring[first:first + n]
+        block.spikes[:n] = 0
+        block.spec.step(block.S, block.P, syn_in, block.i_ext[:n], self.dt, block.spikes[:n],
+                        block.rec_rows, block.rec_cells, block.rec_out[:n])
+        syn_in[:] = 0.0
+        rows, cells = np.nonzero(block.spikes[:n])
+        ticks = t0 + rows.astype(np.int64)
+        self._record_spikes(block.node.name, ticks, cells.astype(np.int64))
+        self._record_samples(block, t0, n)
+        return ticks, cells.astype(np.int64) + block.offset
+
+    def _record_spikes(self, name: str, ticks: np.ndarray, ids: np.ndarray) -> None:
+        wanted = self.spike_recorded.get(name)
+        if wanted is None or ticks.size == 0:
+            return
+        if wanted.size != self.graph.nodes[name].size:
+            keep = np.isin(ids, wanted)
+            ticks, ids = ticks[keep], ids[keep]
+        self.sink.spikes(name, ticks + 1, ids)  # a spike emitted in tick k is stamped (k + 1) dt
+
+    def _record_samples(self, block: NeuronBlock, t0: int, n: int) -> None:
+        for variable, every, a, cols in block.rec_vars:
+            ends = t0 + 1 + np.arange(n)
+            rows = np.nonzero(ends % every == 0)[0]
+            if rows.size:
+                self.sink.samples(block.node.name, variable, block.rec_out[rows, a][:, cols])
+
+    # --- inspection ---------------------------------------------------------------------------
+    def get_state(self, node: str, variable: str) -> np.ndarray:
+        """Current value of state ``variable`` of every cell of ``node`` (PyNN units)."""
+        block = self.blocks[node]
+        return block.S[block.spec.row(block.spec.recordables.get(variable, variable))].copy()
+
+    def close(self) -> None:
+        """Release buffers."""
+        self.blocks, self.sources, self.tables = {}, {}, []

@@ -1,0 +1,534 @@
+"""Fixed-point mode of the emulator: Loihi integer LIF dynamics, bit-exact with Lava ``fixed_pt``.
+
+The spec is the Lava 0.10 source; each integer operation below names the line it mirrors
+(paths relative to ``site-packages/lava``):
+
+- neuron: ``proc/lif/models.py`` — ``AbstractPyLifModelFixed`` (L72-216) and
+  ``PyLifModelBitAcc`` (L240-278); the refractory rule of ``PyLifRefractoryModelFloat``
+  (L452-502), see *Refractoriness* below;
+- synapses: ``proc/sparse/models.py`` — ``AbstractPySparseModelBitAcc`` (L58-107) and
+  ``PyDelaySparseModelBitAcc`` (L310-372), with ``utils/weightutils.py``
+  (``determine_sign_mode`` L21, ``truncate_weights`` L204, ``clip_weights`` L250);
+- external input: ``proc/io/source.py`` — ``RingBuffer`` (``data[..., (time_step-1) % T]``).
+
+Units: everything here is in Loihi's native integers. Time is in whole time steps (one Lava
+``time_step``); ``u``, ``v`` are 24-bit-style state integers; ``du``, ``dv`` are 12-bit decay
+mantissas (units of 1/4096 per step); ``vth`` is in units of 2**6 of ``v``; biases are
+``bias_mant * 2**bias_exp`` in units of ``v`` per step; weights are 8-bit mantissas scaled by
+``2**weight_exp`` in units of ``2**-6`` of ``u``. Conversion from PyNN units happens in
+``neurohybrid.mappings``, not here.
+
+One time step, exactly as Lava orders it (time step ``t`` = Lava's ``time_step``, 1-based):
+
+1. every neuron receives the activation that the connections buffered for step ``t``;
+2. ``u``, then ``v`` are updated, spikes are ``v > vth << 6``, ``v`` of spiking neurons is 0;
+3. the spikes of step ``t`` (and the external input of step ``t``) go through the connections
+   and land in a ring buffer at step ``t + delay``.
+
+Delays: ``delay`` here is the whole latency, in steps, from a spike to the step in which it
+enters ``u``, from 1 to :data:`MAX_DELAY` = 64. Lava's ``Sparse`` has latency 1 (its ``a_out``
+sends last step's buffer, L93-96); ``DelaySparse`` with Lava delay ``k`` (0..63, 6 bits, L351)
+has latency ``k + 1``. So ``DelaySparse(delays=d - 1)`` ≡ ``delay = d`` here.
+
+Refractoriness: Lava 0.10 ships ``LIFRefractory`` with a ``floating_pt`` model only. With
+``refractory_period = r > 0`` this module combines the fixed-point LIF arithmetic above with
+that model's rule (L479-486): after a spike at step ``t`` the voltage is not integrated (it
+stays at its reset value 0) during steps ``t+1 .. t+r``, while ``u`` keeps integrating.
+``r = 0`` is exactly the plain ``LIF`` model. The bit-exact test checks this against Lava's own
+``AbstractPyLifModelFixed`` code with that rule added (the composition a fixed-point
+``LIFRefractory`` model in Lava would have).
+
+``Dense``/``DelayDense`` (``proc/dense/models.py``) compute the same as ``Sparse``/``DelaySparse``,
+so they map onto :class:`FixedConnection` too.
+
+Exact as long as the weights reaching one neuron in one step sum to less than 2**31 in
+magnitude (Lava's DelaySparse sums in int32 before its shift; far beyond any real fan-in).
+Not modelled: graded spikes (``num_message_bits > 0``), learning, ``LIFReset``, ternary LIF.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numba
+import numpy as np
+import scipy.sparse as sp
+
+from neurohybrid.errors import DelayError, ParameterError, SimulationStateError
+
+#: Longest spike-to-input latency, in time steps: Lava's DelaySparse delays are 6-bit (0..63,
+#: ``proc/sparse/models.py`` L351) and add the one-step latency every connection has.
+MAX_DELAY = 64
+
+# Bit widths and shifts of AbstractPyLifModelFixed.__init__ (proc/lif/models.py L94-108).
+_DS_OFFSET = 1  # L94: added to du, so u is multiplied by (4096 - du - 1) / 4096 each step
+_DM_OFFSET = 0  # L95: added to dv
+_UV_BITWIDTH = 24  # L101
+_MAX_UV = 1 << (_UV_BITWIDTH - 1)  # L102: 2**23
+_DECAY_SHIFT = 12  # L104
+_DECAY_UNITY = 1 << _DECAY_SHIFT  # L105: 4096
+_VTH_SHIFT = 6  # L107
+_ACT_SHIFT = 6  # L108
+
+# Parameter ranges accepted (Loihi register widths, PyLifModelBitAcc docstring L250-258).
+_DECAY_RANGE = (0, 4095)  # du, dv: unsigned 12 bit
+_VTH_RANGE = (0, (1 << 17) - 1)  # unsigned 17 bit
+_BIAS_MANT_RANGE = (-4096, 4095)  # signed 13 bit
+_BIAS_EXP_RANGE = (-7, 7)  # 3-bit exponent; Lava also right-shifts for negative values (L117-121)
+_WEIGHT_EXP_RANGE = (-8, 7)
+_UV_RANGE = (-(1 << 31), (1 << 31) - 1)  # initial u, v: Lava stores them as int32
+
+_SIGN_MODES = {"excitatory": 2, "inhibitory": 3, "mixed": 1}  # lava.utils.weightutils.SignMode
+
+
+# --------------------------------------------------------------------------------------------
+# Weight preprocessing: what Lava's fixed-point Sparse/DelaySparse do to the weights on the
+# first time step (proc/sparse/models.py L82-91 and L339-348), done once here.
+# --------------------------------------------------------------------------------------------
+
+def lava_sign_mode(weights: np.ndarray | sp.spmatrix) -> str:
+    """Sign mode Lava infers for a weight matrix (weightutils.determine_sign_mode, L36-41).
+
+    For a sparse matrix the implicit zeros take part in min/max, as they do in Lava.
+    """
+    w_min, w_max = weights.min(), weights.max()
+    if w_min >= 0:
+        return "excitatory"
+    if w_max <= 0:
+        return "inhibitory"
+    return "mixed"
+
+
+def lava_effective_weights(values: np.ndarray, sign_mode: str, num_weight_bits: int = 8) -> np.ndarray:
+    """The integer weights Lava's fixed-point connections actually use (int64 array).
+
+    ``clip_weights(w, sign_mode, num_bits=8)`` (weightutils L275-295): mixed → [-256, 255],
+    excitatory → [0, 255], inhibitory → [-255, 0] (clipped after negation); then
+    ``truncate_weights(w, sign_mode, num_weight_bits)`` (L230-247): the
+    ``8 - num_weight_bits + is_mixed`` lowest bits are cleared by ``>>`` then ``<<`` —
+    an arithmetic shift, so mixed-sign weights round towards -inf (e.g. -3 → -4, 3 → 2) and
+    inhibitory ones, shifted while negated, towards 0.
+    """
+    w = np.asarray(values).astype(np.int32).astype(np.int64)
+    mixed = int(sign_mode == "mixed")
+    inhibitory = sign_mode == "inhibitory"
+    # clip_weights, L277-293
+    if inhibitory:
+        w = -w
+    w = np.clip(w, (-(2 ** 8)) * mixed, 2 ** 8 - 1)
+    if inhibitory:
+        w = -w
+    # truncate_weights, L232-245
+    if inhibitory:
+        w = -w
+    num_truncate_bits = 8 - num_weight_bits + mixed
+    w = (w >> num_truncate_bits) << num_truncate_bits
+    if inhibitory:
+        w = -w
+    return w
+
+
+@dataclass
+class FixedConnection:
+    """One Lava fixed-point ``Sparse``/``DelaySparse`` process, as the emulator runs it.
+
+    ``weights``: integer matrix of shape (n_target, n_source) — Lava's (post, pre) orientation —
+    dense or scipy.sparse, 8-bit mantissas (Lava clips and truncates them, see
+    :func:`lava_effective_weights`). ``delays``: latency in time steps (1..64), a scalar or a
+    matrix of the same shape (dense, or sparse with an entry for every synapse).
+    ``weight_exp``: shared exponent, applied by Lava to the *sum* of the weights that arrive
+    together (same step, same delay, same target) — a floor for negative exponents.
+    ``num_weight_bits``: 1..8. ``sign_mode``: ``"excitatory"``, ``"inhibitory"``, ``"mixed"``
+    or None to infer it as Lava does. ``source``: ``"network"`` (the network's own neurons,
+    n_source = n) or ``"input"`` (the external spike input, n_source = n_inputs).
+    """
+
+    weights: np.ndarray | sp.spmatrix
+    delays: int | np.ndarray | sp.spmatrix = 1
+    weight_exp: int = 0
+    num_weight_bits: int = 8
+    sign_mode: str | None = None
+    source: str = "network"
+
+
+class FixedPointRecord(NamedTuple):
+    """What :meth:`FixedPointNetwork.run` returns: per-step arrays of shape [n_steps, n].
+
+    ``spikes`` (bool): neuron fired in that step. ``u``, ``v`` (int32, Loihi state units): the
+    values after that step's update and reset (what a Lava Monitor reads). ``u``/``v`` are None
+    when the run was made with ``record_uv=False``.
+    """
+
+    spikes: np.ndarray
+    u: np.ndarray | None
+    v: np.ndarray | None
+
+
+# --------------------------------------------------------------------------------------------
+# numba kernel
+# --------------------------------------------------------------------------------------------
+
+@numba.njit(cache=True, inline="always")
+def _wrap32(x):
+    # Lava keeps u, v, activations in int32 arrays; numpy int32 arithmetic wraps modulo 2**32.
+    return ((x + 2147483648) & 4294967295) - 2147483648
+
+
+@numba.njit(cache=True, inline="always")
+def _decay(x, factor):
+    # proc/lif/models.py L149-153 (u) and L180-184 (v): the int64 product, then
+    # sign(p) * (|p| >> 12), i.e. rounding towards zero, then np.int32(...).
+    p = x * factor
+    if p >= 0:
+        d = p >> 12
+    else:
+        d = -((-p) >> 12)
+    return _wrap32(d)
+
+
+@numba.njit(cache=True)
+def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bias_eff, refr,
+                conn_source, conn_exp, conn_ptr0, conn_nsrc, indptr, targets, weights, delays,
+                raw, touched, touched_list, input_spikes, fired,
+                spikes_out, u_out, v_out, record_uv):
+    """Advance ``n_steps`` steps from absolute step ``t0`` (0-based; Lava time_step = t0+1).
+
+    State (``u``, ``v``, ``ref_end``, ``ring``) is updated in place. ``ring[slot, i]`` holds
+    the activation (sum of shifted weight sums) that neuron i receives at the step whose
+    absolute index is congruent to ``slot`` modulo ``ring.shape[0]``.
+    """
+    n = u.shape[0]
+    n_slots = ring.shape[0]
+    n_conn = conn_source.shape[0]
+    max_uv = 8388608  # 2**23, L102
+    for s in range(n_steps):
+        k = t0 + s
+        time_step = k + 1  # Lava's PyLoihiProcessModel.time_step starts at 1
+        slot = k % n_slots
+        for i in range(n):
+            # 1. synaptic input: the a_in.recv() of L200 — the sum of every connection's
+            #    a_out (magma/core/model/py/ports.py, PyInPortVectorDense.recv); ring holds
+            #    it exactly in int64, the int32 wrap Lava applies is taken once below.
+            a = ring[slot, i]
+            ring[slot, i] = 0
+            # 2a. current, L145-171: decay with du + ds_offset, add activation << 6, then a
+            #     single wrap: > 2**23 → -2**24, <= -2**23 → +2**24 (not a modulo: values
+            #     further out stay out, as in Lava). All of activation << 6 (L155) and
+            #     decayed_curr += (L157) are int32 operations, hence the one _wrap32.
+            uc = _wrap32(_decay(u[i], decay_u[i]) + a * 64)
+            if uc > max_uv:
+                uc = uc - 2 * max_uv
+            elif uc <= -max_uv:
+                uc = uc + 2 * max_uv
+            u[i] = uc
+            # 2b. voltage, L174-186, only outside the refractory period
+            #     (PyLifRefractoryModelFloat L479-481: refractory_period_end < time_step).
+            if ref_end[i] < time_step:
+                vv = _wrap32(_decay(v[i], decay_v[i]) + uc + bias_eff[i])  # L185, int32 adds
+                # L186: np.clip to [-(2**23) + 1, 2**23 - 1] (saturation, unlike u)
+                if vv < -max_uv + 1:
+                    vv = -max_uv + 1
+                elif vv > max_uv - 1:
+                    vv = max_uv - 1
+                v[i] = vv
+            # 2c. spike, L278: v > vth << 6; reset, L192: v = 0; refractory end, L484-485.
+            if v[i] > vth_eff[i]:
+                fired[i] = True
+                v[i] = 0
+                ref_end[i] = time_step + refr[i]
+            else:
+                fired[i] = False
+            spikes_out[s, i] = fired[i]
+            if record_uv:
+                u_out[s, i] = u[i]
+                v_out[s, i] = v[i]
+        # 3. connections: each one sums its weights per (delay, target) for this step's spikes
+        #    (proc/sparse/models.py L365 calc_act / L99-102), shifts each sum by weight_exp
+        #    (L368-372: << for exp > 0, else >> -exp, floor) and adds it to its buffer.
+        for c in range(n_conn):
+            exp = conn_exp[c]
+            n_touched = 0
+            p0 = conn_ptr0[c]
+            for j in range(conn_nsrc[c]):
+                if conn_source[c] == 0:
+                    active = fired[j]
+                else:
+                    active = input_spikes[s, j]
+                if not active:
+                    continue
+                for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
+                    idx = delays[q] * n + targets[q]
+                    if not touched[idx]:
+                        touched[idx] = True
+                        touched_list[n_touched] = idx
+                        n_touched += 1
+                    raw[idx] += weights[q]
+            for q in range(n_touched):
+                idx = touched_list[q]
+                d = idx // n
+                i = idx - d * n
+                total = raw[idx]
+                if exp > 0:
+                    total = total << exp
+                else:
+                    total = total >> (-exp)
+                ring[(k + d) % n_slots, i] += total
+                raw[idx] = 0
+                touched[idx] = False
+
+
+# --------------------------------------------------------------------------------------------
+# Python API
+# --------------------------------------------------------------------------------------------
+
+def _int_array(owner, name, value, n, lo, hi):
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        arr = np.full(n, arr.item())
+    if arr.shape != (n,):
+        raise ParameterError(owner, name, f"shape {arr.shape} does not match {n} neurons",
+                             f"a scalar or an array of shape ({n},)")
+    if arr.size and not np.all(np.isfinite(arr.astype(np.float64))):
+        raise ParameterError(owner, name, "contains NaN or inf", f"integers in [{lo}, {hi}]")
+    if arr.size and not np.all(arr == np.round(arr)):
+        raise ParameterError(owner, name, "is not integer-valued", f"integers in [{lo}, {hi}]")
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < lo or arr.max() > hi):
+        raise ParameterError(owner, name, f"values in [{arr.min()}, {arr.max()}] out of range",
+                             f"integers in [{lo}, {hi}]")
+    return arr
+
+
+class FixedPointNetwork:
+    """A network of Loihi fixed-point LIF neurons with sparse delayed connections.
+
+    Bit-exact with Lava 0.10 ``Loihi2SimCfg(select_tag="fixed_pt")`` running one ``LIF``
+    process (or ``LIFRefractory``, see the module docstring) fed by ``Sparse``/``DelaySparse``
+    processes and a ``RingBuffer`` input: identical spikes, ``u`` and ``v`` at every step.
+
+    Parameters (all in Loihi integer units, see the module docstring; per-neuron ones accept a
+    scalar or an array of shape (n,)):
+
+    - ``n``: number of neurons.
+    - ``du``, ``dv``: decay mantissas, 0..4095: each step u is multiplied by (4095 - du)/4096
+      (Lava's ``ds_offset`` of 1: du = 0 still leaks, du = 4095 clears u) and v by
+      (4096 - dv)/4096 (dv = 0: no leak).
+    - ``vth``: threshold mantissa, 0..131071; a neuron fires when v > vth * 64.
+    - ``bias_mant`` (-4096..4095), ``bias_exp`` (-7..7): bias added to v every step,
+      ``bias_mant << bias_exp`` (arithmetic ``>>`` for negative exponents).
+    - ``refractory_period``: steps without v integration after a spike, 0 = plain LIF.
+    - ``u0``, ``v0``: initial state.
+    - ``weights``, ``delays``, ``weight_exp``, ``num_weight_bits``, ``sign_mode``: one
+      recurrent connection (n × n, post × pre), as :class:`FixedConnection`.
+    - ``input_weights`` (n × n_inputs), ``input_delays``, ``input_weight_exp``,
+      ``input_num_weight_bits``, ``input_sign_mode``: one connection from the external input.
+    - ``connections``: further :class:`FixedConnection` objects, each one Lava connection
+      process (each has its own sign mode and applies its weight exponent on its own sums).
+    - ``n_inputs``: number of external input channels (inferred from the input connections).
+
+    State persists across :meth:`run` calls, so a long run can be cut into windows.
+    """
+
+    def __init__(self, n: int, *, du, dv, vth, bias_mant=0, bias_exp=0, refractory_period=0,
+                 u0=0, v0=0,
+                 weights=None, delays=1, weight_exp: int = 0, num_weight_bits: int = 8,
+                 sign_mode: str | None = None,
+                 input_weights=None, input_delays=1, input_weight_exp: int = 0,
+                 input_num_weight_bits: int = 8, input_sign_mode: str | None = None,
+                 connections=(), n_inputs: int | None = None):
+        if int(n) != n or n < 0:
+            raise ParameterError(self, "n", f"{n!r} is not a neuron count", "an integer >= 0")
+        self.n = n = int(n)
+        self.du = _int_array(self, "du", du, n, *_DECAY_RANGE)
+        self.dv = _int_array(self, "dv", dv, n, *_DECAY_RANGE)
+        self.vth = _int_array(self, "vth", vth, n, *_VTH_RANGE)
+        self.bias_mant = _int_array(self, "bias_mant", bias_mant, n, *_BIAS_MANT_RANGE)
+        self.bias_exp = _int_array(self, "bias_exp", bias_exp, n, *_BIAS_EXP_RANGE)
+        self.refractory_period = _int_array(self, "refractory_period", refractory_period, n, 0, 2 ** 31 - 1)
+
+        # Decay factors: L145/L149 (4096 - (du + ds_offset)) and L174/L180 (4096 - (dv + dm_offset)).
+        self._decay_u = _DECAY_UNITY - (self.du + _DS_OFFSET)
+        self._decay_v = _DECAY_UNITY - (self.dv + _DM_OFFSET)
+        # L273: effective_vth = vth << 6.
+        self._vth_eff = self.vth << _VTH_SHIFT
+        # L116-121: bias_mant (promoted to int32) << bias_exp, or >> -bias_exp when negative.
+        self._bias_eff = np.where(self.bias_exp >= 0, self.bias_mant << np.maximum(self.bias_exp, 0),
+                                  self.bias_mant >> np.maximum(-self.bias_exp, 0)).astype(np.int64)
+
+        conns = [FixedConnection(c.weights if sp.issparse(c.weights) else np.asarray(c.weights), c.delays,
+                                 c.weight_exp, c.num_weight_bits, c.sign_mode, c.source)
+                 for c in connections]
+        if weights is not None:
+            weights = weights if sp.issparse(weights) else np.asarray(weights)
+            conns.insert(0, FixedConnection(weights, delays, weight_exp, num_weight_bits, sign_mode, "network"))
+        if input_weights is not None:
+            input_weights = input_weights if sp.issparse(input_weights) else np.asarray(input_weights)
+            conns.append(FixedConnection(input_weights, input_delays, input_weight_exp,
+                                         input_num_weight_bits, input_sign_mode, "input"))
+        self.n_inputs = self._infer_inputs(conns, n_inputs)
+        self._build_connections(conns)
+
+        u0 = _int_array(self, "u0", u0, n, *_UV_RANGE)
+        v0 = _int_array(self, "v0", v0, n, *_UV_RANGE)
+        self._initial = (u0, v0)
+        self.reset()
+
+    # -- construction helpers ------------------------------------------------------------
+
+    def _infer_inputs(self, conns, n_inputs):
+        widths = {c.weights.shape[1] for c in conns if c.source == "input"}
+        if n_inputs is not None:
+            widths.add(int(n_inputs))
+        if len(widths) > 1:
+            raise ParameterError(self, "input_weights", f"input connections disagree on the number of inputs {sorted(widths)}",
+                                 "input weight matrices of shape (n, n_inputs) with one n_inputs")
+        return widths.pop() if widths else 0
+
+    def _build_connections(self, conns):
+        n = self.n
+        sources, exps, ptr0, nsrc = [], [], [], []
+        indptr_parts, tgt_parts, w_parts, d_parts = [], [], [], []
+        offset_syn = 0
+        offset_ptr = 0
+        self.max_delay = 1
+        for ci, conn in enumerate(conns):
+            name = f"connections[{ci}]"
+            if conn.source not in ("network", "input"):
+                raise ParameterError(self, f"{name}.source", f"{conn.source!r}", "'network' or 'input'")
+            n_src = n if conn.source == "network" else self.n_inputs
+            if conn.weights.ndim != 2 or conn.weights.shape != (n, n_src):
+                raise ParameterError(self, f"{name}.weights", f"shape {conn.weights.shape}",
+                                     f"a (n_target, n_source) = ({n}, {n_src}) matrix")
+            if not (_WEIGHT_EXP_RANGE[0] <= int(conn.weight_exp) <= _WEIGHT_EXP_RANGE[1]):
+                raise ParameterError(self, f"{name}.weight_exp", f"{conn.weight_exp}",
+                                     f"an integer in {list(_WEIGHT_EXP_RANGE)}")
+            if not 1 <= int(conn.num_weight_bits) <= 8:
+                raise ParameterError(self, f"{name}.num_weight_bits", f"{conn.num_weight_bits}", "1..8")
+            w = sp.csr_matrix(conn.weights)
+            if w.nnz and not np.all(w.data == np.round(w.data)):
+                raise ParameterError(self, f"{name}.weights", "not integer-valued", "integer weight mantissas")
+            mode = conn.sign_mode if conn.sign_mode is not None else lava_sign_mode(w)
+            if mode not in _SIGN_MODES:
+                raise ParameterError(self, f"{name}.sign_mode", f"{mode!r}", ", ".join(_SIGN_MODES))
+            coo = w.tocoo()
+            nonzero = coo.data != 0  # explicit zeros are not synapses (and need no delay)
+            rows, cols = coo.row[nonzero].astype(np.int64), coo.col[nonzero].astype(np.int64)
+            dly = self._synapse_delays(name, conn.delays, rows, cols, (n, n_src))
+            eff = lava_effective_weights(coo.data[nonzero], mode, int(conn.num_weight_bits))
+            keep = eff != 0  # zero weights contribute nothing (Lava's truncate drops them too)
+            rows, cols, eff, dly = rows[keep], cols[keep], eff[keep], dly[keep]
+            if dly.size:
+                self.max_delay = max(self.max_delay, int(dly.max()))
+            # Column-major (by source) so a spike reads one contiguous run of synapses.
+            order = np.lexsort((rows, cols))
+            rows, cols, eff, dly = rows[order], cols[order], eff[order], dly[order]
+            counts = np.bincount(cols, minlength=n_src)
+            ip = np.zeros(n_src + 1, np.int64)
+            np.cumsum(counts, out=ip[1:])
+            indptr_parts.append(ip + offset_syn)
+            tgt_parts.append(rows)
+            w_parts.append(eff)
+            d_parts.append(dly)
+            sources.append(0 if conn.source == "network" else 1)
+            exps.append(int(conn.weight_exp))
+            ptr0.append(offset_ptr)
+            nsrc.append(n_src)
+            offset_syn += rows.size
+            offset_ptr += n_src + 1
+        cat = lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        self._conn_source = np.asarray(sources, np.int64)
+        self._conn_exp = np.asarray(exps, np.int64)
+        self._conn_ptr0 = np.asarray(ptr0, np.int64)
+        self._conn_nsrc = np.asarray(nsrc, np.int64)
+        self._indptr = cat(indptr_parts)
+        self._targets = cat(tgt_parts)
+        self._weights = cat(w_parts)
+        self._delays = cat(d_parts)
+        self.n_synapses = int(self._targets.size)
+
+    def _synapse_delays(self, name, delays, rows, cols, shape):
+        if sp.issparse(delays):
+            d = np.asarray(sp.csr_matrix(delays)[rows, cols]).ravel() if rows.size else np.zeros(0)
+        else:
+            arr = np.asarray(delays)
+            if arr.ndim == 0:
+                d = np.full(rows.size, arr.item())
+            elif arr.shape == shape:
+                d = arr[rows, cols]
+            else:
+                raise DelayError(self, f"{name}.delays", f"shape {arr.shape}",
+                                 f"a scalar or a matrix of shape {shape}")
+        if d.size and not np.all(d == np.round(d)):
+            raise DelayError(self, f"{name}.delays", "not whole time steps", f"integers in [1, {MAX_DELAY}]")
+        d = d.astype(np.int64)
+        if d.size and (d.min() < 1 or d.max() > MAX_DELAY):
+            raise DelayError(self, f"{name}.delays", f"values in [{d.min()}, {d.max()}] out of range",
+                             f"integers in [1, {MAX_DELAY}] (Lava DelaySparse delay + 1)")
+        return d
+
+    # -- state -----------------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Back to step 0 with the initial u, v and empty synaptic buffers."""
+        u0, v0 = self._initial
+        self.u = u0.copy()
+        self.v = v0.copy()
+        self.ref_end = np.zeros(self.n, np.int64)  # Lava's refractory_period_end Var, init 0
+        self.ring = np.zeros((self.max_delay + 1, self.n), np.int64)
+        self.time_step = 0  # number of steps done; the next step is Lava time_step + 1
+
+    def state(self) -> dict:
+        """A copy of the full dynamic state (for checkpoints)."""
+        return {"u": self.u.copy(), "v": self.v.copy(), "ref_end": self.ref_end.copy(),
+                "ring": self.ring.copy(), "time_step": self.time_step}
+
+    def restore(self, state: dict) -> None:
+        """Restore a state returned by :meth:`state`."""
+        self.u, self.v = state["u"].copy(), state["v"].copy()
+        self.ref_end, self.ring = state["ref_end"].copy(), state["ring"].copy()
+        self.time_step = int(state["time_step"])
+
+    # -- running ---------------------------------------------------------------------------
+
+    def run(self, n_steps: int, input_spikes=None, record_uv: bool = True) -> FixedPointRecord:
+        """Advance ``n_steps`` time steps.
+
+        ``input_spikes``: bool array [n_steps, n_inputs], the external spikes emitted in each
+        step (row k is what a Lava ``RingBuffer`` sends at its time step k+1, i.e. its
+        ``data[:, k].T``); None means no input. Returns a :class:`FixedPointRecord`.
+        """
+        if int(n_steps) != n_steps or n_steps < 0:
+            raise SimulationStateError(self, "n_steps", f"{n_steps!r}", "an integer >= 0")
+        n_steps = int(n_steps)
+        if input_spikes is None:
+            inp = np.zeros((n_steps, self.n_inputs), np.bool_)
+        else:
+            inp = np.asarray(input_spikes)
+            if inp.shape != (n_steps, self.n_inputs):
+                raise ParameterError(self, "input_spikes", f"shape {inp.shape}",
+                                     f"a bool array of shape (n_steps, n_inputs) = ({n_steps}, {self.n_inputs})")
+            inp = inp.astype(np.bool_)
+        spikes = np.zeros((n_steps, self.n), np.bool_)
+        shape_uv = (n_steps, self.n) if record_uv else (0, self.n)
+        u_out = np.zeros(shape_uv, np.int32)
+        v_out = np.zeros(shape_uv, np.int32)
+        n_slots = self.max_delay + 1
+        raw = np.zeros(n_slots * self.n, np.int64)
+        touched = np.zeros(n_slots * self.n, np.bool_)
+        touched_list = np.zeros(n_slots * self.n, np.int64)
+        fired = np.zeros(self.n, np.bool_)
+        _run_kernel(n_steps, self.time_step, self.u, self.v, self.ref_end, self.ring,
+                    self._decay_u, self._decay_v, self._vth_eff, self._bias_eff,
+                    self.refractory_period,
+                    self._conn_source, self._conn_exp, self._conn_ptr0, self._conn_nsrc,
+                    self._indptr, self._targets, self._weights, self._delays,
+                    raw, touched, touched_list, inp, fired, spikes, u_out, v_out, record_uv)
+        self.time_step += n_steps
+        return FixedPointRecord(spikes, u_out if record_uv else None, v_out if record_uv else None)
+
+    def __repr__(self) -> str:
+        # Also used in error messages raised while __init__ is still running.
+        parts = [f"n={getattr(self, 'n', '?')}"]
+        if hasattr(self, "n_synapses"):
+            parts += [f"synapses={self.n_synapses}", f"inputs={self.n_inputs}"]
+        return f"FixedPointNetwork({', '.join(parts)})"

@@ -1,0 +1,211 @@
+"""Spike delivery tables of the emulator: who receives what, when, from each source neuron.
+
+A table serves one target neuron block. Rows are global source indices (CSR), split into one
+sub-table per thread block of target neurons so that parallel delivery never writes the same
+ring-buffer entry twice. A static table stores per synapse: the ring column
+(``receptor * n_target + target``, int32), a weight code into a small lookup table (uint8 or
+uint16 where the table has few distinct weights, else the weight itself) and the delay in
+ticks (the narrowest unsigned type that holds it). A Tsodyks–Markram table also keeps the
+per-synapse (u, x) state and the time of the source's previous spike.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from neurohybrid.graph import ModelGraph, ProjectionEdge
+
+_SAMPLE = 4096
+
+
+@njit(cache=True)
+def _counting_order(block_of, src, n_blocks, n_src):
+    """Stable order of synapses by (thread block, source) and the CSR row pointers."""
+    n = src.size
+    counts = np.zeros(n_blocks * n_src + 1, dtype=np.int64)
+    for k in range(n):
+        counts[block_of[k] * n_src + src[k] + 1] += 1
+    for k in range(1, counts.size):
+        counts[k] += counts[k - 1]
+    indptr = counts.copy()
+    order = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        key = block_of[k] * n_src + src[k]
+        order[counts[key]] = k
+        counts[key] += 1
+    return order, indptr
+
+
+@njit(parallel=True, cache=True)
+def _deliver_static(ticks, sources, indptr, n_src, col, wcode, wlut, delay, ring, n_slots, n_blocks):
+    for b in prange(n_blocks):
+        base = b * n_src
+        for s in range(ticks.size):
+            row = base + sources[s]
+            t = ticks[s]
+            for k in range(indptr[row], indptr[row + 1]):
+                ring[(t + delay[k]) % n_slots, col[k]] += wlut[wcode[k]]
+
+
+@njit(parallel=True, cache=True)
+def _deliver_direct(ticks, sources, indptr, n_src, col, weight, delay, ring, n_slots, n_blocks):
+    for b in prange(n_blocks):
+        base = b * n_src
+        for s in range(ticks.size):
+            row = base + sources[s]
+            t = ticks[s]
+            for k in range(indptr[row], indptr[row + 1]):
+                ring[(t + delay[k]) % n_slots, col[k]] += weight[k]
+
+
+@njit(parallel=True, cache=True)
+def _deliver_tsodyks(ticks, sources, indptr, n_src, col, weight, delay, U, tau_rec, tau_facil,
+                     u, x, last_tick, ring, n_slots, n_blocks, dt):
+    for b in prange(n_blocks):
+        base = b * n_src
+        for s in range(ticks.size):
+            row = base + sources[s]
+            t = ticks[s]
+            for k in range(indptr[row], indptr[row + 1]):
+                # tsodyks2 form: recover x and relax u over the interval since the last spike
+                h = (t - last_tick[k]) * dt
+                x_decay = np.exp(-h / tau_rec[k])
+                u_decay = np.exp(-h / tau_facil[k]) if tau_facil[k] > 1e-10 else 0.0
+                x[k] = 1.0 + (x[k] - x[k] * u[k] - 1.0) * x_decay
+                u[k] = U[k] + u[k] * (1.0 - U[k]) * u_decay
+                last_tick[k] = t
+                ring[(t + delay[k]) % n_slots, col[k]] += weight[k] * u[k] * x[k]
+
+
+def _smallest_uint(max_value: int):
+    for dtype in (np.uint8, np.uint16, np.uint32):
+        if max_value <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def _is_constant(arr: np.ndarray) -> bool:
+    return arr.size == 0 or (arr.strides == (0,)) or bool(arr.min() == arr.max())
+
+
+class DeliveryTable:
+    """Static-synapse delivery into one target block."""
+
+    def __init__(self, block, edges: list[ProjectionEdge], offsets: dict, dt: float, n_blocks: int,
+                 n_sources: int):
+        self.block, self.n_blocks, self.n_src = block, n_blocks, n_sources
+        n = block.node.size
+        self.ring2d = block.ring.reshape(block.ring.shape[0], -1)
+        receptors = block.spec.receptors
+        src, col, delay = [], [], []
+        for e in edges:
+            src.append(e.pre_index.astype(np.int32) + np.int32(offsets[e.pre]))
+            col.append(e.post_index.astype(np.int32) + np.int32(receptors.index(e.receptor) * n))
+            delay.append(np.rint(e.values["delay"] / dt).astype(np.int64))
+        src = np.concatenate(src)
+        col = np.concatenate(col)
+        delay = np.concatenate(delay)
+        block_of = (col % n).astype(np.int64) * n_blocks // n
+        order, self.indptr = _counting_order(block_of, src, n_blocks, n_sources)
+        del block_of
+        self.col = col[order]
+        self.delay = delay[order].astype(_smallest_uint(int(delay.max()) if delay.size else 0))
+        del col, delay
+        self._weights(edges, order)
+        self.src_sorted = None
+        del src
+
+    def _weights(self, edges, order) -> None:
+        parts, distinct = [], []
+        for e in edges:
+            w = e.values["weight"]
+            if _is_constant(w):
+                parts.append(("const", float(w[0]) if w.size else 0.0, w.size))
+                distinct.append(np.asarray([w[0]]) if w.size else np.zeros(0))
+            elif np.unique(w[:_SAMPLE]).size < 256:
+                uniq = np.unique(w)
+                parts.append(("codes", uniq, w))
+                distinct.append(uniq)
+            else:
+                parts.append(("direct", None, w))
+                distinct.append(None)
+        if any(d is None for d in distinct) or sum(d.size for d in distinct) > 65535:
+            self.wlut = None
+            self.weight = np.concatenate([np.broadcast_to(e.values["weight"], e.pre_index.shape)
+                                          for e in edges]).astype(np.float64)[order]
+            return
+        lut = np.unique(np.concatenate(distinct)) if distinct else np.zeros(1)
+        codes = []
+        for kind, value, w in parts:
+            if kind == "const":
+                codes.append(np.full(w, np.searchsorted(lut, value), dtype=np.uint16))
+            else:
+                codes.append(np.searchsorted(lut, w).astype(np.uint16))
+        self.wlut = lut.astype(np.float64)
+        self.wcode = np.concatenate(codes).astype(_smallest_uint(lut.size - 1))[order]
+
+    def deliver(self, ticks: np.ndarray, sources: np.ndarray, n_slots: int) -> None:
+        """Add the weights of the spikes (emission ticks, global sources) into the ring buffer."""
+        if self.wlut is None:
+            _deliver_direct(ticks, sources, self.indptr, self.n_src, self.col, self.weight, self.delay,
+                            self.ring2d, n_slots, self.n_blocks)
+        else:
+            _deliver_static(ticks, sources, self.indptr, self.n_src, self.col, self.wcode, self.wlut,
+                            self.delay, self.ring2d, n_slots, self.n_blocks)
+
+    def reset(self) -> None:
+        """Static synapses have no state."""
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the table, bytes."""
+        arrays = [self.indptr, self.col, self.delay] + ([self.weight] if self.wlut is None else [self.wcode])
+        return int(sum(a.nbytes for a in arrays))
+
+
+class TsodyksTable(DeliveryTable):
+    """Tsodyks–Markram (short-term plasticity) delivery from one projection edge."""
+
+    def __init__(self, block, edges, offsets, dt, n_blocks, n_sources):
+        super().__init__(block, edges, offsets, dt, n_blocks, n_sources)
+        order = self._order
+        self.dt = dt
+        self.weight = np.concatenate([np.broadcast_to(e.values["weight"], e.pre_index.shape) for e in edges])[order]
+        self.U = np.concatenate([np.broadcast_to(e.values["U"], e.pre_index.shape) for e in edges])[order]
+        self.tau_rec = np.concatenate([np.broadcast_to(e.values["tau_rec"], e.pre_index.shape) for e in edges])[order]
+        self.tau_facil = np.concatenate([np.broadcast_to(e.values["tau_facil"], e.pre_index.shape)
+                                         for e in edges])[order]
+        self.reset()
+
+    def _weights(self, edges, order) -> None:
+        self._order = order
+        self.wlut = None
+
+    def reset(self) -> None:
+        """Back to the resting synapse: x = 1, u = 0, no previous spike (time 0)."""
+        self.u = np.zeros(self.col.size)
+        self.x = np.ones(self.col.size)
+        self.last_tick = np.zeros(self.col.size, dtype=np.int64)
+
+    def deliver(self, ticks, sources, n_slots) -> None:
+        # the spike time stamp is emission tick + 1
+        _deliver_tsodyks(ticks + 1, sources, self.indptr, self.n_src, self.col, self.weight, self.delay - 1,
+                         self.U, self.tau_rec, self.tau_facil, self.u, self.x, self.last_tick, self.ring2d,
+                         n_slots, self.n_blocks, self.dt)
+
+
+def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int) -> list:
+    """One static table per target block (all its static edges merged) and one per plastic edge."""
+    n_sources = sum(node.size for node in graph.nodes.values())
+    tables = []
+    for name, block in blocks.items():
+        n_blocks = max(1, min(n_threads, block.node.size))
+        incoming = [e for e in graph.edges if e.post == name and e.pre_index.size]
+        static = [e for e in incoming if e.synapse == "StaticSynapse"]
+        if static:
+            tables.append(DeliveryTable(block, static, offsets, graph.dt, n_blocks, n_sources))
+        for edge in incoming:
+            if edge.synapse == "TsodyksMarkramSynapse":
+                tables.append(TsodyksTable(block, [edge], offsets, graph.dt, n_blocks, n_sources))
+    return tables

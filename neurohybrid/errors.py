@@ -1,0 +1,83 @@
+"""Typed errors raised by neurohybrid.
+
+Every error names the object and the parameter at fault and says what would be accepted.
+They subclass PyNN's own error types where one exists, so PyNN scripts that catch
+``pyNN.errors.*`` keep working, and ``ValueError``/``TypeError`` where that is the
+natural Python category.
+"""
+from __future__ import annotations
+
+from pyNN import errors as pynn_errors
+
+
+class NeurohybridError(Exception):
+    """Base class of every error neurohybrid raises on purpose."""
+
+
+def _describe(obj: object, parameter: str | None, problem: str, accepted: str | None) -> str:
+    where = f"{obj}" + (f".{parameter}" if parameter else "")
+    message = f"{where}: {problem}"
+    if accepted:
+        message += f" (accepted: {accepted})"
+    return message
+
+
+class ParameterError(NeurohybridError, pynn_errors.InvalidParameterValueError, ValueError):
+    """A parameter value is invalid (wrong range, NaN/inf, wrong shape or units)."""
+
+    def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None):
+        self.obj, self.parameter = obj, parameter
+        super().__init__(_describe(obj, parameter, problem, accepted))
+
+
+class UnknownParameterError(NeurohybridError, pynn_errors.NonExistentParameterError, KeyError):
+    """A parameter name that the object does not have."""
+
+    def __init__(self, obj: object, parameter: str, accepted: list[str] | tuple[str, ...]):
+        self.obj, self.parameter = obj, parameter
+        self.args = (_describe(obj, parameter, "no such parameter", ", ".join(sorted(accepted))),)
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class DelayError(ParameterError):
+    """A synaptic or bridge delay that is non-positive, off the time grid, or out of range."""
+
+
+class ProjectionError(NeurohybridError, pynn_errors.ConnectionError):
+    """A projection that cannot be built (e.g. populations belonging to different simulators)."""
+
+    def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None):
+        Exception.__init__(self, _describe(obj, parameter, problem, accepted))
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class RecordingError(NeurohybridError, pynn_errors.RecordingError):
+    """A variable that the cell type cannot record, or an output that cannot be written."""
+
+    def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None):
+        Exception.__init__(self, _describe(obj, parameter, problem, accepted))
+        self.obj, self.parameter = obj, parameter
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+class SimulationStateError(NeurohybridError, RuntimeError):
+    """A call that the simulator's current state does not allow (run after end(), time going backwards)."""
+
+    def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None):
+        super().__init__(_describe(obj, parameter, problem, accepted))
+
+
+class UnsupportedModelError(NeurohybridError, pynn_errors.NoModelAvailableError, NotImplementedError):
+    """A model (cell type, synapse type, feature) that the selected engine cannot run faithfully."""
+
+    def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None):
+        Exception.__init__(self, _describe(obj, parameter, problem, accepted))
+
+    def __str__(self) -> str:
+        return self.args[0]

@@ -1,0 +1,131 @@
+"""The model graph: plain, serialisable data that every engine consumes (DESIGN.md, station 2).
+
+A front end (PyNN today; SONATA/NIR later) produces a :class:`ModelGraph`; nothing downstream
+knows about PyNN. Nodes are populations of one model, edges are projections between two
+nodes with their generated connections (kept with the rule and seed that generated them),
+current injections and recordings are listed beside them. ``content_hash()`` identifies the
+model in the run manifest.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class PopulationNode:
+    """A population of ``size`` cells of one model. Parameters/initial values: per-cell arrays, PyNN units."""
+
+    name: str
+    model: str
+    size: int
+    parameters: dict[str, np.ndarray]
+    initial: dict[str, np.ndarray] = field(default_factory=dict)
+    kind: str = "point"  # "point" neurons or spike "source"
+    engine: str | None = None  # None: the default engine for its kind
+
+
+@dataclass
+class ProjectionEdge:
+    """Connections from node ``pre`` to node ``post`` (node-local indices) on one receptor.
+
+    ``rule`` records how the connections were generated (connector name and parameters) and
+    ``seed`` the seed it used; ``values`` holds one array per synapse parameter (weight in
+    nA/µS/mV, delay in ms, and the synapse model's own parameters).
+    """
+
+    name: str
+    pre: str
+    post: str
+    receptor: str
+    synapse: str
+    pre_index: np.ndarray
+    post_index: np.ndarray
+    values: dict[str, np.ndarray]
+    rule: dict = field(default_factory=dict)
+    seed: int | None = None
+
+    def connections_hash(self) -> str:
+        """Hash of the generated connections (indices and parameter values)."""
+        h = hashlib.sha256()
+        for arr in (self.pre_index, self.post_index, *[self.values[k] for k in sorted(self.values)]):
+            h.update(np.ascontiguousarray(arr).tobytes())
+        return h.hexdigest()
+
+
+@dataclass
+class CurrentInjection:
+    """A current source (``kind`` is the PyNN class name) injected into cells of one node."""
+
+    name: str
+    kind: str
+    parameters: dict
+    node: str
+    index: np.ndarray
+
+
+@dataclass
+class RecordingSpec:
+    """Record ``variable`` of cells ``index`` of ``node`` every ``sampling_interval`` ms (spikes: no interval)."""
+
+    node: str
+    variable: str
+    index: np.ndarray
+    sampling_interval: float | None = None
+
+
+@dataclass
+class ModelGraph:
+    """The whole model: nodes, edges, current injections, recordings, resolution and seed."""
+
+    dt: float
+    seed: int
+    nodes: dict[str, PopulationNode] = field(default_factory=dict)
+    edges: list[ProjectionEdge] = field(default_factory=list)
+    currents: list[CurrentInjection] = field(default_factory=list)
+    recordings: list[RecordingSpec] = field(default_factory=list)
+
+    def content_hash(self) -> str:
+        """SHA-256 over every number and name that defines the model (not the recordings)."""
+        h = hashlib.sha256()
+        h.update(json.dumps({"dt": self.dt, "seed": self.seed}).encode())
+        for node in self.nodes.values():
+            h.update(json.dumps([node.name, node.model, node.size, node.kind, node.engine]).encode())
+            for mapping in (node.parameters, node.initial):
+                for key in sorted(mapping):
+                    h.update(key.encode())
+                    _hash_value(h, mapping[key])
+        for edge in self.edges:
+            h.update(json.dumps([edge.name, edge.pre, edge.post, edge.receptor, edge.synapse]).encode())
+            h.update(edge.connections_hash().encode())
+        for cur in self.currents:
+            h.update(json.dumps([cur.name, cur.kind, cur.node]).encode())
+            h.update(np.ascontiguousarray(cur.index).tobytes())
+            for key in sorted(cur.parameters):
+                h.update(key.encode())
+                _hash_value(h, cur.parameters[key])
+        return h.hexdigest()
+
+    def summary(self) -> dict:
+        """A JSON-serialisable description for the run manifest."""
+        return {
+            "dt_ms": self.dt,
+            "seed": self.seed,
+            "content_hash": self.content_hash(),
+            "nodes": {n.name: {"model": n.model, "size": n.size, "kind": n.kind, "engine": n.engine}
+                      for n in self.nodes.values()},
+            "edges": [{"name": e.name, "pre": e.pre, "post": e.post, "receptor": e.receptor,
+                       "synapse": e.synapse, "n_connections": int(e.pre_index.size), "rule": e.rule,
+                       "seed": e.seed, "connections_sha256": e.connections_hash()} for e in self.edges],
+        }
+
+
+def _hash_value(h, value) -> None:
+    if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.dtype == object):
+        for item in value:
+            _hash_value(h, item)
+    else:
+        h.update(np.ascontiguousarray(np.asarray(value, dtype=float)).tobytes())

@@ -1,0 +1,28 @@
+"""neurohybrid as a PyNN backend: ``import neurohybrid.pynn as sim`` runs an unchanged PyNN script.
+
+Built on ``pyNN.common`` like ``pyNN.nest``: PyNN's semantics live in PyNN; this package is the
+glue to neurohybrid's model graph, engines and HDF5 recording.
+"""
+from pyNN import errors, random, space  # noqa: F401
+from pyNN.connectors import *  # noqa: F401,F403
+from pyNN.network import Network as _PyNNNetwork  # noqa: F401
+from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution  # noqa: F401
+from pyNN.recording import *  # noqa: F401,F403
+from pyNN.space import Space  # noqa: F401
+from pyNN.standardmodels import StandardCellType
+
+from .connectors import SmallWorldConnector  # noqa: F401  (PyNN's own is not implemented)
+from .control import (end, get_current_time, get_max_delay, get_min_delay, get_time_step,  # noqa: F401
+                      initialize, num_processes, rank, reset, run, run_for, run_until, setup)
+from .populations import Assembly, Population, PopulationView  # noqa: F401
+from .procedural_api import connect, create, record, record_gsyn, record_v  # noqa: F401
+from .projections import Projection  # noqa: F401
+from .standardmodels import *  # noqa: F401,F403
+from .standardmodels import (ACSource, DCSource, NoisyCurrentSource, StaticSynapse,  # noqa: F401
+                             StepCurrentSource, TsodyksMarkramSynapse)
+
+
+def list_standard_models():
+    """Names of the standard cell types this backend runs."""
+    return [obj.__name__ for obj in globals().values()
+            if isinstance(obj, type) and issubclass(obj, StandardCellType) and obj.__module__.startswith(__name__)]

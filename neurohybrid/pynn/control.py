@@ -1,0 +1,106 @@
+"""setup / end / run / reset and the state queries of the neurohybrid PyNN backend."""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common
+from pyNN.common.control import DEFAULT_MAX_DELAY, DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
+from pyNN.recording import get_io
+
+from ..errors import ParameterError
+from . import simulator
+from .network import Network
+
+DEFAULT_SEED = 12345
+
+
+def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
+    """Start a new simulation session.
+
+    Besides PyNN's ``timestep``, ``min_delay`` and ``max_delay`` (ms), neurohybrid accepts:
+    ``seed`` (int, global seed of every random stream; default 12345), ``backend``
+    ("emulator"), ``numerics`` ("float"), ``threads`` (int, default: all cores),
+    ``recording_path`` (HDF5 file the run streams into; default a temporary file) and
+    ``delay_rounding`` ("strict": delays off the dt grid are an error; "nearest": round them).
+    """
+    max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
+    for name, value in (("timestep", timestep), ("min_delay", min_delay), ("max_delay", max_delay)):
+        if value != "auto" and (not isinstance(value, (int, float)) or not value > 0 or value != value
+                                or value == float("inf")):
+            raise ParameterError("setup", name, f"{value!r} is not a positive finite time", "a time in ms > 0")
+    common.setup(timestep, min_delay, **extra_params)
+    state = simulator.state
+    state.clear()
+    state.ended = False
+    state.dt = float(timestep)
+    state.min_delay = min_delay if min_delay == "auto" else float(min_delay)
+    state.max_delay = max_delay if max_delay == "auto" else float(max_delay)
+    for name, value in (("min_delay", state.min_delay), ("max_delay", state.max_delay)):
+        if value != "auto":
+            state.ms_to_ticks(value, "setup", name)
+    seed = extra_params.get("seed", DEFAULT_SEED)
+    if not isinstance(seed, int) or seed < 0:
+        raise ParameterError("setup", "seed", f"{seed!r}", "a non-negative integer")
+    state.seed = seed
+    rounding = extra_params.get("delay_rounding", "strict")
+    if rounding not in ("strict", "nearest"):
+        raise ParameterError("setup", "delay_rounding", f"{rounding!r}", "'strict' or 'nearest'")
+    state.delay_rounding = rounding
+    state.network = Network(state, backend=extra_params.get("backend", "emulator"),
+                            numerics=extra_params.get("numerics", "float"),
+                            path=extra_params.get("recording_path"), threads=extra_params.get("threads"))
+    return rank()
+
+
+def end(compatible_output=True):
+    """Write data requested with ``record(..., to_file)``, close the run store, end the session."""
+    state = simulator.state
+    if state.ended:
+        return
+    for population, variables, filename in state.write_on_end:
+        population.write_data(get_io(filename), variables)
+    state.write_on_end = []
+    if state.network is not None:
+        state.network.close()
+    state.ended = True
+
+
+run, run_until = common.build_run(simulator)
+run_for = run
+_common_reset = common.build_reset(simulator)
+
+
+def reset(annotations=None):
+    """Back to t = 0 with the initial state; recorded data so far becomes a finished segment."""
+    simulator.state._check_usable("reset")
+    _common_reset(annotations or {})
+
+
+initialize = common.initialize
+
+get_current_time, get_time_step, _get_min_delay, _get_max_delay, num_processes, rank = \
+    common.build_state_queries(simulator)
+
+
+def _delays():
+    delays = [prj._values["delay"] for prj in simulator.state.projections if len(prj)]
+    return np.concatenate(delays) if delays else np.zeros(0)
+
+
+def get_min_delay():
+    """The minimum synaptic delay (ms): the value given to setup(), or with 'auto' the smallest
+    delay in the network (dt when there is none)."""
+    value = _get_min_delay()
+    if value != "auto":
+        return value
+    delays = _delays()
+    return float(delays.min()) if delays.size else simulator.state.dt
+
+
+def get_max_delay():
+    """The maximum synaptic delay (ms): the value given to setup(), or with 'auto' the largest
+    delay in the network (dt when there is none)."""
+    value = _get_max_delay()
+    if value != "auto":
+        return value
+    delays = _delays()
+    return float(delays.max()) if delays.size else simulator.state.dt

@@ -1,0 +1,288 @@
+"""The runtime behind the PyNN front end: builds the model graph from PyNN objects, hands it
+to the engine, and streams what the engine records into the run's HDF5 store.
+
+The front end marks what changed between runs (``mark_dirty``); before the next run the
+network brings the engine up to date as cheaply as the change allows: new parameter values
+are copied in place, a structural change (new population or projection) rebuilds the engine.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+
+import numpy as np
+from pyNN.parameters import Sequence
+
+from .. import __version__
+from ..engines import engine_class
+from ..errors import RecordingError, UnsupportedModelError
+from ..graph import CurrentInjection, ModelGraph, PopulationNode, ProjectionEdge, RecordingSpec
+from ..recording import RunStore, open_run
+from .standardmodels import NEURON_TYPES, SOURCE_TYPES
+
+SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse")
+
+
+class _StoreSink:
+    """Receives results from an engine and appends them to the run store in batches."""
+
+    def __init__(self, network: "Network"):
+        self.network = network
+        self._spikes: dict[str, list] = {}
+        self._samples: dict[tuple, list] = {}
+        self._pending = 0
+
+    def spikes(self, node: str, stamp_ticks: np.ndarray, ids: np.ndarray) -> None:
+        self._spikes.setdefault(node, []).append((stamp_ticks, ids))
+        self._pending += stamp_ticks.size
+        if self._pending > 2_000_000:
+            self.flush()
+
+    def samples(self, node: str, variable: str, values: np.ndarray) -> None:
+        self._samples.setdefault((node, variable), []).append(values)
+        self._pending += values.size
+        if self._pending > 2_000_000:
+            self.flush()
+
+    def flush(self) -> None:
+        store, seg, dt = self.network.store, self.network.segment, self.network.dt
+        for node, parts in self._spikes.items():
+            ticks = np.concatenate([p[0] for p in parts])
+            ids = np.concatenate([p[1] for p in parts])
+            order = np.argsort(ticks, kind="stable")
+            store.append_spikes(node, ticks[order] * dt, ids[order].astype(np.uint64), segment=seg)
+        for (node, variable), parts in self._samples.items():
+            store.append_signal(node, variable, np.concatenate(parts, axis=0), segment=seg)
+        self._spikes, self._samples, self._pending = {}, {}, 0
+        store.flush()
+
+
+class Network:
+    """Owns the engine and the run store of the current ``setup()`` session."""
+
+    def __init__(self, state, backend: str = "emulator", numerics: str = "float", path=None, threads=None):
+        self.state = state
+        self.backend, self.numerics, self.threads = backend, numerics, threads
+        self.engine_cls = engine_class(backend)
+        self._tmpdir = None
+        if path is None:
+            self._tmpdir = tempfile.TemporaryDirectory(prefix="neurohybrid-")
+            path = os.path.join(self._tmpdir.name, "run.h5")
+        self.path = os.fspath(path)
+        self.store = RunStore(self.path, manifest=self._manifest_base())
+        self.engine = None
+        self.graph = None
+        self.dirty = {"structure"}
+        self.segment = 0
+        self._declared: set = set()
+        self.sink = _StoreSink(self)
+
+    @property
+    def dt(self) -> float:
+        return self.state.dt
+
+    def _manifest_base(self) -> dict:
+        import numba
+        import pyNN
+        return {"neurohybrid_version": __version__, "backend": self.backend, "numerics": self.numerics,
+                "dt_ms": self.state.dt, "seed": self.state.seed, "python": platform.python_version(),
+                "numpy": np.__version__, "numba": numba.__version__, "pyNN": pyNN.__version__,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+
+    def mark_dirty(self, what: str) -> None:
+        """Record that something changed since the engine was last brought up to date."""
+        self.dirty.add(what)
+
+    # --- graph ------------------------------------------------------------------------------
+    def build_graph(self) -> ModelGraph:
+        """Translate the PyNN objects into a plain :class:`ModelGraph`."""
+        st = self.state
+        graph = ModelGraph(dt=st.dt, seed=st.seed)
+        for pop in st.populations:
+            graph.nodes[pop.label] = _node(pop)
+        for prj in st.projections:
+            graph.edges.extend(_edges(prj))
+        for src in st.current_sources:
+            graph.currents.extend(_injections(src))
+        for pop in st.populations:
+            graph.recordings.extend(_recordings(pop))
+        return graph
+
+    # --- running ------------------------------------------------------------------------------
+    def run_until(self, target_tick: int) -> None:
+        """Bring the engine up to date and advance it to ``target_tick``."""
+        self._prepare()
+        self._declare_outputs(self.graph)
+        if self.engine.tick == 0:
+            self.engine.initial_samples()
+        self.engine.advance(target_tick)
+
+    def _prepare(self) -> None:
+        if not self.dirty and self.engine is not None:
+            return
+        graph = self.build_graph()
+        if self.engine is None or "structure" in self.dirty:
+            self._rebuild(graph)
+        else:
+            self.engine.graph = graph
+            if self.dirty & {"parameters", "currents"}:
+                self.engine.update_parameters(graph)
+            if "recording" in self.dirty:
+                if self.engine.tick > 0 and _signal_set(graph) != _signal_set(self.graph):
+                    raise RecordingError("record()", None, "the set of cells whose signals are recorded changed "
+                                         "in the middle of a segment",
+                                         "record() of signals before the first run or after sim.reset()")
+                self.engine.configure_recording()
+        if "initial" in self.dirty and self.engine.tick == 0:
+            self.engine.reset(graph)
+        self.graph = graph
+        self._declare_outputs(graph)
+        self.store.update_manifest(model=graph.summary())
+        self.dirty = set()
+
+    def _rebuild(self, graph: ModelGraph) -> None:
+        old = self.engine
+        self.engine = self.engine_cls(numerics=self.numerics, threads=self.threads)
+        self.engine.build(graph, self.sink)
+        if old is not None:
+            _carry_state(old, self.engine)
+            self.engine.tick = old.tick
+            old.close()
+
+    def _declare_outputs(self, graph: ModelGraph) -> None:
+        for rec in graph.recordings:
+            key = (self.segment, rec.node, rec.variable)
+            if key in self._declared:
+                continue
+            if rec.variable == "spikes":
+                if (self.segment, rec.node) not in self._declared:
+                    self.store.add_population(rec.node, graph.nodes[rec.node].size, segment=self.segment)
+                    self._declared.add((self.segment, rec.node))
+            else:
+                units = _UNITS.get(rec.variable, "dimensionless")
+                self.store.add_signal(rec.node, rec.variable, units, rec.sampling_interval, 0.0,
+                                      np.asarray(rec.index, dtype=np.int64), segment=self.segment)
+            self._declared.add(key)
+
+    def reset(self, segment: int) -> None:
+        """Back to t = 0 for a new recording segment."""
+        self.segment = segment
+        if self.engine is not None:
+            self._prepare()
+            self.engine.reset(self.build_graph())
+
+    def current_waveform(self, source, t0: int, n: int) -> np.ndarray:
+        """The current (nA) a source injects during ticks t0..t0+n-1."""
+        from ..backends.emulator import currents as kinds
+        from ..rng import stream_key
+        name = f"{type(source).__name__}#{source.index}"
+        gen = getattr(kinds, type(source).__name__)(source.native_values(), stream_key(self.state.seed, name, "current"),
+                                                    self.state.dt)
+        return gen.values(t0, n)
+
+    def get_state(self, population, variable: str) -> np.ndarray:
+        """Current values of a state variable (PyNN units) of every cell of ``population``."""
+        self._prepare()
+        return self.engine.get_state(population.label, variable)
+
+    def close(self, keep_readable: bool = True) -> None:
+        """Flush and close the store and release the engine. With ``keep_readable`` the recorded
+        data stay readable (PyNN allows ``get_data()`` after ``end()``)."""
+        if self.engine is not None:
+            self.engine.close()
+            self.engine = None
+        self.store.close()
+        self.store = open_run(self.path) if keep_readable else self.store
+
+
+_UNITS = {"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS", "w": "nA", "u": "mV/ms"}
+
+
+def _node(pop) -> PopulationNode:
+    model = type(pop.celltype).__name__
+    if model not in NEURON_TYPES + SOURCE_TYPES:
+        raise UnsupportedModelError(pop, "celltype", f"{model} has no engine in neurohybrid",
+                                    ", ".join(NEURON_TYPES + SOURCE_TYPES))
+    params = {}
+    for name, value in pop._parameters.items():
+        if name == "spike_times":
+            params[name] = [np.asarray(v.value if isinstance(v, Sequence) else v, dtype=float)
+                            for v in np.atleast_1d(value)]
+            if len(params[name]) == 1 and pop.size > 1:
+                params[name] = params[name] * pop.size
+        else:
+            params[name] = np.broadcast_to(np.asarray(value, dtype=float), (pop.size,)).copy()
+    initial = {name: np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
+               for name, value in pop.initial_values.items()}
+    kind = "source" if model in SOURCE_TYPES else "point"
+    return PopulationNode(pop.label, model, pop.size, params, initial, kind=kind)
+
+
+def _split_by_root(side, index: np.ndarray):
+    """Map indices in a Population/PopulationView/Assembly to (root population, local indices) groups."""
+    ids = np.asarray(side.all_cells, dtype=np.int64)[index]
+    roots = side.populations if hasattr(side, "populations") else [getattr(side, "grandparent", side)]
+    for root in roots:
+        root = getattr(root, "grandparent", root)
+        first = int(root.first_id)
+        mask = (ids >= first) & (ids < first + root.size)
+        if mask.any():
+            yield root, mask, ids[mask] - first
+
+
+def _edges(prj) -> list[ProjectionEdge]:
+    synapse = type(prj.synapse_type).__name__
+    if synapse not in SUPPORTED_SYNAPSES:
+        raise UnsupportedModelError(prj, "synapse_type", f"{synapse} is not supported by the emulator",
+                                    ", ".join(SUPPORTED_SYNAPSES))
+    pre, post, values = prj.arrays()
+    connector = prj._connector
+    rule = {"connector": type(connector).__name__,
+            "parameters": {k: repr(v) for k, v in connector.get_parameters().items()}}
+    seed = getattr(getattr(connector, "rng", None), "seed", None)
+    edges = []
+    for pre_root, pre_mask, pre_local in _split_by_root(prj.pre, pre):
+        for post_root, post_mask, post_local in _split_by_root(prj.post, post[pre_mask]):
+            sel = np.nonzero(pre_mask)[0][post_mask]
+            edge_values = {k: v[sel] for k, v in values.items()}
+            edges.append(ProjectionEdge(f"{prj.label}[{pre_root.label}->{post_root.label}]", pre_root.label,
+                                        post_root.label, prj.receptor_type, synapse,
+                                        pre_local[post_mask], post_local, edge_values, rule, seed))
+    return edges
+
+
+def _injections(src) -> list[CurrentInjection]:
+    out = []
+    by_root: dict = {}
+    for cell in src._targets:
+        by_root.setdefault(cell.parent, []).append(cell.parent.id_to_index(cell))
+    for root, index in by_root.items():
+        out.append(CurrentInjection(f"{type(src).__name__}#{src.index}", type(src).__name__, src.native_values(),
+                                    root.label, np.asarray(sorted(index), dtype=np.int64)))
+    return out
+
+
+def _recordings(pop) -> list[RecordingSpec]:
+    out = []
+    for variable in pop.recorder.recorded_variables():
+        index = pop.recorder.recorded_indices(variable)
+        interval = None if variable == "spikes" else pop.recorder.sampling_interval
+        out.append(RecordingSpec(pop.label, variable, index, interval))
+    return out
+
+
+def _signal_set(graph) -> set:
+    return {(r.node, r.variable, r.sampling_interval, tuple(np.asarray(r.index).tolist()))
+            for r in (graph.recordings if graph is not None else []) if r.variable != "spikes"}
+
+
+def _carry_state(old, new) -> None:
+    """Keep neuron state and in-flight spikes of blocks that survive a rebuild."""
+    for name, block in new.blocks.items():
+        previous = old.blocks.get(name)
+        if previous is not None and previous.S.shape == block.S.shape:
+            block.S[:] = previous.S
+            if previous.ring.shape == block.ring.shape:
+                block.ring[:] = previous.ring

@@ -1,0 +1,252 @@
+"""Projection of the neurohybrid PyNN backend.
+
+Connections are generated once, at construction, by PyNN's own connector code (so every
+standard connector keeps its PyNN semantics), seeded from the model's global seed when the
+user gave no seed, and stored as flat arrays: presynaptic index, postsynaptic index, and one
+array per synapse parameter (weight in nA/µS/mV, delay in ms, ...). The engine builds its
+delivery tables from these arrays.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pyNN import common
+from pyNN.random import NumpyRNG, RandomDistribution
+from pyNN.space import Space
+
+from ..errors import DelayError, ParameterError, ProjectionError
+from ..rng import stream_key
+from . import simulator
+from .standardmodels import StaticSynapse
+
+
+class Connection(common.Connection):
+    """One connection of a projection, a view onto the projection's arrays."""
+
+    def __init__(self, projection, index):
+        self._projection, self._index = projection, index
+
+    @property
+    def presynaptic_index(self):
+        return int(self._projection._pre[self._index])
+
+    @property
+    def postsynaptic_index(self):
+        return int(self._projection._post[self._index])
+
+    def __getattr__(self, name):
+        values = self.__dict__["_projection"]._values
+        if name in values:
+            return float(values[name][self.__dict__["_index"]])
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        prj = self._projection
+        if name not in prj._values:
+            raise ParameterError(prj, name, "no such connection attribute", ", ".join(sorted(prj._values)))
+        single = {name: np.asarray([float(value)])}
+        prj._check_values(single)
+        prj._values[name] = np.array(prj._values[name], dtype=float)  # writable even if it was broadcast
+        prj._values[name][self._index] = single[name][0]
+        simulator.state.network.mark_dirty("structure")
+
+    def as_tuple(self, *attribute_names):
+        return tuple(getattr(self, name) for name in attribute_names)
+
+
+# PyNN's connectors fall back to NumpyRNG(seed=151985012) when given no rng.
+_PYNN_DEFAULT_CONNECTOR_SEED = 151985012
+
+
+def seed_if_unseeded(obj, purpose: tuple) -> None:
+    """Give an RNG the user did not seed (on a connector or RandomDistribution) a seed derived
+    from the global seed and ``purpose``: the model is reproducible by default and the global
+    seed (``setup(seed=...)``) drives every stream the user did not seed explicitly."""
+    rng = getattr(obj, "rng", None)
+    if isinstance(rng, NumpyRNG) and rng.seed in (None, _PYNN_DEFAULT_CONNECTOR_SEED):
+        seed = int(stream_key(simulator.state.seed, *purpose)) % (2**32)
+        obj.rng = NumpyRNG(seed=seed, parallel_safe=rng.parallel_safe)
+
+
+class Projection(common.Projection):
+    __doc__ = common.Projection.__doc__
+    _simulator = simulator
+    _static_synapse_class = StaticSynapse
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector, synapse_type=None,
+                 source=None, receptor_type=None, space=Space(), label=None):
+        state = simulator.state
+        state._check_usable("create a Projection")
+        for role, pop in (("presynaptic_population", presynaptic_population),
+                          ("postsynaptic_population", postsynaptic_population)):
+            if getattr(pop, "_simulator", simulator) is not simulator:
+                raise ProjectionError(f"Projection({label!r})", role,
+                                      f"{pop!r} belongs to the simulator {pop._simulator.__name__}",
+                                      "populations created with neurohybrid.pynn")
+        common.Projection.__init__(self, presynaptic_population, postsynaptic_population, connector,
+                                   synapse_type, source, receptor_type, space, label)
+        if not getattr(self.post.celltype if hasattr(self.post, "celltype") else self.post.populations[0].celltype,
+                       "injectable", True):
+            raise ProjectionError(self, "postsynaptic_population",
+                                  f"{self.post!r} is made of spike sources, which cannot receive synapses",
+                                  "a population of neurons")
+        self.index = len(state.projections)
+        self._chunks = []
+        self._pre = np.empty(0, dtype=np.int64)
+        self._post = np.empty(0, dtype=np.int64)
+        self._values = {}
+        seed_if_unseeded(connector, ("projection", self.index, "connector"))
+        for name, value in self.synapse_type.parameter_space.items():
+            base = value.base_value
+            if isinstance(base, (int, float, np.number)) and not np.isfinite(base):
+                raise ParameterError(self, name, f"{base!r} is not finite", "finite numbers")
+            if isinstance(base, RandomDistribution):
+                seed_if_unseeded(value.base_value, ("projection", self.index, name))
+        connector.connect(self)
+        self._consolidate()
+        state.projections.append(self)
+        state.network.mark_dirty("structure")
+
+    def __repr__(self):
+        return f"Projection({self.label!r})"
+
+    # --- connection storage -------------------------------------------------------
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index, location_selector=None,
+                            **connection_parameters):
+        if location_selector is not None:
+            raise ParameterError(self, "location_selector", "point neurons have no locations", "None")
+        pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
+        params = {}
+        for name, value in connection_parameters.items():
+            arr = np.asarray(value, dtype=float)
+            params[name] = np.full(pre.size, float(arr)) if arr.ndim == 0 else arr.ravel()
+        self._chunks.append((pre, int(postsynaptic_index), params))
+
+    def _consolidate(self):
+        if not self._chunks:
+            return
+        pres = [self._pre] + [c[0] for c in self._chunks]
+        posts = [self._post] + [np.full(c[0].size, c[1], dtype=np.int64) for c in self._chunks]
+        names = self._chunks[0][2].keys()
+        values = {name: np.concatenate([self._values.get(name, np.empty(0))] + [c[2][name] for c in self._chunks])
+                  for name in names}
+        self._chunks = []
+        self._pre, self._post = np.concatenate(pres), np.concatenate(posts)
+        self._check_values(values)
+        self._values = values
+
+    def _check_values(self, values):
+        state = simulator.state
+        for name, arr in values.items():
+            if not np.all(np.isfinite(arr)):
+                raise ParameterError(self, name, "contains NaN or infinite values", "finite numbers")
+        if "delay" in values:
+            values["delay"] = check_delays(self, values["delay"])
+        if "weight" in values and self.synapse_type.__class__ is not None:
+            conductance = getattr(self.post, "conductance_based", False)
+            if conductance and np.any(values["weight"] < 0):
+                raise ParameterError(self, "weight", "conductance-based synapses need weights >= 0",
+                                     "non-negative weights in µS (the receptor type sets the sign)")
+
+    def __len__(self):
+        return int(self._pre.size)
+
+    def __getitem__(self, i):
+        if isinstance(i, (int, np.integer)):
+            if i < -len(self) or i >= len(self):
+                raise IndexError(f"{self}: connection index {i} out of range (0..{len(self) - 1})")
+            return Connection(self, int(i) % max(len(self), 1))
+        return [Connection(self, j) for j in range(len(self))[i]]
+
+    @property
+    def connections(self):
+        """All connections as a list of :class:`Connection` views (slow for huge projections)."""
+        return [Connection(self, j) for j in range(len(self))]
+
+    def arrays(self):
+        """(pre indices, post indices, {parameter: values}) of all connections (PyNN units)."""
+        return self._pre, self._post, self._values
+
+    # --- PyNN accessors -------------------------------------------------------------
+    def _get_attributes_as_list(self, names):
+        columns = []
+        for name in names:
+            if name == "presynaptic_index":
+                columns.append(self._pre)
+            elif name == "postsynaptic_index":
+                columns.append(self._post)
+            else:
+                columns.append(self._values[self._attribute(name)])
+        return [tuple(row) for row in zip(*[c.tolist() for c in columns])] if columns else []
+
+    def _attribute(self, name):
+        if name in self._values:
+            return name
+        if name.endswith("s") and name[:-1] in self._values:
+            return name[:-1]
+        raise ParameterError(self, name, "no such connection attribute", ", ".join(sorted(self._values)))
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        op = {"sum": np.add, "min": np.minimum, "max": np.maximum}.get(multiple_synapses)
+        result = []
+        for name in names:
+            values = self._values[self._attribute(name)]
+            out = np.full((self.pre.size, self.post.size), np.nan)
+            if op is None:  # 'first' / 'last'
+                order = np.arange(values.size)
+                order = order[::-1] if multiple_synapses == "first" else order
+                out[self._pre[order], self._post[order]] = values[order]
+            else:
+                filled = np.zeros(out.shape, dtype=bool)
+                filled[self._pre, self._post] = True
+                acc = np.full(out.shape, {"sum": 0.0, "min": np.inf, "max": -np.inf}[multiple_synapses])
+                op.at(acc, (self._pre, self._post), values)
+                out[filled] = acc[filled]
+            result.append(out)
+        return result
+
+    def _set_attributes(self, parameter_space):
+        new_values = {}
+        for name, value in parameter_space.items():
+            if name not in self._values:
+                raise ParameterError(self, name, "no such connection attribute", ", ".join(sorted(self._values)))
+            if getattr(value, "is_homogeneous", True):
+                scalar = value.evaluate(simplify=True) if hasattr(value, "evaluate") else value
+                new_values[name] = np.full(len(self), float(scalar))
+            else:
+                full = np.asarray(value.evaluate(simplify=False), dtype=float)
+                new_values[name] = full[self._pre, self._post]
+        self._check_values(new_values)
+        self._values.update(new_values)
+        simulator.state.network.mark_dirty("structure")
+
+    def _set_initial_value_array(self, variable, initial_value):
+        raise ParameterError(self, variable, "synapse state cannot be initialised on this backend yet",
+                             "set U/tau_rec/tau_facil instead")
+
+
+def check_delays(obj, delays: np.ndarray) -> np.ndarray:
+    """Validate synaptic delays (ms) against the time grid and min/max delay; return them."""
+    state = simulator.state
+    if delays.size == 0:
+        return delays
+    if np.any(delays <= 0):
+        raise DelayError(obj, "delay", f"delays must be > 0 ms (got min {delays.min()} ms)",
+                         f"positive multiples of dt={state.dt} ms")
+    ticks = delays / state.dt
+    off_grid = np.abs(ticks - np.rint(ticks)) > 1e-6
+    if np.any(off_grid):
+        if state.delay_rounding != "nearest":
+            bad = delays[off_grid][0]
+            raise DelayError(obj, "delay", f"{bad} ms is not a multiple of dt={state.dt} ms",
+                             "multiples of dt, or sim.setup(..., delay_rounding='nearest') to round them")
+        delays = np.maximum(np.rint(ticks), 1.0) * state.dt
+    if state.min_delay != "auto" and np.any(delays < state.min_delay - 1e-9):
+        raise DelayError(obj, "delay", f"{delays.min()} ms is below min_delay={state.min_delay} ms",
+                         f"delays >= {state.min_delay} ms")
+    if state.max_delay != "auto" and np.any(delays > state.max_delay + 1e-9):
+        raise DelayError(obj, "delay", f"{delays.max()} ms is above max_delay={state.max_delay} ms",
+                         f"delays <= {state.max_delay} ms")
+    return delays

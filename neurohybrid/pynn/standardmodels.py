@@ -1,0 +1,109 @@
+"""PyNN standard cell, synapse and current-source types for neurohybrid.
+
+The canonical definitions (parameter names, defaults, units) are PyNN's own; neurohybrid's
+engines take their parameters in those names and units, so every translation here is the
+identity. A backend-specific model (the QIF neuron used by the mean-field seam, later) would
+be added here in the same style.
+"""
+from __future__ import annotations
+
+import numpy as np
+from pyNN.standardmodels import build_translations, cells, electrodes, synapses
+
+from ..errors import ParameterError
+from .simulator import state
+
+
+def _identity(base):
+    return build_translations(*[(name, name) for name in base.default_parameters])
+
+
+def _cell(base):
+    cls = type(base.__name__, (base,), {"__doc__": base.__doc__, "translations": _identity(base)})
+    return cls
+
+
+IF_curr_exp = _cell(cells.IF_curr_exp)
+IF_curr_alpha = _cell(cells.IF_curr_alpha)
+IF_curr_delta = _cell(cells.IF_curr_delta)
+IF_cond_exp = _cell(cells.IF_cond_exp)
+IF_cond_alpha = _cell(cells.IF_cond_alpha)
+EIF_cond_exp_isfa_ista = _cell(cells.EIF_cond_exp_isfa_ista)
+EIF_cond_alpha_isfa_ista = _cell(cells.EIF_cond_alpha_isfa_ista)
+Izhikevich = _cell(cells.Izhikevich)
+HH_cond_exp = _cell(cells.HH_cond_exp)
+SpikeSourcePoisson = _cell(cells.SpikeSourcePoisson)
+SpikeSourcePoissonRefractory = _cell(cells.SpikeSourcePoissonRefractory)
+SpikeSourceGamma = _cell(cells.SpikeSourceGamma)
+SpikeSourceArray = _cell(cells.SpikeSourceArray)
+
+NEURON_TYPES = ("IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "IF_cond_exp", "IF_cond_alpha",
+                "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "Izhikevich", "HH_cond_exp")
+SOURCE_TYPES = ("SpikeSourcePoisson", "SpikeSourcePoissonRefractory", "SpikeSourceGamma", "SpikeSourceArray")
+
+
+class _SynapseMixin:
+    def _get_minimum_delay(self):
+        d = state.min_delay
+        return state.dt if d == "auto" else d
+
+
+class StaticSynapse(_SynapseMixin, synapses.StaticSynapse):
+    __doc__ = synapses.StaticSynapse.__doc__
+    translations = build_translations(("weight", "weight"), ("delay", "delay"))
+
+
+class TsodyksMarkramSynapse(_SynapseMixin, synapses.TsodyksMarkramSynapse):
+    __doc__ = (synapses.TsodyksMarkramSynapse.__doc__ or "") + """
+    neurohybrid integrates the (u, x) form of the model at each presynaptic spike (as NEST's
+    ``tsodyks2_synapse``): x recovers to 1 with tau_rec, u decays to U with tau_facil
+    (tau_facil = 0 means no facilitation, u = U at each spike), the transmitted weight is
+    ``weight * u * x``.
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("U", "U"),
+                                      ("tau_rec", "tau_rec"), ("tau_facil", "tau_facil"))
+
+
+def _make_source(base):
+    from .electrodes import CurrentSourceMixin
+    return type(base.__name__, (CurrentSourceMixin, base),
+                {"__doc__": base.__doc__, "translations": _identity(base)})
+
+
+DCSource = _make_source(electrodes.DCSource)
+ACSource = _make_source(electrodes.ACSource)
+StepCurrentSource = _make_source(electrodes.StepCurrentSource)
+NoisyCurrentSource = _make_source(electrodes.NoisyCurrentSource)
+
+
+def check_finite(obj, name: str, values) -> None:
+    """ParameterError if any value of parameter ``name`` is NaN or infinite."""
+    arr = np.asarray(values, dtype=float) if not isinstance(values, np.ndarray) else values
+    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
+        raise ParameterError(obj, name, "contains NaN or infinite values", "finite numbers")
+
+
+def _not_supported(name: str, what: str, supported: str):
+    def __init__(self, *args, **kwargs):
+        from ..errors import UnsupportedModelError
+        raise UnsupportedModelError(name, None, f"{what} is not supported by neurohybrid's engines yet; "
+                                    "it is refused rather than silently replaced", supported)
+    return type(name, (), {"__init__": __init__, "__doc__": f"Not supported yet: {what}."})
+
+
+_SYNAPSES_OK = "StaticSynapse, TsodyksMarkramSynapse"
+STDPMechanism = _not_supported("STDPMechanism", "spike-timing-dependent plasticity", _SYNAPSES_OK)
+SimpleStochasticSynapse = _not_supported("SimpleStochasticSynapse", "stochastic synaptic transmission", _SYNAPSES_OK)
+StochasticTsodyksMarkramSynapse = _not_supported("StochasticTsodyksMarkramSynapse",
+                                                 "stochastic short-term plasticity", _SYNAPSES_OK)
+MultiQuantalSynapse = _not_supported("MultiQuantalSynapse", "multi-quantal synapses", _SYNAPSES_OK)
+ElectricalSynapse = _not_supported("ElectricalSynapse", "gap junctions", _SYNAPSES_OK)
+PointNeuron = _not_supported("PointNeuron", "composed point-neuron models (PointNeuron with receptor components)",
+                             ", ".join(NEURON_TYPES))
+
+# STDP components exist so that scripts can describe an STDPMechanism; the mechanism itself is refused.
+SpikePairRule = _cell(synapses.SpikePairRule)
+AdditiveWeightDependence = _cell(synapses.AdditiveWeightDependence)
+MultiplicativeWeightDependence = _cell(synapses.MultiplicativeWeightDependence)
+AdditivePotentiationMultiplicativeDepression = _cell(synapses.AdditivePotentiationMultiplicativeDepression)
+GutigWeightDependence = _cell(synapses.GutigWeightDependence)
