@@ -210,28 +210,32 @@ class EmulatorEngine:
         self.sink.flush()
 
     def _run_window(self, t0: int, n: int) -> None:
-        source_spikes = [self._emit_source(src, t0, n) for src in self.sources.values()]
-        for ticks, gids in source_spikes:
-            if ticks.size:
-                for table in self.tables:
-                    table.deliver(ticks, gids, self.n_slots)
+        for src in self.sources.values():
+            self._emit_source(src, t0, n)
         self._apply_currents(t0, n)
-        neuron_spikes = []
         for block in self.blocks.values():
-            neuron_spikes.append(self._integrate(block, t0, n))
-        if neuron_spikes:
-            ticks = np.concatenate([s[0] for s in neuron_spikes])
-            gids = np.concatenate([s[1] for s in neuron_spikes])
-            if ticks.size:
-                order = np.argsort(ticks, kind="stable")
-                ticks, gids = ticks[order], gids[order]
-                for table in self.tables:
-                    table.deliver(ticks, gids, self.n_slots)
+            self._integrate(block, t0, n)
+        # every block has integrated the window before any of its spikes is delivered
+        for block in self.blocks.values():
+            for table in self.tables:
+                table.deliver_dense(block.spikes[:n], t0, block.offset, self.n_slots)
 
-    def _emit_source(self, src: SourceBlock, t0: int, n: int):
+    def _emit_source(self, src: SourceBlock, t0: int, n: int) -> None:
+        """Generate a source's spikes for the window, record them, deliver them."""
+        if hasattr(src.generator, "counts_matrix"):
+            counts = src.generator.counts_matrix(t0, n)  # [n, size], row j: emission tick t0 - 1 + j
+            if src.node.name in self.spike_recorded:
+                rows, ids = np.nonzero(counts)
+                reps = counts[rows, ids].astype(np.int64)
+                self._record_spikes(src.node.name, np.repeat(rows + t0 - 1, reps), np.repeat(ids, reps))
+            for table in self.tables:
+                table.deliver_dense(counts, t0 - 1, src.offset, self.n_slots)
+            return
         ticks, ids = src.generator.emit(t0, n)
         self._record_spikes(src.node.name, ticks, ids)
-        return ticks, ids + src.offset
+        if ticks.size:
+            for table in self.tables:
+                table.deliver(ticks, ids + src.offset, np.ones(ticks.size), self.n_slots)
 
     def _apply_currents(self, t0: int, n: int) -> None:
         for block in self.blocks.values():
@@ -240,18 +244,17 @@ class EmulatorEngine:
             values = source.values(t0, n)
             block.i_ext[:n, index] += values[:, None]
 
-    def _integrate(self, block: NeuronBlock, t0: int, n: int):
+    def _integrate(self, block: NeuronBlock, t0: int, n: int) -> None:
         first = t0 % self.n_slots
         syn_in = block.ring[first:first + n]
         block.spikes[:n] = 0
         block.spec.step(block.S, block.P, syn_in, block.i_ext[:n], self.dt, block.spikes[:n],
                         block.rec_rows, block.rec_cells, block.rec_out[:n])
         syn_in[:] = 0.0
-        rows, cells = np.nonzero(block.spikes[:n])
-        ticks = t0 + rows.astype(np.int64)
-        self._record_spikes(block.node.name, ticks, cells.astype(np.int64))
+        if block.node.name in self.spike_recorded:
+            rows, cells = np.nonzero(block.spikes[:n])
+            self._record_spikes(block.node.name, t0 + rows.astype(np.int64), cells.astype(np.int64))
         self._record_samples(block, t0, n)
-        return ticks, cells.astype(np.int64) + block.offset
 
     def _record_spikes(self, name: str, ticks: np.ndarray, ids: np.ndarray) -> None:
         wanted = self.spike_recorded.get(name)

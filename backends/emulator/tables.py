@@ -38,25 +38,58 @@ def _counting_order(block_of, src, n_blocks, n_src):
 
 
 @njit(parallel=True, cache=True)
-def _deliver_static(ticks, sources, indptr, n_src, col, wcode, wlut, delay, ring, n_slots, n_blocks):
+def _deliver_static(ticks, sources, mult, indptr, n_src, col, wcode, wlut, delay, ring, n_slots, n_blocks):
     for b in prange(n_blocks):
         base = b * n_src
         for s in range(ticks.size):
             row = base + sources[s]
             t = ticks[s]
+            m = mult[s]
             for k in range(indptr[row], indptr[row + 1]):
-                ring[(t + delay[k]) % n_slots, col[k]] += wlut[wcode[k]]
+                ring[(t + delay[k]) % n_slots, col[k]] += m * wlut[wcode[k]]
 
 
 @njit(parallel=True, cache=True)
-def _deliver_direct(ticks, sources, indptr, n_src, col, weight, delay, ring, n_slots, n_blocks):
+def _deliver_direct(ticks, sources, mult, indptr, n_src, col, weight, delay, ring, n_slots, n_blocks):
     for b in prange(n_blocks):
         base = b * n_src
         for s in range(ticks.size):
             row = base + sources[s]
             t = ticks[s]
+            m = mult[s]
             for k in range(indptr[row], indptr[row + 1]):
-                ring[(t + delay[k]) % n_slots, col[k]] += weight[k]
+                ring[(t + delay[k]) % n_slots, col[k]] += m * weight[k]
+
+
+@njit(parallel=True, cache=True)
+def _deliver_dense_codes(counts, first_tick, offset, indptr, n_src, col, wcode, wlut, delay, ring, n_slots, n_blocks):
+    # counts[j, i]: spikes of source offset+i emitted in tick first_tick+j (a spike matrix or Poisson counts)
+    for b in prange(n_blocks):
+        base = b * n_src + offset
+        for j in range(counts.shape[0]):
+            t = first_tick + j
+            for i in range(counts.shape[1]):
+                m = counts[j, i]
+                if m == 0:
+                    continue
+                row = base + i
+                for k in range(indptr[row], indptr[row + 1]):
+                    ring[(t + delay[k]) % n_slots, col[k]] += m * wlut[wcode[k]]
+
+
+@njit(parallel=True, cache=True)
+def _deliver_dense_direct(counts, first_tick, offset, indptr, n_src, col, weight, delay, ring, n_slots, n_blocks):
+    for b in prange(n_blocks):
+        base = b * n_src + offset
+        for j in range(counts.shape[0]):
+            t = first_tick + j
+            for i in range(counts.shape[1]):
+                m = counts[j, i]
+                if m == 0:
+                    continue
+                row = base + i
+                for k in range(indptr[row], indptr[row + 1]):
+                    ring[(t + delay[k]) % n_slots, col[k]] += m * weight[k]
 
 
 @njit(parallel=True, cache=True)
@@ -113,7 +146,7 @@ class DeliveryTable:
         self.delay = delay[order].astype(_smallest_uint(int(delay.max()) if delay.size else 0))
         del col, delay
         self._weights(edges, order)
-        self.src_sorted = None
+        self._receives = {}
         del src
 
     def _weights(self, edges, order) -> None:
@@ -145,14 +178,34 @@ class DeliveryTable:
         self.wlut = lut.astype(np.float64)
         self.wcode = np.concatenate(codes).astype(_smallest_uint(lut.size - 1))[order]
 
-    def deliver(self, ticks: np.ndarray, sources: np.ndarray, n_slots: int) -> None:
-        """Add the weights of the spikes (emission ticks, global sources) into the ring buffer."""
+    def deliver(self, ticks: np.ndarray, sources: np.ndarray, mult: np.ndarray, n_slots: int) -> None:
+        """Add the weights of the spikes (emission ticks, global sources, spike counts) into the ring."""
         if self.wlut is None:
-            _deliver_direct(ticks, sources, self.indptr, self.n_src, self.col, self.weight, self.delay,
+            _deliver_direct(ticks, sources, mult, self.indptr, self.n_src, self.col, self.weight, self.delay,
                             self.ring2d, n_slots, self.n_blocks)
         else:
-            _deliver_static(ticks, sources, self.indptr, self.n_src, self.col, self.wcode, self.wlut,
+            _deliver_static(ticks, sources, mult, self.indptr, self.n_src, self.col, self.wcode, self.wlut,
                             self.delay, self.ring2d, n_slots, self.n_blocks)
+
+    def receives_from(self, offset: int, size: int) -> bool:
+        """Whether any synapse of this table comes from global sources offset..offset+size-1."""
+        starts = np.arange(self.n_blocks) * self.n_src + offset
+        return bool(np.any(self.indptr[starts + size] > self.indptr[starts]))
+
+    def deliver_dense(self, counts: np.ndarray, first_tick: int, offset: int, n_slots: int) -> None:
+        """Deliver a [ticks, sources] matrix of spike counts of sources ``offset..`` emitted from
+        ``first_tick`` on; same result as :meth:`deliver` on its nonzero entries, without building them."""
+        key = (offset, counts.shape[1])
+        if key not in self._receives:
+            self._receives[key] = self.receives_from(offset, counts.shape[1])
+        if not self._receives[key]:
+            return
+        if self.wlut is None:
+            _deliver_dense_direct(counts, first_tick, offset, self.indptr, self.n_src, self.col, self.weight,
+                                  self.delay, self.ring2d, n_slots, self.n_blocks)
+        else:
+            _deliver_dense_codes(counts, first_tick, offset, self.indptr, self.n_src, self.col, self.wcode,
+                                 self.wlut, self.delay, self.ring2d, n_slots, self.n_blocks)
 
     def reset(self) -> None:
         """Static synapses have no state."""
@@ -188,7 +241,17 @@ class TsodyksTable(DeliveryTable):
         self.x = np.ones(self.col.size)
         self.last_tick = np.zeros(self.col.size, dtype=np.int64)
 
-    def deliver(self, ticks, sources, n_slots) -> None:
+    def deliver_dense(self, counts, first_tick, offset, n_slots) -> None:
+        if not self.receives_from(offset, counts.shape[1]):
+            return
+        rows, ids = np.nonzero(counts)
+        self.deliver(rows.astype(np.int64) + first_tick, ids.astype(np.int64) + offset,
+                     counts[rows, ids].astype(np.float64), n_slots)
+
+    def deliver(self, ticks, sources, mult, n_slots) -> None:
+        if mult.size and mult.max() > 1:  # each of several spikes in one tick depresses the synapse again
+            reps = mult.astype(np.int64)
+            ticks, sources = np.repeat(ticks, reps), np.repeat(sources, reps)
         # the spike time stamp is emission tick + 1
         _deliver_tsodyks(ticks + 1, sources, self.indptr, self.n_src, self.col, self.weight, self.delay - 1,
                          self.U, self.tau_rec, self.tau_facil, self.u, self.x, self.last_tick, self.ring2d,
