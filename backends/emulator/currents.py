@@ -232,6 +232,8 @@ class NoisyCurrentSource(_CurrentSource):
     """Gaussian noise current: ``mean + stdev * N(0,1)`` (nA), redrawn every ``dt`` ms (a whole
     multiple of the simulation step) from ``start``, while ``start <= t < stop`` (ms)."""
 
+    independent_per_target = True  # the engine asks for one channel per target cell
+
     defaults = {"mean": 0.0, "stdev": 1.0, "start": 0.0, "stop": 1e12, "dt": 0.1}
 
     def _prepare(self, p):

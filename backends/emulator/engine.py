@@ -241,8 +241,12 @@ class EmulatorEngine:
         for block in self.blocks.values():
             block.i_ext[:n] = 0.0
         for block, index, source in self.currents:
-            values = source.values(t0, n)
-            block.i_ext[:n, index] += values[:, None]
+            if getattr(source, "independent_per_target", False):
+                # as NEST's noise_generator: each target cell gets its own noise stream
+                for channel, cell in enumerate(index):
+                    block.i_ext[:n, cell] += source.values(t0, n, channel=channel)
+            else:
+                block.i_ext[:n, index] += source.values(t0, n)[:, None]
 
     def _integrate(self, block: NeuronBlock, t0: int, n: int) -> None:
         first = t0 % self.n_slots

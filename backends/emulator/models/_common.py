@@ -58,7 +58,9 @@ def record_positions(rec_cells, n):
     return pos
 
 
-@numba.njit(cache=True)
+# Inlined at numba-IR level: a jitted function received as an argument is otherwise lowered as
+# a process-specific pointer, which would make every kernel calling this uncacheable.
+@numba.njit(cache=True, inline="always")
 def rkf45_evolve_apply(rhs, p, y, t, t1, h, work, eps_abs, eps_rel, a_y, a_dydt):
     """One ``gsl_odeiv_evolve_apply`` call: advance ``y`` from ``t`` towards ``t1`` (ms).
 

@@ -89,7 +89,7 @@ def rhs_aeif_alpha(y, f, p):
     f[5] = (p[_A] * (v - p[_EL]) - y[5]) / p[_TW]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, inline="always")  # inlined so the kernels stay cacheable (see _common)
 def _aeif_tick(rhs, y, p, h, work, dt, r, ref_counts, b_pa, iv, iw):
     """One NEST aeif tick of integration with in-loop spike handling; returns (h, r, spiked).
 
