@@ -52,7 +52,7 @@ class ProjectionEdge:
         """Hash of the generated connections (indices and parameter values)."""
         h = hashlib.sha256()
         for arr in (self.pre_index, self.post_index, *[self.values[k] for k in sorted(self.values)]):
-            h.update(np.ascontiguousarray(arr).tobytes())
+            _hash_array(h, arr)
         return h.hexdigest()
 
 
@@ -121,6 +121,17 @@ class ModelGraph:
                        "synapse": e.synapse, "n_connections": int(e.pre_index.size), "rule": e.rule,
                        "seed": e.seed, "connections_sha256": e.connections_hash()} for e in self.edges],
         }
+
+
+def _hash_array(h, arr: np.ndarray) -> None:
+    """Hash an array by dtype, shape and content; a constant (broadcast) array by its one value,
+    so hashing never materialises it."""
+    h.update(f"{arr.dtype.str}{arr.shape}".encode())
+    if arr.size and arr.strides == (0,):
+        h.update(b"const")
+        h.update(np.ascontiguousarray(arr[:1]).tobytes())
+    else:
+        h.update(np.ascontiguousarray(arr).tobytes())
 
 
 def _hash_value(h, value) -> None:

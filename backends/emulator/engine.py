@@ -31,7 +31,7 @@ from neurohybrid.rng import stream_key
 from . import models as model_registry
 from . import currents as current_kinds
 from . import sources as source_kinds
-from .tables import DeliveryTable, TsodyksTable, build_tables
+from .tables import _distinct, build_tables
 
 MAX_WINDOW_TICKS = 64
 
@@ -81,7 +81,8 @@ class EmulatorEngine:
         self.graph, self.sink = graph, sink
         numba.set_num_threads(self.threads)
         self.dt = graph.dt
-        delays = [np.rint(e.values["delay"] / graph.dt).astype(np.int64) for e in graph.edges if e.pre_index.size]
+        delays = [np.rint(_distinct(e.values["delay"]) / graph.dt).astype(np.int64)
+                  for e in graph.edges if e.pre_index.size]
         self.min_delay = int(min(d.min() for d in delays)) if delays else MAX_WINDOW_TICKS
         self.max_delay = int(max(d.max() for d in delays)) if delays else 1
         self.window = max(1, min(self.min_delay, MAX_WINDOW_TICKS))

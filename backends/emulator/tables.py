@@ -20,21 +20,25 @@ _SAMPLE = 4096
 
 
 @njit(cache=True)
-def _counting_order(block_of, src, n_blocks, n_src):
-    """Stable order of synapses by (thread block, source) and the CSR row pointers."""
-    n = src.size
-    counts = np.zeros(n_blocks * n_src + 1, dtype=np.int64)
-    for k in range(n):
-        counts[block_of[k] * n_src + src[k] + 1] += 1
-    for k in range(1, counts.size):
-        counts[k] += counts[k - 1]
-    indptr = counts.copy()
-    order = np.empty(n, dtype=np.int64)
-    for k in range(n):
-        key = block_of[k] * n_src + src[k]
-        order[counts[key]] = k
-        counts[key] += 1
-    return order, indptr
+def _count_rows(pre, post, src_offset, n_target, n_blocks, n_src, counts):
+    """Count synapses per CSR row (thread block of the target, global source)."""
+    for k in range(pre.size):
+        b = np.int64(post[k]) * n_blocks // n_target
+        counts[b * n_src + src_offset + np.int64(pre[k]) + 1] += 1
+
+
+@njit(cache=True)
+def _scatter_rows(pre, post, src_offset, col_offset, n_target, n_blocks, n_src, cursor,
+                  delay_in, weight_in, col_out, delay_out, weight_out):
+    """Write one edge's synapses into their CSR rows; edges and synapses keep their order
+    within a row, so the table (and the summation order at delivery) is deterministic."""
+    for k in range(pre.size):
+        row = np.int64(post[k]) * n_blocks // n_target * n_src + src_offset + np.int64(pre[k])
+        pos = cursor[row]
+        cursor[row] = pos + 1
+        col_out[pos] = col_offset + post[k]
+        delay_out[pos] = delay_in[k]
+        weight_out[pos] = weight_in[k]
 
 
 @njit(parallel=True, cache=True)
@@ -122,6 +126,18 @@ def _is_constant(arr: np.ndarray) -> bool:
     return arr.size == 0 or (arr.strides == (0,)) or bool(arr.min() == arr.max())
 
 
+def _distinct(arr: np.ndarray) -> np.ndarray:
+    return arr[:1] if arr.size and arr.strides == (0,) else arr
+
+
+def _per_synapse(values: np.ndarray, dtype, transform=None) -> np.ndarray:
+    """``values`` converted to ``dtype``; a constant (broadcast) array stays a zero-copy broadcast."""
+    if values.size and values.strides == (0,):
+        scalar = values[0] if transform is None else transform(values[:1])[0]
+        return np.broadcast_to(np.asarray(scalar, dtype=dtype), values.shape)
+    return (values if transform is None else transform(values)).astype(dtype)
+
+
 class DeliveryTable:
     """Static-synapse delivery into one target block."""
 
@@ -130,53 +146,52 @@ class DeliveryTable:
         self.block, self.n_blocks, self.n_src = block, n_blocks, n_sources
         n = block.node.size
         self.ring2d = block.ring.reshape(block.ring.shape[0], -1)
-        receptors = block.spec.receptors
-        src, col, delay = [], [], []
-        for e in edges:
-            src.append(e.pre_index.astype(np.int32) + np.int32(offsets[e.pre]))
-            col.append(e.post_index.astype(np.int32) + np.int32(receptors.index(e.receptor) * n))
-            delay.append(np.rint(e.values["delay"] / dt).astype(np.int64))
-        src = np.concatenate(src)
-        col = np.concatenate(col)
-        delay = np.concatenate(delay)
-        block_of = (col % n).astype(np.int64) * n_blocks // n
-        order, self.indptr = _counting_order(block_of, src, n_blocks, n_sources)
-        del block_of
-        self.col = col[order]
-        self.delay = delay[order].astype(_smallest_uint(int(delay.max()) if delay.size else 0))
-        del col, delay
-        self._weights(edges, order)
         self._receives = {}
-        del src
+        to_ticks = lambda d: np.rint(d / dt)  # noqa: E731
+        max_delay = max(int(to_ticks(_distinct(e.values["delay"])).max()) for e in edges)
+        self.delay_dtype = _smallest_uint(max_delay)
+        self._weight_encoding(edges)
+        counts = np.zeros(n_blocks * n_sources + 1, dtype=np.int64)
+        for e in edges:
+            _count_rows(e.pre_index, e.post_index, offsets[e.pre], n, n_blocks, n_sources, counts)
+        self.indptr = np.cumsum(counts)
+        total = int(self.indptr[-1])
+        self.col = np.empty(total, dtype=np.int32)
+        self.delay = np.empty(total, dtype=self.delay_dtype)
+        weights = np.empty(total, dtype=self.wcode_dtype if self.wlut is not None else np.float64)
+        cursor = self.indptr[:-1].copy()
+        receptors = block.spec.receptors
+        for e, encode in zip(edges, self._encoders):
+            _scatter_rows(e.pre_index, e.post_index, offsets[e.pre], receptors.index(e.receptor) * n, n, n_blocks,
+                          n_sources, cursor, _per_synapse(e.values["delay"], self.delay_dtype, to_ticks),
+                          encode(e.values["weight"]), self.col, self.delay, weights)
+        if self.wlut is None:
+            self.weight = weights
+        else:
+            self.wcode = weights
 
-    def _weights(self, edges, order) -> None:
-        parts, distinct = [], []
+    def _weight_encoding(self, edges) -> None:
+        """Weights as codes into a small lookup table when the table has few distinct weights
+        (uint8/uint16 per synapse instead of float64), else stored directly."""
+        distinct = []
         for e in edges:
             w = e.values["weight"]
-            if _is_constant(w):
-                parts.append(("const", float(w[0]) if w.size else 0.0, w.size))
-                distinct.append(np.asarray([w[0]]) if w.size else np.zeros(0))
+            if w.size == 0 or w.strides == (0,):
+                distinct.append(np.unique(w[:1]))
             elif np.unique(w[:_SAMPLE]).size < 256:
-                uniq = np.unique(w)
-                parts.append(("codes", uniq, w))
-                distinct.append(uniq)
+                distinct.append(np.unique(w))
             else:
-                parts.append(("direct", None, w))
-                distinct.append(None)
-        if any(d is None for d in distinct) or sum(d.size for d in distinct) > 65535:
+                distinct = None
+                break
+        lut = np.unique(np.concatenate(distinct)) if distinct else None
+        if lut is None or lut.size > 65535:
             self.wlut = None
-            self.weight = np.concatenate([np.broadcast_to(e.values["weight"], e.pre_index.shape)
-                                          for e in edges]).astype(np.float64)[order]
+            self._encoders = [lambda w: _per_synapse(w, np.float64)] * len(edges)
             return
-        lut = np.unique(np.concatenate(distinct)) if distinct else np.zeros(1)
-        codes = []
-        for kind, value, w in parts:
-            if kind == "const":
-                codes.append(np.full(w, np.searchsorted(lut, value), dtype=np.uint16))
-            else:
-                codes.append(np.searchsorted(lut, w).astype(np.uint16))
         self.wlut = lut.astype(np.float64)
-        self.wcode = np.concatenate(codes).astype(_smallest_uint(lut.size - 1))[order]
+        self.wcode_dtype = _smallest_uint(lut.size - 1)
+        self._encoders = [lambda w, lut=lut: _per_synapse(w, self.wcode_dtype, lambda x: np.searchsorted(lut, x))
+                          ] * len(edges)
 
     def deliver(self, ticks: np.ndarray, sources: np.ndarray, mult: np.ndarray, n_slots: int) -> None:
         """Add the weights of the spikes (emission ticks, global sources, spike counts) into the ring."""
@@ -222,18 +237,25 @@ class TsodyksTable(DeliveryTable):
 
     def __init__(self, block, edges, offsets, dt, n_blocks, n_sources):
         super().__init__(block, edges, offsets, dt, n_blocks, n_sources)
-        order = self._order
         self.dt = dt
-        self.weight = np.concatenate([np.broadcast_to(e.values["weight"], e.pre_index.shape) for e in edges])[order]
-        self.U = np.concatenate([np.broadcast_to(e.values["U"], e.pre_index.shape) for e in edges])[order]
-        self.tau_rec = np.concatenate([np.broadcast_to(e.values["tau_rec"], e.pre_index.shape) for e in edges])[order]
-        self.tau_facil = np.concatenate([np.broadcast_to(e.values["tau_facil"], e.pre_index.shape)
-                                         for e in edges])[order]
+        # the synapse parameters, scattered into the table's order exactly like the weights
+        params = {}
+        for name in ("U", "tau_rec", "tau_facil"):
+            out = np.empty(self.col.size)
+            cursor = self.indptr[:-1].copy()
+            scratch_col = np.empty_like(self.col)
+            scratch_delay = np.empty_like(self.delay)
+            for e in edges:
+                _scatter_rows(e.pre_index, e.post_index, offsets[e.pre], 0, block.node.size, n_blocks, n_sources,
+                              cursor, _per_synapse(e.values["delay"], self.delay_dtype, lambda d: np.rint(d / dt)),
+                              _per_synapse(e.values[name], np.float64), scratch_col, scratch_delay, out)
+            params[name] = out
+        self.U, self.tau_rec, self.tau_facil = params["U"], params["tau_rec"], params["tau_facil"]
         self.reset()
 
-    def _weights(self, edges, order) -> None:
-        self._order = order
+    def _weight_encoding(self, edges) -> None:
         self.wlut = None
+        self._encoders = [lambda w: _per_synapse(w, np.float64)] * len(edges)
 
     def reset(self) -> None:
         """Back to the resting synapse: x = 1, u = 0, no previous spike (time 0)."""

@@ -221,15 +221,19 @@ def _node(pop) -> PopulationNode:
 
 
 def _split_by_root(side, index: np.ndarray):
-    """Map indices in a Population/PopulationView/Assembly to (root population, local indices) groups."""
+    """Map indices in a Population/PopulationView/Assembly to (root population, mask, local indices).
+    A plain Population maps onto itself without copying (mask None)."""
+    if not hasattr(side, "populations") and not hasattr(side, "parent"):
+        yield side, None, index
+        return
     ids = np.asarray(side.all_cells, dtype=np.int64)[index]
-    roots = side.populations if hasattr(side, "populations") else [getattr(side, "grandparent", side)]
+    roots = side.populations if hasattr(side, "populations") else [side.grandparent]
     for root in roots:
         root = getattr(root, "grandparent", root)
         first = int(root.first_id)
         mask = (ids >= first) & (ids < first + root.size)
         if mask.any():
-            yield root, mask, ids[mask] - first
+            yield root, mask, (ids[mask] - first).astype(index.dtype if root.size <= 65536 else np.uint32)
 
 
 def _edges(prj) -> list[ProjectionEdge]:
@@ -244,12 +248,20 @@ def _edges(prj) -> list[ProjectionEdge]:
     seed = getattr(getattr(connector, "rng", None), "seed", None)
     edges = []
     for pre_root, pre_mask, pre_local in _split_by_root(prj.pre, pre):
-        for post_root, post_mask, post_local in _split_by_root(prj.post, post[pre_mask]):
-            sel = np.nonzero(pre_mask)[0][post_mask]
-            edge_values = {k: v[sel] for k, v in values.items()}
+        post_sel = post if pre_mask is None else post[pre_mask]
+        for post_root, post_mask, post_local in _split_by_root(prj.post, post_sel):
+            if pre_mask is None and post_mask is None:
+                sel_values, pre_sel = values, pre_local
+            else:
+                sel = np.arange(pre.size)
+                sel = sel if pre_mask is None else sel[pre_mask]
+                sel = sel if post_mask is None else sel[post_mask]
+                sel_values = {k: (np.broadcast_to(v[:1], sel.shape) if v.strides == (0,) else v[sel])
+                              for k, v in values.items()}
+                pre_sel = pre_local if post_mask is None else pre_local[post_mask]
             edges.append(ProjectionEdge(f"{prj.label}[{pre_root.label}->{post_root.label}]", pre_root.label,
-                                        post_root.label, prj.receptor_type, synapse,
-                                        pre_local[post_mask], post_local, edge_values, rule, seed))
+                                        post_root.label, prj.receptor_type, synapse, pre_sel, post_local,
+                                        sel_values, rule, seed))
     return edges
 
 

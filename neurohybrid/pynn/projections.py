@@ -70,6 +70,23 @@ def seed_if_unseeded(obj, purpose: tuple) -> None:
         obj.rng = NumpyRNG(seed=seed, parallel_safe=rng.parallel_safe)
 
 
+def _compact(parts: list, sizes: list) -> np.ndarray:
+    """Concatenate per-chunk values (floats or arrays); all-equal values become a broadcast view."""
+    total = int(sum(sizes))
+    first = parts[0] if parts else 0.0
+    if all(np.isscalar(p) or (isinstance(p, np.ndarray) and p.strides == (0,)) for p in parts):
+        scalars = [float(p) if np.isscalar(p) else float(p[0]) for p, n in zip(parts, sizes) if n]
+        if not scalars or all(x == scalars[0] or (x != x and scalars[0] != scalars[0]) for x in scalars):
+            value = scalars[0] if scalars else float(np.asarray(first).ravel()[0]) if np.size(first) else 0.0
+            return np.broadcast_to(np.float64(value), (total,))
+    out = np.empty(total)
+    at = 0
+    for p, n in zip(parts, sizes):
+        out[at:at + n] = p
+        at += n
+    return out
+
+
 class Projection(common.Projection):
     __doc__ = common.Projection.__doc__
     _simulator = simulator
@@ -94,8 +111,8 @@ class Projection(common.Projection):
                                   "a population of neurons")
         self.index = len(state.projections)
         self._chunks = []
-        self._pre = np.empty(0, dtype=np.int64)
-        self._post = np.empty(0, dtype=np.int64)
+        self._pre = np.empty(0, dtype=self._index_dtype(self.pre.size))
+        self._post = np.empty(0, dtype=self._index_dtype(self.post.size))
         self._values = {}
         seed_if_unseeded(connector, ("projection", self.index, "connector"))
         for name, value in self.synapse_type.parameter_space.items():
@@ -117,36 +134,51 @@ class Projection(common.Projection):
                             **connection_parameters):
         if location_selector is not None:
             raise ParameterError(self, "location_selector", "point neurons have no locations", "None")
-        pre = np.asarray(presynaptic_indices, dtype=np.int64).ravel()
+        pre = np.asarray(presynaptic_indices).ravel().astype(self._index_dtype(self.pre.size))
         params = {}
         for name, value in connection_parameters.items():
             arr = np.asarray(value, dtype=float)
-            params[name] = np.full(pre.size, float(arr)) if arr.ndim == 0 else arr.ravel()
+            params[name] = float(arr) if arr.ndim == 0 else arr.ravel()
         self._chunks.append((pre, int(postsynaptic_index), params))
 
+    @staticmethod
+    def _index_dtype(size: int):
+        return np.uint16 if size <= 65536 else np.uint32
+
     def _consolidate(self):
+        """Turn the per-postsynaptic-cell chunks into flat arrays. A parameter that has one value
+        everywhere is kept as a zero-copy broadcast of that value (most weights and delays are)."""
         if not self._chunks:
             return
-        pres = [self._pre] + [c[0] for c in self._chunks]
-        posts = [self._post] + [np.full(c[0].size, c[1], dtype=np.int64) for c in self._chunks]
-        names = self._chunks[0][2].keys()
-        values = {name: np.concatenate([self._values.get(name, np.empty(0))] + [c[2][name] for c in self._chunks])
-                  for name in names}
-        self._chunks = []
-        self._pre, self._post = np.concatenate(pres), np.concatenate(posts)
+        chunks, self._chunks = self._chunks, []
+        total = len(self._pre) + sum(c[0].size for c in chunks)
+        pre = np.empty(total, dtype=self._index_dtype(self.pre.size))
+        post = np.empty(total, dtype=self._index_dtype(self.post.size))
+        pre[:len(self._pre)], post[:len(self._pre)] = self._pre, self._post
+        at = len(self._pre)
+        for c in chunks:
+            pre[at:at + c[0].size] = c[0]
+            post[at:at + c[0].size] = c[1]
+            at += c[0].size
+        values = {}
+        for name in chunks[0][2]:
+            parts = [self._values[name]] if name in self._values and len(self._pre) else []
+            parts += [c[2][name] for c in chunks]
+            values[name] = _compact(parts, [len(self._pre)] * bool(len(parts) > len(chunks))
+                                    + [c[0].size for c in chunks])
+        self._pre, self._post = pre, post
         self._check_values(values)
         self._values = values
 
     def _check_values(self, values):
-        state = simulator.state
         for name, arr in values.items():
-            if not np.all(np.isfinite(arr)):
+            if not np.all(np.isfinite(_distinct(arr))):
                 raise ParameterError(self, name, "contains NaN or infinite values", "finite numbers")
         if "delay" in values:
             values["delay"] = check_delays(self, values["delay"])
         if "weight" in values and self.synapse_type.__class__ is not None:
             conductance = getattr(self.post, "conductance_based", False)
-            if conductance and np.any(values["weight"] < 0):
+            if conductance and np.any(_distinct(values["weight"]) < 0):
                 raise ParameterError(self, "weight", "conductance-based synapses need weights >= 0",
                                      "non-negative weights in µS (the receptor type sets the sign)")
 
@@ -214,7 +246,7 @@ class Projection(common.Projection):
                 raise ParameterError(self, name, "no such connection attribute", ", ".join(sorted(self._values)))
             if getattr(value, "is_homogeneous", True):
                 scalar = value.evaluate(simplify=True) if hasattr(value, "evaluate") else value
-                new_values[name] = np.full(len(self), float(scalar))
+                new_values[name] = np.broadcast_to(np.float64(scalar), (len(self),))
             else:
                 full = np.asarray(value.evaluate(simplify=False), dtype=float)
                 new_values[name] = full[self._pre, self._post]
@@ -227,11 +259,18 @@ class Projection(common.Projection):
                              "set U/tau_rec/tau_facil instead")
 
 
+def _distinct(arr: np.ndarray) -> np.ndarray:
+    """The values worth checking: one element of a broadcast (constant) array, else all."""
+    return arr[:1] if arr.size and arr.strides == (0,) else arr
+
+
 def check_delays(obj, delays: np.ndarray) -> np.ndarray:
     """Validate synaptic delays (ms) against the time grid and min/max delay; return them."""
     state = simulator.state
     if delays.size == 0:
         return delays
+    if delays.strides == (0,):
+        return np.broadcast_to(check_delays(obj, np.array(delays[:1])), delays.shape)
     if np.any(delays <= 0):
         raise DelayError(obj, "delay", f"delays must be > 0 ms (got min {delays.min()} ms)",
                          f"positive multiples of dt={state.dt} ms")
