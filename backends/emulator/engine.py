@@ -19,6 +19,7 @@ few distinct weights (the common case), which keeps memory near 6 bytes per syna
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 
 import numba
@@ -34,6 +35,7 @@ from . import sources as source_kinds
 from .tables import _distinct, build_tables
 
 MAX_WINDOW_TICKS = 64
+FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
 
 
 @dataclass
@@ -202,12 +204,17 @@ class EmulatorEngine:
                 self.sink.samples(name, variable, block.S[row, block.rec_cells[cols]][None, :].copy())
 
     def advance(self, t_stop: int) -> None:
-        """Integrate until tick ``t_stop`` (exclusive), streaming results into the sink."""
+        """Integrate until tick ``t_stop`` (exclusive), streaming results into the sink, which is
+        flushed at least every ``FLUSH_SECONDS`` of wall-clock time so a killed run keeps its data."""
+        last_flush = time.monotonic()
         while self.tick < t_stop:
             t0 = self.tick
             n = min(self.window - t0 % self.window, t_stop - t0)
             self._run_window(t0, n)
             self.tick = t0 + n
+            if time.monotonic() - last_flush > FLUSH_SECONDS:
+                self.sink.flush()
+                last_flush = time.monotonic()
         self.sink.flush()
 
     def _run_window(self, t0: int, n: int) -> None:
