@@ -177,7 +177,7 @@ def _poisson_counts(key, lam_per_tick, cdf_tables, cdf_index, start_ticks, stop_
         lam = lam_per_tick[i]
         if not lam > 0.0:
             continue
-        cdf = cdf_tables[cdf_index[i]]
+        row = cdf_index[i]  # index the table directly: a view per neuron would contend on its refcount
         prefix = rng.counter_prefix(key, i)
         for j in range(n_ticks):
             k = k0 + j
@@ -190,7 +190,7 @@ def _poisson_counts(key, lam_per_tick, cdf_tables, cdf_index, start_ticks, stop_
             else:
                 u = rng.uniform_from_prefix(prefix, k)
                 c = 0
-                while c < _CDF_LEN - 1 and u >= cdf[c]:
+                while c < _CDF_LEN - 1 and u >= cdf_tables[row, c]:
                     c += 1
                 if c == _CDF_LEN - 1:  # far tail: finish the search exactly
                     c = rng.poisson(key, i, k, lam)

@@ -224,3 +224,24 @@ def test_recorded_data_survives_a_failed_run(session):
         sim.run_until(10.0)
     after = p.get_data().segments[0].spiketrains[0].magnitude
     np.testing.assert_array_equal(before, after)
+
+
+@pytest.mark.parametrize("celltype,variable,units", [
+    ("IF_cond_exp", "gsyn_exc", pq.uS), ("IF_cond_alpha", "gsyn_inh", pq.uS),
+    ("EIF_cond_exp_isfa_ista", "w", pq.nA), ("EIF_cond_alpha_isfa_ista", "v", pq.mV),
+    ("Izhikevich", "u", pq.mV / pq.ms), ("HH_cond_exp", "v", pq.mV),
+])
+def test_recordable_signals_shapes_and_units(session, celltype, variable, units):
+    cells = sim.Population(3, getattr(sim, celltype)(), label="cells")
+    src = sim.Population(3, sim.SpikeSourceArray(spike_times=[2.0, 4.0]), label="src")
+    receptor = "inhibitory" if variable == "gsyn_inh" else "excitatory"
+    sim.Projection(src, cells, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.01, delay=1.0),
+                   receptor_type=receptor)
+    cells.record(variable, sampling_interval=0.5)
+    sim.run(10.0)
+    signal = cells.get_data().segments[0].filter(name=variable)[0]
+    assert signal.shape == (21, 3)
+    assert signal.units == units
+    assert np.all(np.isfinite(signal.magnitude))
+    if variable.startswith("gsyn"):
+        assert signal.magnitude.max() > 0  # the synaptic input arrived

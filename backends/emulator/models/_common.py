@@ -6,7 +6,13 @@ control) that NEST's conductance-based, AdEx and Hodgkin–Huxley models use.
 The GSL replica follows the C code operation for operation (same coefficients, same
 evaluation order, same step-size controller, same carried-over step size), so that a
 neuron integrated here takes the same sub-steps as in NEST and its trajectory agrees with
-NEST's to rounding error; that is what makes spike times agree on the grid.
+NEST's to rounding error; that is what makes spike times agree on the grid. The step size
+the solver suggests is model state (row ``h_ode``, ms; 0 means "start with dt"), carried
+across windows exactly as NEST carries ``IntegrationStep_`` across time steps.
+
+Maintenance note: numba's on-disk cache of a kernel is invalidated only by changes to the
+kernel's own source file, and ``rkf45_evolve_apply`` is inlined into the kernels; after
+editing this file, delete ``models/__pycache__`` (or touch the model files).
 """
 from __future__ import annotations
 

@@ -9,8 +9,12 @@ the right-hand side so the exponential cannot overflow. Conductance jumps arrive
 tick's integration. Inside a window the state is held in NEST's units (pF, nS, pA);
 ``S`` holds PyNN units (mV, µS, nA, ms).
 
-Known difference from NEST: NEST aborts the run with NumericalInstability when v < -1000 mV
-or |w| > 1e6 pA; these kernels keep integrating.
+State rows: v (mV), w (nA), gsyn_* (µS), dgsyn_* (µS/ms, alpha only), refrac (ms of
+refractoriness left), h_ode (ms, the solver's carried step size, see ``_common``).
+
+Known differences from NEST: NEST aborts the run with NumericalInstability when
+v < -1000 mV or |w| > 1e6 pA, these kernels keep integrating; with tau_refrac = 0 a neuron
+can fire more than once within one tick (as in NEST), but ``spikes_out`` records one spike.
 """
 from __future__ import annotations
 

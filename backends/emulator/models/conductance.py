@@ -6,6 +6,10 @@ step size carried from tick to tick per neuron, see ``_common.rkf45_evolve_apply
 the arriving conductance jumps are added, then refractoriness / threshold are handled.
 Inside a window the state is held in NEST's units (pF, nS, pA) so that the error control
 sees the same numbers as NEST's; ``S`` holds PyNN units (mV, µS, ms).
+
+State rows: v (mV), gsyn_* (µS), dgsyn_* (µS/ms, alpha only), refrac (ms of refractoriness
+left), h_ode (ms, the solver's carried step size, see ``_common``). While refractory, v is
+integrated and then put back to v_reset at the end of every tick, as NEST does.
 """
 from __future__ import annotations
 

@@ -6,7 +6,8 @@ neuron), then the arriving conductance jumps, then spike detection: a spike is e
 when v >= v_offset + 30 mV and v fell during the tick, unless the neuron is within NEST's
 fixed 2 ms refractory period (``t_ref``, not a PyNN parameter), which only blocks further
 detections, it does not clamp v. Inside a window the state is held in NEST's units (pF, nS,
-pA); ``S`` holds PyNN units (mV, µS, ms; m, h, n dimensionless).
+pA); ``S`` holds PyNN units (mV, µS, ms; m, h, n dimensionless). State rows: v, m, h, n,
+gsyn_exc, gsyn_inh, refrac (ms left), h_ode (ms, the solver's carried step size).
 """
 from __future__ import annotations
 

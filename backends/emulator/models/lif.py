@@ -10,7 +10,9 @@ times agree with NEST on the dt grid.
 
 Units (PyNN): v mV, synaptic currents nA, cm nF, times ms, i_offset nA. Synaptic input is in
 nA for IF_curr_exp/alpha (inhibitory weights negative, as in PyNN) and in mV (a jump of v)
-for IF_curr_delta.
+for IF_curr_delta. State rows: v (mV), isyn_exc/isyn_inh (nA), disyn_* (nA/ms, the alpha
+kernel's second state), refrac (ms of refractoriness left; counted in whole ticks as NEST
+does, see ``_common.refractory_steps``).
 """
 from __future__ import annotations
 
