@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 
 import numba
-import numpy as np
 
 from . import ModelSpec, register
 from ._common import record_positions, refractory_steps
