@@ -38,6 +38,17 @@ MAX_WINDOW_TICKS = 64
 FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
 
 
+@numba.njit(parallel=True, cache=True)
+def _zero(buffer):
+    """Zero a [ticks, receptors, n] ring slice with all threads (a serial memset of the window's
+    input was a visible share of a 2-thread run)."""
+    n = buffer.shape[2]
+    for i in numba.prange(n):
+        for k in range(buffer.shape[0]):
+            for q in range(buffer.shape[1]):
+                buffer[k, q, i] = 0.0
+
+
 @dataclass
 class NeuronBlock:
     """State and buffers of one population of neurons of one model."""
@@ -165,6 +176,8 @@ class EmulatorEngine:
 
     def _configure_currents(self) -> None:
         self.currents = []
+        for block in self.blocks.values():
+            block.i_ext[:] = 0.0  # blocks without current sources keep an all-zero i_ext
         for cur in self.graph.currents:
             cls = getattr(current_kinds, cur.kind)
             key = stream_key(self.graph.seed, cur.name, "current")
@@ -246,7 +259,9 @@ class EmulatorEngine:
                 table.deliver(ticks, ids + src.offset, np.ones(ticks.size), self.n_slots)
 
     def _apply_currents(self, t0: int, n: int) -> None:
-        for block in self.blocks.values():
+        if not self.currents:
+            return  # i_ext stays all zero
+        for block in {id(b): b for b, _, _ in self.currents}.values():
             block.i_ext[:n] = 0.0
         for block, index, source in self.currents:
             if getattr(source, "independent_per_target", False):
@@ -262,7 +277,7 @@ class EmulatorEngine:
         block.spikes[:n] = 0
         block.spec.step(block.S, block.P, syn_in, block.i_ext[:n], self.dt, block.spikes[:n],
                         block.rec_rows, block.rec_cells, block.rec_out[:n])
-        syn_in[:] = 0.0
+        _zero(syn_in)
         if block.node.name in self.spike_recorded:
             rows, cells = np.nonzero(block.spikes[:n])
             self._record_spikes(block.node.name, t0 + rows.astype(np.int64), cells.astype(np.int64))
