@@ -17,6 +17,7 @@ from numba import njit, prange
 from neurohybrid.graph import ModelGraph, ProjectionEdge
 
 _SAMPLE = 4096
+_NO_CODES = np.zeros(1, dtype=np.uint8)  # placeholder code array when weights are stored directly
 
 
 @njit(cache=True)
@@ -41,8 +42,16 @@ def _scatter_rows(pre, post, src_offset, col_offset, n_target, n_blocks, n_src, 
         weight_out[pos] = weight_in[k]
 
 
+@njit(cache=True, inline="always")
+def _weight(k, direct, wcode, weights):
+    # direct: weights holds one weight per synapse; else weights is the lookup table of the codes
+    return weights[k] if direct else weights[wcode[k]]
+
+
 @njit(parallel=True, cache=True)
-def _deliver_static(ticks, sources, mult, indptr, n_src, col, wcode, wlut, delay, ring, n_slots, n_blocks):
+def _deliver_list(ticks, sources, mult, indptr, n_src, col, direct, wcode, weights, delay, ring, n_slots,
+                  n_blocks):
+    """Spikes given as (emission tick, global source, count) lists, sorted by tick."""
     for b in prange(n_blocks):
         base = b * n_src
         for s in range(ticks.size):
@@ -50,24 +59,14 @@ def _deliver_static(ticks, sources, mult, indptr, n_src, col, wcode, wlut, delay
             t = ticks[s]
             m = mult[s]
             for k in range(indptr[row], indptr[row + 1]):
-                ring[(t + delay[k]) % n_slots, col[k]] += m * wlut[wcode[k]]
+                ring[(t + delay[k]) % n_slots, col[k]] += m * _weight(k, direct, wcode, weights)
 
 
 @njit(parallel=True, cache=True)
-def _deliver_direct(ticks, sources, mult, indptr, n_src, col, weight, delay, ring, n_slots, n_blocks):
-    for b in prange(n_blocks):
-        base = b * n_src
-        for s in range(ticks.size):
-            row = base + sources[s]
-            t = ticks[s]
-            m = mult[s]
-            for k in range(indptr[row], indptr[row + 1]):
-                ring[(t + delay[k]) % n_slots, col[k]] += m * weight[k]
-
-
-@njit(parallel=True, cache=True)
-def _deliver_dense_codes(counts, first_tick, offset, indptr, n_src, col, wcode, wlut, delay, ring, n_slots, n_blocks):
-    # counts[j, i]: spikes of source offset+i emitted in tick first_tick+j (a spike matrix or Poisson counts)
+def _deliver_dense(counts, first_tick, offset, indptr, n_src, col, direct, wcode, weights, delay, ring, n_slots,
+                   n_blocks):
+    """counts[j, i]: spikes of source offset+i emitted in tick first_tick+j (a spike matrix or
+    Poisson counts); same order of summation as _deliver_list on the nonzero entries."""
     for b in prange(n_blocks):
         base = b * n_src + offset
         for j in range(counts.shape[0]):
@@ -78,22 +77,7 @@ def _deliver_dense_codes(counts, first_tick, offset, indptr, n_src, col, wcode, 
                     continue
                 row = base + i
                 for k in range(indptr[row], indptr[row + 1]):
-                    ring[(t + delay[k]) % n_slots, col[k]] += m * wlut[wcode[k]]
-
-
-@njit(parallel=True, cache=True)
-def _deliver_dense_direct(counts, first_tick, offset, indptr, n_src, col, weight, delay, ring, n_slots, n_blocks):
-    for b in prange(n_blocks):
-        base = b * n_src + offset
-        for j in range(counts.shape[0]):
-            t = first_tick + j
-            for i in range(counts.shape[1]):
-                m = counts[j, i]
-                if m == 0:
-                    continue
-                row = base + i
-                for k in range(indptr[row], indptr[row + 1]):
-                    ring[(t + delay[k]) % n_slots, col[k]] += m * weight[k]
+                    ring[(t + delay[k]) % n_slots, col[k]] += m * _weight(k, direct, wcode, weights)
 
 
 @njit(parallel=True, cache=True)
@@ -141,6 +125,8 @@ def _per_synapse(values: np.ndarray, dtype, transform=None) -> np.ndarray:
 class DeliveryTable:
     """Static-synapse delivery into one target block."""
 
+    MAX_CODES = 65535  # more distinct weights than this: store the weights themselves
+
     def __init__(self, block, edges: list[ProjectionEdge], offsets: dict, dt: float, n_blocks: int,
                  n_sources: int):
         self.block, self.n_blocks, self.n_src = block, n_blocks, n_sources
@@ -184,7 +170,7 @@ class DeliveryTable:
                 distinct = None
                 break
         lut = np.unique(np.concatenate(distinct)) if distinct else None
-        if lut is None or lut.size > 65535:
+        if lut is None or lut.size > self.MAX_CODES:
             self.wlut = None
             self._encoders = [lambda w: _per_synapse(w, np.float64)] * len(edges)
             return
@@ -193,14 +179,15 @@ class DeliveryTable:
         self._encoders = [lambda w, lut=lut: _per_synapse(w, self.wcode_dtype, lambda x: np.searchsorted(lut, x))
                           ] * len(edges)
 
+    def _weight_args(self):
+        if self.wlut is None:
+            return True, _NO_CODES, self.weight
+        return False, self.wcode, self.wlut
+
     def deliver(self, ticks: np.ndarray, sources: np.ndarray, mult: np.ndarray, n_slots: int) -> None:
         """Add the weights of the spikes (emission ticks, global sources, spike counts) into the ring."""
-        if self.wlut is None:
-            _deliver_direct(ticks, sources, mult, self.indptr, self.n_src, self.col, self.weight, self.delay,
-                            self.ring2d, n_slots, self.n_blocks)
-        else:
-            _deliver_static(ticks, sources, mult, self.indptr, self.n_src, self.col, self.wcode, self.wlut,
-                            self.delay, self.ring2d, n_slots, self.n_blocks)
+        _deliver_list(ticks, sources, mult, self.indptr, self.n_src, self.col, *self._weight_args(), self.delay,
+                      self.ring2d, n_slots, self.n_blocks)
 
     def receives_from(self, offset: int, size: int) -> bool:
         """Whether any synapse of this table comes from global sources offset..offset+size-1."""
@@ -215,12 +202,8 @@ class DeliveryTable:
             self._receives[key] = self.receives_from(offset, counts.shape[1])
         if not self._receives[key]:
             return
-        if self.wlut is None:
-            _deliver_dense_direct(counts, first_tick, offset, self.indptr, self.n_src, self.col, self.weight,
-                                  self.delay, self.ring2d, n_slots, self.n_blocks)
-        else:
-            _deliver_dense_codes(counts, first_tick, offset, self.indptr, self.n_src, self.col, self.wcode,
-                                 self.wlut, self.delay, self.ring2d, n_slots, self.n_blocks)
+        _deliver_dense(counts, first_tick, offset, self.indptr, self.n_src, self.col, *self._weight_args(),
+                       self.delay, self.ring2d, n_slots, self.n_blocks)
 
     def reset(self) -> None:
         """Static synapses have no state."""
