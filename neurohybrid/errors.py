@@ -73,6 +73,10 @@ class SimulationStateError(NeurohybridError, RuntimeError):
         super().__init__(_describe(obj, parameter, problem, accepted))
 
 
+class PastTimeError(SimulationStateError, ValueError):
+    """A time in the past was given where a future time is needed (e.g. run_until)."""
+
+
 class UnsupportedModelError(NeurohybridError, pynn_errors.NoModelAvailableError, NotImplementedError):
     """A model (cell type, synapse type, feature) that the selected engine cannot run faithfully."""
 

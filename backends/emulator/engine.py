@@ -220,15 +220,17 @@ class EmulatorEngine:
         """Integrate until tick ``t_stop`` (exclusive), streaming results into the sink, which is
         flushed at least every ``FLUSH_SECONDS`` of wall-clock time so a killed run keeps its data."""
         last_flush = time.monotonic()
-        while self.tick < t_stop:
-            t0 = self.tick
-            n = min(self.window - t0 % self.window, t_stop - t0)
-            self._run_window(t0, n)
-            self.tick = t0 + n
-            if time.monotonic() - last_flush > FLUSH_SECONDS:
-                self.sink.flush()
-                last_flush = time.monotonic()
-        self.sink.flush()
+        try:
+            while self.tick < t_stop:
+                t0 = self.tick
+                n = min(self.window - t0 % self.window, t_stop - t0)
+                self._run_window(t0, n)
+                self.tick = t0 + n
+                if time.monotonic() - last_flush > FLUSH_SECONDS:
+                    self.sink.flush()
+                    last_flush = time.monotonic()
+        finally:  # whatever happens (an error, Ctrl-C), what was recorded reaches the file
+            self.sink.flush()
 
     def _run_window(self, t0: int, n: int) -> None:
         for src in self.sources.values():

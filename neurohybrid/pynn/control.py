@@ -64,7 +64,26 @@ def end(compatible_output=True):
     state.ended = True
 
 
-run, run_until = common.build_run(simulator)
+_common_run, _common_run_until = common.build_run(simulator)
+
+
+def run_until(time_point, callbacks=None):
+    """Advance the simulation until ``time_point`` (ms); see PyNN's run_until."""
+    state = simulator.state
+    state._check_usable("run")
+    if time_point - state.t < -state.dt / 2.0:
+        state.run_until(time_point)  # raises PastTimeError, naming the parameter
+    return _common_run_until(time_point, callbacks)
+
+
+def run(simtime, callbacks=None):
+    """Advance the simulation by ``simtime`` ms; see PyNN's run."""
+    if not simtime >= 0:
+        from ..errors import ParameterError
+        raise ParameterError("run", "simtime", f"{simtime!r} ms", "a duration >= 0 ms")
+    return run_until(simulator.state.t + simtime, callbacks)
+
+
 run_for = run
 _common_reset = common.build_reset(simulator)
 

@@ -12,7 +12,7 @@ import math
 
 from pyNN import common
 
-from ..errors import ParameterError, SimulationStateError
+from ..errors import ParameterError, PastTimeError, SimulationStateError
 
 name = "neurohybrid"
 
@@ -93,7 +93,7 @@ class State(common.control.BaseState):
             raise ParameterError("run_until", "tstop", f"{tstop!r} is not a finite time", "a finite time in ms")
         target = int(round(tstop / self.dt))
         if target < self.tick:
-            raise SimulationStateError("run_until", "tstop",
+            raise PastTimeError("run_until", "tstop",
                                        f"{tstop} ms is in the past (current time {self.t} ms)",
                                        f"a time >= {self.t} ms")
         self.running = True

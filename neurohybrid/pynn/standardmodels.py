@@ -8,6 +8,7 @@ be added here in the same style.
 from __future__ import annotations
 
 import numpy as np
+import quantities as pq
 from pyNN.standardmodels import build_translations, cells, electrodes, synapses
 
 from ..errors import ParameterError
@@ -18,9 +19,32 @@ def _identity(base):
     return build_translations(*[(name, name) for name in base.default_parameters])
 
 
+def _plain_number(magnitude: np.ndarray):
+    return float(magnitude) if np.ndim(magnitude) == 0 else np.asarray(magnitude, dtype=float)
+
+
+def to_pynn_units(owner: str, name: str, value, unit: str | None):
+    """A parameter value in PyNN's unit for it: a ``quantities`` Quantity is rescaled to ``unit``
+    (ParameterError if its dimensions differ); anything else is returned unchanged."""
+    if not isinstance(value, pq.Quantity):
+        return value
+    if unit in (None, "dimensionless"):
+        if value.dimensionality.string != "dimensionless":
+            raise ParameterError(owner, name, f"has units {value.dimensionality.string}", "a plain number")
+        return _plain_number(value.magnitude)
+    try:
+        return _plain_number(value.rescale(unit.replace("µ", "u")).magnitude)
+    except ValueError:
+        raise ParameterError(owner, name, f"has units {value.dimensionality.string}, not compatible with {unit}",
+                             f"a number in {unit} or a quantity convertible to {unit}") from None
+
+
 def _cell(base):
-    cls = type(base.__name__, (base,), {"__doc__": base.__doc__, "translations": _identity(base)})
-    return cls
+    def __init__(self, **parameters):
+        units = getattr(base, "units", {})
+        base.__init__(self, **{k: to_pynn_units(base.__name__, k, v, units.get(k)) for k, v in parameters.items()})
+    return type(base.__name__, (base,), {"__doc__": base.__doc__, "translations": _identity(base),
+                                          "__init__": __init__})
 
 
 IF_curr_exp = _cell(cells.IF_curr_exp)

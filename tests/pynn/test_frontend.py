@@ -245,3 +245,19 @@ def test_recordable_signals_shapes_and_units(session, celltype, variable, units)
     assert np.all(np.isfinite(signal.magnitude))
     if variable.startswith("gsyn"):
         assert signal.magnitude.max() > 0  # the synaptic input arrived
+
+
+def test_parameters_with_units_are_converted_or_refused(session):
+    p = sim.Population(2, sim.IF_curr_exp(tau_m=0.02 * pq.s, i_offset=500 * pq.pA), label="u")
+    assert p.get("tau_m") == pytest.approx(20.0) and p.get("i_offset") == pytest.approx(0.5)
+    with pytest.raises(errors.ParameterError, match="tau_m.*mV"):
+        sim.IF_curr_exp(tau_m=20 * pq.mV)
+
+
+def test_run_until_past_names_the_parameter(session):
+    sim.run(10.0)
+    with pytest.raises(errors.PastTimeError, match="tstop"):
+        sim.run_until(5.0)
+    with pytest.raises(errors.ParameterError, match="simtime"):
+        sim.run(-1.0)
+    assert sim.get_current_time() == pytest.approx(10.0)
