@@ -70,7 +70,7 @@ def run_nest(n, threads, t_sim):
     import numpy as np
     p = PARAMS
     ne, ni, ce, ci, p_rate = derived(n)
-    nest.set_verbosity("M_ERROR")
+    nest.verbosity = nest.VerbosityLevel.ERROR
     nest.ResetKernel()
     nest.SetKernelStatus({"resolution": p["dt"], "local_num_threads": threads, "rng_seed": p["seed"],
                           "print_time": False})
@@ -83,10 +83,16 @@ def run_nest(n, threads, t_sim):
     noise = nest.Create("poisson_generator", params={"rate": p_rate})
     rec = nest.Create("spike_recorder")
     nest.Connect(noise, allc, syn_spec={"weight": p["J"], "delay": p["delay"]})
-    nest.Connect(exc, allc, {"rule": "fixed_indegree", "indegree": ce},
-                 {"synapse_model": "static_synapse", "weight": p["J"], "delay": p["delay"]})
-    nest.Connect(inh, allc, {"rule": "fixed_indegree", "indegree": ci},
-                 {"synapse_model": "static_synapse", "weight": -p["g"] * p["J"], "delay": p["delay"]})
+    # NEST holds at most 134,217,726 connections per thread and synapse model; at 50k neurons on one
+    # thread the E projection alone has 200M, so targets are split over copies of static_synapse.
+    per_model = 100_000_000 * threads
+    for source, indegree, weight in ((exc, ce, p["J"]), (inh, ci, -p["g"] * p["J"])):
+        chunk = max(1, per_model // indegree)
+        for k, first in enumerate(range(0, n, chunk)):
+            model = f"static_{source is exc}_{k}"
+            nest.CopyModel("static_synapse", model)
+            nest.Connect(source, allc[first:min(first + chunk, n)], {"rule": "fixed_indegree", "indegree": indegree},
+                         {"synapse_model": model, "weight": weight, "delay": p["delay"]})
     nest.Connect(exc[: p["n_recorded"]], rec)
     nest.Prepare()
     nest.Run(0.1)  # NEST finalises connection infrastructure lazily; count it as build
