@@ -56,28 +56,37 @@ def _deliver_list(ticks, sources, mult, indptr, n_src, col, direct, wcode, weigh
         base = b * n_src
         for s in range(ticks.size):
             row = base + sources[s]
-            t = ticks[s]
+            t = (ticks[s] + n_slots) % n_slots  # one modulo per spike, not per synapse (delays < n_slots)
             m = mult[s]
             for k in range(indptr[row], indptr[row + 1]):
-                ring[(t + delay[k]) % n_slots, col[k]] += m * _weight(k, direct, wcode, weights)
+                slot = t + delay[k]
+                if slot >= n_slots:
+                    slot -= n_slots
+                ring[slot, col[k]] += m * _weight(k, direct, wcode, weights)
 
 
 @njit(parallel=True, cache=True)
-def _deliver_dense(counts, first_tick, offset, indptr, n_src, col, direct, wcode, weights, delay, ring, n_slots,
-                   n_blocks):
+def _deliver_dense(counts, first_tick, offset, lo, hi, indptr, n_src, col, direct, wcode, weights, delay, ring,
+                   n_slots, n_blocks):
     """counts[j, i]: spikes of source offset+i emitted in tick first_tick+j (a spike matrix or
-    Poisson counts); same order of summation as _deliver_list on the nonzero entries."""
+    Poisson counts); same order of summation as _deliver_list on the nonzero entries. Thread
+    block b only scans sources lo[b]..hi[b]-1, the ones with synapses onto its targets: with
+    one-to-one drives, scanning every source in every block made delivery cost O(sources) per
+    thread, and it did not scale with threads."""
     for b in prange(n_blocks):
         base = b * n_src + offset
         for j in range(counts.shape[0]):
-            t = first_tick + j
-            for i in range(counts.shape[1]):
+            t = (first_tick + j + n_slots) % n_slots
+            for i in range(lo[b], hi[b]):
                 m = counts[j, i]
                 if m == 0:
                     continue
                 row = base + i
                 for k in range(indptr[row], indptr[row + 1]):
-                    ring[(t + delay[k]) % n_slots, col[k]] += m * _weight(k, direct, wcode, weights)
+                    slot = t + delay[k]
+                    if slot >= n_slots:
+                        slot -= n_slots
+                    ring[slot, col[k]] += m * _weight(k, direct, wcode, weights)
 
 
 @njit(parallel=True, cache=True)
@@ -189,20 +198,31 @@ class DeliveryTable:
         _deliver_list(ticks, sources, mult, self.indptr, self.n_src, self.col, *self._weight_args(), self.delay,
                       self.ring2d, n_slots, self.n_blocks)
 
+    def source_ranges(self, offset: int, size: int):
+        """For each thread block, the range [lo, hi) of sources offset..offset+size-1 (relative to
+        offset) that have synapses in it; None when no source of the range has any."""
+        lo = np.zeros(self.n_blocks, dtype=np.int64)
+        hi = np.zeros(self.n_blocks, dtype=np.int64)
+        for b in range(self.n_blocks):
+            start = b * self.n_src + offset
+            nonempty = np.flatnonzero(np.diff(self.indptr[start:start + size + 1]))
+            if nonempty.size:
+                lo[b], hi[b] = nonempty[0], nonempty[-1] + 1
+        return (lo, hi) if np.any(hi > lo) else None
+
     def receives_from(self, offset: int, size: int) -> bool:
         """Whether any synapse of this table comes from global sources offset..offset+size-1."""
-        starts = np.arange(self.n_blocks) * self.n_src + offset
-        return bool(np.any(self.indptr[starts + size] > self.indptr[starts]))
+        return self.source_ranges(offset, size) is not None
 
     def deliver_dense(self, counts: np.ndarray, first_tick: int, offset: int, n_slots: int) -> None:
         """Deliver a [ticks, sources] matrix of spike counts of sources ``offset..`` emitted from
         ``first_tick`` on; same result as :meth:`deliver` on its nonzero entries, without building them."""
         key = (offset, counts.shape[1])
         if key not in self._receives:
-            self._receives[key] = self.receives_from(offset, counts.shape[1])
-        if not self._receives[key]:
+            self._receives[key] = self.source_ranges(offset, counts.shape[1])
+        if self._receives[key] is None:
             return
-        _deliver_dense(counts, first_tick, offset, self.indptr, self.n_src, self.col, *self._weight_args(),
+        _deliver_dense(counts, first_tick, offset, *self._receives[key], self.indptr, self.n_src, self.col, *self._weight_args(),
                        self.delay, self.ring2d, n_slots, self.n_blocks)
 
     def reset(self) -> None:
