@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 from . import ModelSpec, register
 from ._common import record_positions, refractory_steps
@@ -192,6 +193,9 @@ _DELTA_PARAMS = ("v_rest", "cm", "tau_m", "tau_refrac", "i_offset", "v_reset", "
 _DELTA_STATE = ("v", "refrac")
 
 
+_CHUNK = 256  # neurons per block of the tick-major loop
+
+
 @numba.njit(cache=True, parallel=True)
 def step_if_curr_delta(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells, rec_out):
     """Advance IF_curr_delta neurons through ``syn_in.shape[0]`` ticks (see the models contract).
@@ -199,43 +203,62 @@ def step_if_curr_delta(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells,
     Weights are voltage jumps (mV) applied in the tick they arrive, before the threshold test
     (as in NEST). Input arriving while the neuron is refractory is discarded (NEST's default
     ``refractory_input = False``).
+
+    Loop order: blocks of neurons in parallel, ticks, then the neurons of the block, so that each
+    tick reads contiguous rows of ``syn_in`` (neuron-major order streamed ~30 strided rows per
+    neuron and was the slowest part of a balanced-network run). Per neuron, the arithmetic is
+    the same as a neuron-by-neuron loop.
     """
     n = S.shape[1]
     n_ticks = syn_in.shape[0]
     n_rec = syn_in.shape[1]
     pos = record_positions(rec_cells, n)
-    for i in numba.prange(n):
-        v_rest = P[0, i]
-        cm = P[1, i]
-        tau_m = P[2, i]
-        i_offset = P[4, i]
-        v_reset = P[5, i] - v_rest
-        theta = P[6, i] - v_rest
-        p33 = math.exp(-dt / tau_m)
-        p30 = 1.0 / cm * (1.0 - p33) * tau_m
-        ref_counts = refractory_steps(P[3, i], dt)
-
-        y = S[0, i] - v_rest
-        r = int(round(S[1, i] / dt))
+    n_chunks = (n + _CHUNK - 1) // _CHUNK
+    for c in numba.prange(n_chunks):
+        lo = c * _CHUNK
+        m = min(n, lo + _CHUNK) - lo
+        y = np.empty(m)
+        r = np.empty(m, dtype=np.int64)
+        p33 = np.empty(m)
+        p30 = np.empty(m)
+        drive = np.empty(m)
+        theta = np.empty(m)
+        v_reset = np.empty(m)
+        ref_counts = np.empty(m, dtype=np.int64)
+        for q in range(m):
+            i = lo + q
+            v_rest = P[0, i]
+            p33[q] = math.exp(-dt / P[2, i])
+            p30[q] = 1.0 / P[1, i] * (1.0 - p33[q]) * P[2, i]
+            drive[q] = P[4, i]
+            v_reset[q] = P[5, i] - v_rest
+            theta[q] = P[6, i] - v_rest
+            ref_counts[q] = refractory_steps(P[3, i], dt)
+            y[q] = S[0, i] - v_rest
+            r[q] = int(round(S[1, i] / dt))
         for k in range(n_ticks):
-            if r == 0:
-                jump = 0.0
-                for q in range(n_rec):
-                    jump += syn_in[k, q, i]
-                y = p30 * (i_ext[k, i] + i_offset) + p33 * y + jump
-            else:
-                r -= 1
-            if y >= theta:
-                r = ref_counts
-                y = v_reset
-                spikes_out[k, i] = 1
-            if pos[i] >= 0:
-                S[0, i] = y + v_rest
-                S[1, i] = r * dt
-                for a in range(rec_rows.shape[0]):
-                    rec_out[k, a, pos[i]] = S[rec_rows[a], i]
-        S[0, i] = y + v_rest
-        S[1, i] = r * dt
+            for q in range(m):
+                i = lo + q
+                if r[q] == 0:
+                    jump = 0.0
+                    for rr in range(n_rec):
+                        jump += syn_in[k, rr, i]
+                    y[q] = p30[q] * (i_ext[k, i] + drive[q]) + p33[q] * y[q] + jump
+                else:
+                    r[q] -= 1
+                if y[q] >= theta[q]:
+                    r[q] = ref_counts[q]
+                    y[q] = v_reset[q]
+                    spikes_out[k, i] = 1
+                if pos[i] >= 0:
+                    S[0, i] = y[q] + P[0, i]
+                    S[1, i] = r[q] * dt
+                    for a in range(rec_rows.shape[0]):
+                        rec_out[k, a, pos[i]] = S[rec_rows[a], i]
+        for q in range(m):
+            i = lo + q
+            S[0, i] = y[q] + P[0, i]
+            S[1, i] = r[q] * dt
 
 
 _LIF_UNITS = {"v": "mV", "isyn_exc": "nA", "isyn_inh": "nA", "disyn_exc": "nA/ms", "disyn_inh": "nA/ms",
