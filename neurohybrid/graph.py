@@ -131,7 +131,7 @@ def _hash_array(h, arr: np.ndarray) -> None:
         h.update(b"const")
         h.update(np.ascontiguousarray(arr[:1]).tobytes())
     else:
-        h.update(np.ascontiguousarray(arr).tobytes())
+        h.update(memoryview(np.ascontiguousarray(arr)).cast("B"))  # no copy for contiguous arrays
 
 
 def _hash_value(h, value) -> None:

@@ -252,3 +252,19 @@ def test_projection_onto_spike_source(session):
     src = sim.Population(3, sim.SpikeSourcePoisson(), label="src")
     with pytest.raises(Exception):
         sim.Projection(pre, src, sim.AllToAllConnector())
+
+
+def test_view_to_assembly_reaches_the_right_cells(session):
+    src = sim.Population(4, sim.SpikeSourceArray(spike_times=[5.0]), label="src")
+    a = sim.Population(3, sim.IF_curr_exp(), label="a")
+    b = sim.Population(3, sim.IF_curr_exp(), label="b")
+    both = a + b
+    sim.Projection(src[1:3], both[[1, 4]], sim.OneToOneConnector(), sim.StaticSynapse(weight=1.0, delay=1.0))
+    a.record("v")
+    b.record("v")
+    sim.run(20.0)
+    va = a.get_data().segments[0].filter(name="v")[0].magnitude
+    vb = b.get_data().segments[0].filter(name="v")[0].magnitude
+    moved = lambda v: np.abs(v - v[0]).max(axis=0) > 1e-6  # noqa: E731
+    np.testing.assert_array_equal(moved(va), [False, True, False])
+    np.testing.assert_array_equal(moved(vb), [False, True, False])
