@@ -31,6 +31,7 @@ the ``lava`` module filter keeps that scope narrow.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import sys
@@ -112,6 +113,27 @@ _CORE_MODULES = (
 )
 
 
+@contextlib.contextmanager
+def _tolerant_start_method():
+    """Lava's message infrastructure calls ``multiprocessing.set_start_method('fork')`` at import,
+    which raises once the start method is fixed (numba's parallel launch fixes it, so Lava failed
+    to import after any emulator run). While Lava imports, asking again for the method already in
+    force is accepted; asking for a different one still raises."""
+    import multiprocessing as mp
+    original = mp.set_start_method
+
+    def set_start_method(method, force=False):
+        if not force and mp.get_start_method(allow_none=True) == method:
+            return None
+        return original(method, force=force)
+
+    mp.set_start_method = set_start_method
+    try:
+        yield
+    finally:
+        mp.set_start_method = original
+
+
 def import_lava() -> bool:
     """Install the shim if this Python needs it, then import Lava's core modules.
 
@@ -122,8 +144,9 @@ def import_lava() -> bool:
     if needed():
         install()
     try:
-        for name in _CORE_MODULES:
-            importlib.import_module(name)
+        with _tolerant_start_method():
+            for name in _CORE_MODULES:
+                importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name is not None and (exc.name == "lava" or exc.name.startswith("lava.")):
             last_error = "lava-nc is not installed (pip install --no-deps --ignore-requires-python lava-nc==0.10.0)"
