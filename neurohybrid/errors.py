@@ -85,3 +85,32 @@ class UnsupportedModelError(NeurohybridError, pynn_errors.NoModelAvailableError,
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+class BundleError(NeurohybridError, ValueError):
+    """A deployable Loihi bundle (HDF5) that cannot be read back: missing, truncated, corrupted
+    (checksum mismatch), of another format or of a newer format version. Names the file."""
+
+    def __init__(self, path: object, problem: str, accepted: str | None = None):
+        self.path = path
+        super().__init__(_describe(f"bundle {str(path)!r}", None, problem, accepted))
+
+
+class LavaUnavailableWarning(UserWarning):
+    """``backend="lava"`` was asked for but Lava cannot be used here; the fixed-point emulator
+    (bit-exact with Lava's ``fixed_pt`` models) runs instead. The message gives the reason."""
+
+
+class PlacementError(NeurohybridError):
+    """A circuit that does not fit the target hardware (Loihi placement): names the limit that is
+    exceeded, by how much, and how many chips would be needed (None: no number of chips helps)."""
+
+    def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None, *,
+                 limit: str | None = None, required: float | None = None, available: float | None = None,
+                 chips_needed: int | None = None):
+        Exception.__init__(self, _describe(obj, parameter, problem, accepted))
+        self.obj, self.parameter = obj, parameter
+        self.limit, self.required, self.available, self.chips_needed = limit, required, available, chips_needed
+
+    def __str__(self) -> str:
+        return self.args[0]
