@@ -18,7 +18,10 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
 
     Besides PyNN's ``timestep``, ``min_delay`` and ``max_delay`` (ms), neurohybrid accepts:
     ``seed`` (int, global seed of every random stream; default 12345), ``backend``
-    ("emulator"), ``numerics`` ("float"), ``threads`` (int, default: all cores),
+    ("emulator" or "lava"), ``numerics`` ("float" or "fixed" on the emulator; default "float",
+    and "fixed" for "lava", which falls back to the fixed-point emulator with one
+    LavaUnavailableWarning where Lava cannot run), ``loihi_approximations`` (names of
+    approximations the Loihi quantiser may make), ``threads`` (int, default: all cores),
     ``recording_path`` (HDF5 file the run streams into; default a temporary file) and
     ``delay_rounding`` ("strict": delays off the dt grid are an error; "nearest": round them).
     """
@@ -46,8 +49,9 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
         raise ParameterError("setup", "delay_rounding", f"{rounding!r}", "'strict' or 'nearest'")
     state.delay_rounding = rounding
     state.network = Network(state, backend=extra_params.get("backend", "emulator"),
-                            numerics=extra_params.get("numerics", "float"),
-                            path=extra_params.get("recording_path"), threads=extra_params.get("threads"))
+                            numerics=extra_params.get("numerics"),
+                            path=extra_params.get("recording_path"), threads=extra_params.get("threads"),
+                            approximations=extra_params.get("loihi_approximations", ()))
     return rank()
 
 

@@ -62,10 +62,14 @@ class _StoreSink:
 class Network:
     """Owns the engine and the run store of the current ``setup()`` session."""
 
-    def __init__(self, state, backend: str = "emulator", numerics: str = "float", path=None, threads=None):
+    def __init__(self, state, backend: str = "emulator", numerics: str | None = "float", path=None, threads=None,
+                 approximations=()):
+        from .loihi import resolve_engine  # backend/numerics -> engine (Lava fallback, Loihi options)
         self.state = state
-        self.backend, self.numerics, self.threads = backend, numerics, threads
-        self.engine_cls = engine_class(backend)
+        self.backend, self.threads = backend, threads
+        self.engine_cls, self.engine_options, self.engine_info = resolve_engine(backend, numerics, approximations)
+        self.numerics = self.engine_info["numerics"]
+        self.approximations = tuple(self.engine_options.get("approximations", ()))
         self._tmpdir = None
         if path is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="neurohybrid-")
@@ -87,6 +91,9 @@ class Network:
         import numba
         import pyNN
         return {"neurohybrid_version": __version__, "backend": self.backend, "numerics": self.numerics,
+                "engine": self.engine_info["engine"], **({"engine_fallback": self.engine_info["fallback_reason"]}
+                                                         if "fallback_reason" in self.engine_info else {}),
+                **({"loihi_approximations": list(self.approximations)} if self.approximations else {}),
                 "dt_ms": self.state.dt, "seed": self.state.seed, "python": platform.python_version(),
                 "numpy": np.__version__, "numba": numba.__version__, "pyNN": pyNN.__version__,
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
@@ -144,12 +151,19 @@ class Network:
 
     def _rebuild(self, graph: ModelGraph) -> None:
         old = self.engine
-        self.engine = self.engine_cls(numerics=self.numerics, threads=self.threads)
-        self.engine.build(graph, self.sink)
+        new = self.engine_cls(threads=self.threads, **self.engine_options)
+        # If build fails (e.g. a model the Loihi path cannot map), the old engine and everything
+        # recorded so far are kept.
+        new.build(graph, self.sink)
         if old is not None:
-            _carry_state(old, self.engine)
-            self.engine.tick = old.tick
+            carry = getattr(new, "carry_state", None)  # engines with their own state layout
+            if carry is not None:
+                carry(old)
+            else:
+                _carry_state(old, new)
+            new.tick = old.tick
             old.close()
+        self.engine = new
 
     def _declare_outputs(self, graph: ModelGraph) -> None:
         for rec in graph.recordings:
@@ -220,20 +234,41 @@ def _node(pop) -> PopulationNode:
     return PopulationNode(pop.label, model, pop.size, params, initial, kind=kind)
 
 
+def _index_dtype(size: int):
+    return np.uint16 if size <= 65536 else np.uint32
+
+
+def _members(side):
+    """(root population, root index of each of this side's cells) for each population behind a
+    Population, PopulationView or Assembly, in the side's own index order."""
+    parts = side.populations if hasattr(side, "populations") else [side]
+    for part in parts:
+        if hasattr(part, "grandparent"):
+            root = part.grandparent
+            yield root, part.index_in_grandparent(np.arange(part.size)).astype(_index_dtype(root.size))
+        else:
+            yield part, None
+
+
 def _split_by_root(side, index: np.ndarray):
-    """Map indices in a Population/PopulationView/Assembly to (root population, mask, local indices).
-    A plain Population maps onto itself without copying (mask None)."""
-    if not hasattr(side, "populations") and not hasattr(side, "parent"):
-        yield side, None, index
-        return
-    ids = np.asarray(side.all_cells, dtype=np.int64)[index]
-    roots = side.populations if hasattr(side, "populations") else [side.grandparent]
-    for root in roots:
-        root = getattr(root, "grandparent", root)
-        first = int(root.first_id)
-        mask = (ids >= first) & (ids < first + root.size)
-        if mask.any():
-            yield root, mask, (ids[mask] - first).astype(index.dtype if root.size <= 65536 else np.uint32)
+    """Split indices into a Population/PopulationView/Assembly by root population: yields
+    (root, mask or None, root-local indices). Works in the side's index space with narrow
+    integer types, so a billion-synapse projection onto an Assembly needs no int64 arrays."""
+    start = 0
+    for root, to_root in _members(side):
+        size = to_root.size if to_root is not None else root.size
+        if start == 0 and size == side.size:
+            mask, local = None, index
+        else:
+            mask = (index >= start) & (index < start + size)
+            if not mask.any():
+                start += size
+                continue
+            local = (index[mask] - start).astype(_index_dtype(size))
+        if to_root is not None:
+            local = to_root[local]
+        yield root, mask, local
+        start += size
 
 
 def _edges(prj) -> list[ProjectionEdge]:
@@ -253,10 +288,14 @@ def _edges(prj) -> list[ProjectionEdge]:
             if pre_mask is None and post_mask is None:
                 sel_values, pre_sel = values, pre_local
             else:
-                sel = np.arange(pre.size)
-                sel = sel if pre_mask is None else sel[pre_mask]
-                sel = sel if post_mask is None else sel[post_mask]
-                sel_values = {k: (np.broadcast_to(v[:1], sel.shape) if v.strides == (0,) else v[sel])
+                if pre_mask is None:
+                    keep = post_mask
+                elif post_mask is None:
+                    keep = pre_mask
+                else:
+                    keep = pre_mask.copy()
+                    keep[pre_mask] = post_mask
+                sel_values = {k: (np.broadcast_to(v[:1], (int(keep.sum()),)) if v.strides == (0,) else v[keep])
                               for k, v in values.items()}
                 pre_sel = pre_local if post_mask is None else pre_local[post_mask]
             edges.append(ProjectionEdge(f"{prj.label}[{pre_root.label}->{post_root.label}]", pre_root.label,

@@ -1,0 +1,522 @@
+"""The CPU emulator engine in fixed-point mode: runs a graph's Loihi circuit bit-exactly.
+
+The point-neuron part of a :class:`~neurohybrid.graph.ModelGraph` is quantised by
+:func:`neurohybrid.mappings.loihi.quantize` into a :class:`~neurohybrid.mappings.loihi.circuit.LoihiCircuit`
+(Loihi integers) and run on :class:`.fixed.FixedPointNetwork`, the kernel that is bit-exact with
+Lava's ``fixed_pt`` models. The engine has the interface of the float
+:class:`~neurohybrid.backends.emulator.engine.EmulatorEngine` (``build``, ``advance``, ``reset``,
+``update_parameters``, ``configure_recording``, ``initial_samples``, ``get_state``, ``close``,
+``.tick``, ``.graph``), so the PyNN front end drives either the same way.
+
+How a circuit maps onto one FixedPointNetwork
+---------------------------------------------
+All compartments of all populations form ONE network, populations laid out one after the other
+in ``circuit.populations`` order (a population's *offset* is the sum of the sizes before it).
+All host inputs form the network's external input channels, in ``circuit.inputs`` order. Each
+:class:`~neurohybrid.mappings.loihi.circuit.LoihiProjection` is one
+:class:`~.fixed.FixedConnection` (one Lava ``Sparse``/``DelaySparse`` process), its
+(post, pre) indices shifted by the offsets; its sign mode is the one Lava infers from the
+projection's own (n_post, n_pre) matrix. A projection that lists the same (post, pre) pair
+more than once is split into as many connections as the largest multiplicity (the k-th
+occurrence of a pair goes to the k-th one), so every synapse keeps its own weight and delay
+(a Lava build must split it the same way: a scipy matrix would sum the duplicates, delays
+included). See :func:`connection_layers`.
+
+Time
+----
+One Loihi step is one tick of ``graph.dt``: step ``k`` (0-based; Lava ``time_step = k + 1``)
+integrates tick ``k``. As in the float engine a neuron that fires in step ``k`` is stamped
+``(k + 1) dt``, and a signal sampled after step ``k`` has time ``(k + 1) dt``; the sample at
+``t = 0`` is the initial state.
+
+Host spike sources are the float engine's own generators (``backends/emulator/sources.py``),
+keyed exactly as there (``stream_key(graph.seed, node name, "spike-source")``), so a seed gives
+the same input spikes on both engines. A source spike with grid time ``s = j dt`` has emission
+tick ``j - 1`` (the sources' convention) and is sent into the chip at step ``j - 1``: it travels
+through a projection of latency ``D`` steps and enters ``u`` at step ``j - 1 + D``, exactly as a
+spike of a chip neuron fired in step ``j - 1``. Two losses, both of Loihi's binary spike input,
+and both applied identically by the Lava engine's input raster (:class:`HostInputs`):
+
+- a spike at ``t = 0`` (emission tick -1, before the chip's first step) is sent at step 0;
+- several spikes of one source cell in one tick (Poisson multiplicity) are sent as one. The
+  number of such merged spikes is counted in ``HostInputs.merged_spikes``.
+
+Recorded source spikes are the generated ones (with multiplicity, at their own times), as the
+float engine records them.
+
+Units: everything crossing the engine boundary is in PyNN units (ms, mV); the membrane
+potential is converted back from Loihi's ``v`` with the population's affine map,
+``v_mV = v_loihi / scale + v_rest``.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
+from neurohybrid.graph import ModelGraph
+from neurohybrid.rng import stream_key
+
+from . import sources as source_kinds
+from .fixed import FixedConnection, FixedPointNetwork, lava_sign_mode
+
+FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
+MAX_CHUNK_STEPS = 1000  # steps per kernel call (bounds the per-call u/v record arrays)
+MAX_RECORD_VALUES = 4_000_000  # u + v values per kernel call when v is recorded
+
+#: Variables a fixed-point population can record (besides "spikes").
+RECORDABLE = ("v",)
+
+
+# --------------------------------------------------------------------------------------------
+# Circuit -> FixedPointNetwork
+# --------------------------------------------------------------------------------------------
+
+def connection_layers(rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
+    """Split synapses so that no (row, col) pair occurs twice in one layer.
+
+    Returns a list of index arrays into ``rows``/``cols``: layer k holds the k-th occurrence of
+    every pair (in the order given). One layer (all synapses) when there are no duplicates,
+    which is the usual case; each layer becomes one Lava connection process.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    if rows.size == 0:
+        return [np.arange(0, dtype=np.int64)]
+    key = rows * (int(cols.max()) + 1) + cols
+    order = np.argsort(key, kind="stable")
+    sorted_key = key[order]
+    starts = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
+    group_start = np.maximum.accumulate(np.where(starts, np.arange(key.size), 0))
+    occurrence = np.empty(key.size, np.int64)
+    occurrence[order] = np.arange(key.size) - group_start
+    n_layers = int(occurrence.max()) + 1
+    if n_layers == 1:
+        return [np.arange(key.size, dtype=np.int64)]
+    return [np.flatnonzero(occurrence == k) for k in range(n_layers)]
+
+
+def projection_sign_mode(proj, n_post: int, n_pre: int) -> str:
+    """The sign mode Lava uses for ``proj``: its own ``sign_mode`` or, when None, the one Lava
+    infers from the (n_post, n_pre) weight matrix (implicit zeros included)."""
+    if proj.sign_mode is not None:
+        return proj.sign_mode
+    w = sp.csr_matrix((np.asarray(proj.weights, dtype=np.int64),
+                       (np.asarray(proj.rows, np.int64), np.asarray(proj.cols, np.int64))),
+                      shape=(n_post, n_pre))
+    return lava_sign_mode(w) if w.nnz or n_post * n_pre else "excitatory"
+
+
+def circuit_layout(circuit) -> tuple[dict[str, int], dict[str, int], int, int]:
+    """(population offsets, input offsets, number of compartments, number of input channels)."""
+    pop_off, in_off = {}, {}
+    n = 0
+    for name, pop in circuit.populations.items():
+        pop_off[name] = n
+        n += int(pop.size)
+    m = 0
+    for name, inp in circuit.inputs.items():
+        in_off[name] = m
+        m += int(inp.size)
+    return pop_off, in_off, n, m
+
+
+def build_network(circuit) -> FixedPointNetwork:
+    """One :class:`FixedPointNetwork` holding every compartment and synapse of ``circuit``."""
+    pop_off, in_off, n, n_inputs = circuit_layout(circuit)
+    pops = list(circuit.populations.values())
+
+    def cat(field, dtype=np.int64):
+        if not pops:
+            return np.zeros(0, dtype)
+        return np.concatenate([np.broadcast_to(np.asarray(getattr(p, field)), (p.size,)) for p in pops]).astype(dtype)
+
+    connections = []
+    for proj in circuit.projections:
+        if proj.post not in circuit.populations:
+            raise ParameterError(f"projection {proj.name!r}", "post", f"{proj.post!r} is not a population of the circuit",
+                                 ", ".join(circuit.populations))
+        n_post = circuit.populations[proj.post].size
+        if proj.pre in circuit.populations:
+            source, n_pre, col0 = "network", circuit.populations[proj.pre].size, pop_off[proj.pre]
+            width = n
+        elif proj.pre in circuit.inputs:
+            source, n_pre, col0 = "input", circuit.inputs[proj.pre].size, in_off[proj.pre]
+            width = n_inputs
+        else:
+            raise ParameterError(f"projection {proj.name!r}", "pre", f"{proj.pre!r} is neither a population nor an input",
+                                 ", ".join([*circuit.populations, *circuit.inputs]))
+        rows = np.asarray(proj.rows, np.int64)
+        cols = np.asarray(proj.cols, np.int64)
+        weights = np.asarray(proj.weights, np.int64)
+        delays = np.broadcast_to(np.asarray(proj.delays, np.int64), rows.shape)
+        mode = projection_sign_mode(proj, n_post, n_pre)
+        for layer in connection_layers(rows, cols):
+            r = rows[layer] + pop_off[proj.post]
+            c = cols[layer] + col0
+            w = sp.csr_matrix((weights[layer], (r, c)), shape=(n, width))
+            d = delays[layer]
+            if d.size and np.all(d == d[0]):
+                dly = int(d[0])
+            else:
+                dly = sp.csr_matrix((d, (r, c)), shape=(n, width))
+            connections.append(FixedConnection(w, dly, int(proj.weight_exp), int(proj.num_weight_bits), mode, source))
+    return FixedPointNetwork(n, du=cat("du"), dv=cat("dv"), vth=cat("vth"), bias_mant=cat("bias_mant"),
+                             bias_exp=cat("bias_exp"), refractory_period=cat("refractory"),
+                             u0=cat("u0"), v0=cat("v0"), connections=connections, n_inputs=n_inputs)
+
+
+# --------------------------------------------------------------------------------------------
+# Host inputs
+# --------------------------------------------------------------------------------------------
+
+def host_input_parameters(circuit, graph: ModelGraph | None = None) -> tuple[int, dict[str, tuple[str, dict]]]:
+    """(seed, {input name: (PyNN source model, parameters)}) of the circuit's host inputs.
+
+    Taken from ``graph`` when given, else from ``circuit.manifest`` (``seed`` and
+    ``host_inputs``: what :func:`neurohybrid.mappings.loihi.bundle.host_inputs_manifest` stores,
+    so a bundle is runnable without the script that made it).
+    """
+    if graph is not None:
+        return graph.seed, {name: (graph.nodes[name].model, dict(graph.nodes[name].parameters))
+                            for name in circuit.inputs}
+    manifest = circuit.manifest or {}
+    hosts = manifest.get("host_inputs", {})
+    missing = [name for name in circuit.inputs if name not in hosts]
+    if missing or "seed" not in manifest:
+        raise ParameterError("LoihiCircuit", "manifest", f"no host-input description for {missing or 'the seed'}",
+                             "a circuit exported by sim.export_loihi() (manifest 'seed' and 'host_inputs')")
+    out = {}
+    for name in circuit.inputs:
+        entry = hosts[name]
+        params = {}
+        for key, value in entry["parameters"].items():
+            if key == "spike_times":
+                params[key] = [np.asarray(v, dtype=float) for v in value]
+            else:
+                params[key] = np.asarray(value, dtype=float)
+        out[name] = (entry["model"], params)
+    return int(manifest["seed"]), out
+
+
+class HostInputs:
+    """The host-side spike sources of a circuit and the binary spike raster they send to the chip.
+
+    ``raster(t0, n)`` returns the bool array [n, n_inputs] whose row j holds the channels that
+    spike in chip step ``t0 + j`` (what a Lava ``RingBuffer`` sends at ``time_step = t0 + j + 1``)
+    and the generated spikes per source, ``{name: (stamp_ticks, ids)}`` (for recording). Windows
+    must follow each other; a later start skips the gap. See the module docstring for the two
+    losses of binary input (spikes at t = 0 sent at step 0, multiplicity merged).
+    """
+
+    def __init__(self, circuit, dt: float, graph: ModelGraph | None = None):
+        seed, specs = host_input_parameters(circuit, graph)
+        self.dt = dt
+        _, self.offsets, _, self.n_inputs = circuit_layout(circuit)
+        self.generators = {}
+        for name, (model, params) in specs.items():
+            cls = source_kinds.SPIKE_SOURCES.get(model)
+            if cls is None:
+                raise UnsupportedModelError(name, "celltype", f"{model} is not a host spike source",
+                                            ", ".join(source_kinds.SPIKE_SOURCES))
+            self.generators[name] = cls(dict(params), stream_key(seed, name, "spike-source"), dt)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to t = 0 (the same spikes follow again)."""
+        for gen in self.generators.values():
+            gen.reset()
+        self.next_grid = 0  # next grid index (spike time / dt) not yet generated
+        self._held = {}  # generated spikes to be reported with the next window
+        self.merged_spikes = 0
+
+    def set_params(self, name: str, params: dict) -> None:
+        """New parameters for source ``name`` (between runs)."""
+        self.generators[name].set_params(dict(params))
+
+    def raster(self, t0: int, n: int) -> tuple[np.ndarray, dict]:
+        """Input raster of chip steps ``[t0, t0 + n)`` and the generated spikes (see the class)."""
+        out = np.zeros((n, self.n_inputs), np.bool_)
+        generated = {}
+        # Steps [t0, t0+n) carry emission ticks [t0, t0+n) = grid indices [t0+1, t0+n+1);
+        # grid index 0 (t = 0) is generated with the first window and sent at step 0.
+        first = 0 if t0 == 0 and self.next_grid == 0 else max(self.next_grid, t0 + 1)
+        last = t0 + n + 1
+        for name, gen in self.generators.items():
+            ticks, ids = gen.emit(first, last - first)
+            # Report the spikes stamped in [t0, t0 + n), as the float engine does for this window;
+            # those stamped t0 + n (sent in the window's last step) are reported with the next one.
+            held_ticks, held_ids = self._held.get(name, (ticks[:0], ids[:0]))
+            now = ticks + 1 < t0 + n
+            generated[name] = (np.concatenate([held_ticks, ticks[now]]) + 1, np.concatenate([held_ids, ids[now]]))
+            self._held[name] = (ticks[~now], ids[~now])
+            if ticks.size:
+                rows = np.maximum(ticks - t0, 0)
+                cols = ids + self.offsets[name]
+                out[rows, cols] = True
+                if ticks.size > 1:  # sources own disjoint columns: only their own spikes can merge
+                    self.merged_spikes += int(ticks.size - np.unique(rows * self.n_inputs + cols).size)
+        self.next_grid = last
+        return out, generated
+
+
+# --------------------------------------------------------------------------------------------
+# The engine
+# --------------------------------------------------------------------------------------------
+
+class FixedEmulatorEngine:
+    """Numba CPU emulator of a graph's Loihi circuit, bit-exact with Lava ``fixed_pt``.
+
+    ``approximations``: names of the approximations :func:`~neurohybrid.mappings.loihi.quantize`
+    may make (e.g. ``"merge_synaptic_time_constants"``). ``threads`` is accepted for interface
+    compatibility (the fixed-point kernel is sequential: its results must not depend on order).
+    """
+
+    name = "emulator-fixed"
+
+    def __init__(self, numerics: str = "fixed", threads: int | None = None, approximations=()):
+        if numerics != "fixed":
+            raise UnsupportedModelError("FixedEmulatorEngine", "numerics", f"{numerics!r}", "'fixed'")
+        self.numerics = numerics
+        self.threads = threads
+        self.approximations = tuple(approximations or ())
+        self.graph: ModelGraph | None = None
+        self.circuit = None
+        self.net: FixedPointNetwork | None = None
+        self.tick = 0
+
+    # --- build -------------------------------------------------------------------------------
+    def quantize(self, graph: ModelGraph):
+        """The graph's Loihi circuit (``quantize`` of neurohybrid.mappings.loihi)."""
+        from neurohybrid.mappings.loihi import quantize
+        return quantize(graph, approximations=self.approximations, dt=graph.dt)
+
+    def build(self, graph: ModelGraph, sink) -> None:
+        """Quantise ``graph`` and allocate the fixed-point network; results go to ``sink``.
+
+        Raises what ``quantize`` raises for a model it cannot map (UnsupportedModelError).
+        """
+        circuit = self.quantize(graph)
+        self.build_circuit(circuit, sink, graph)
+
+    def build_circuit(self, circuit, sink, graph: ModelGraph | None = None) -> None:
+        """Run ``circuit`` directly (e.g. one loaded from a bundle). Without ``graph`` the host
+        inputs and what to record come from the circuit: its manifest's ``host_inputs``, and
+        the spikes of every population (set ``self.graph`` recordings to change that)."""
+        host_graph = graph  # None: the host inputs are described in the circuit's manifest
+        if graph is None:
+            graph = _graph_for_circuit(circuit)
+        # current sources are the quantiser's business (a constant DCSource becomes part of the
+        # bias, anything else is refused there)
+        self.graph, self.sink, self.circuit = graph, sink, circuit
+        self.dt = float(circuit.dt_ms if circuit.dt_ms else graph.dt)
+        self.offsets, self.input_offsets, self.n, self.n_inputs = circuit_layout(circuit)
+        self.net = build_network(circuit)
+        self.inputs = HostInputs(circuit, self.dt, host_graph)
+        self.configure_recording()
+        self.tick = 0
+
+    def configure_recording(self) -> None:
+        """(Re)read what to record from the graph."""
+        self.spike_recorded: dict[str, np.ndarray] = {}
+        self.signals: list[tuple[str, str, int, np.ndarray]] = []  # (node, variable, every ticks, global cells)
+        for rec in self.graph.recordings:
+            if rec.variable == "spikes":
+                self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
+                continue
+            if rec.node not in self.circuit.populations or rec.variable not in RECORDABLE:
+                raise RecordingError(rec.node, rec.variable, "cannot be recorded on the Loihi fixed-point path",
+                                     "spikes, and v of neuron populations")
+            every = int(round(rec.sampling_interval / self.dt))
+            cells = np.asarray(rec.index, dtype=np.int64) + self.offsets[rec.node]
+            self.signals.append((rec.node, rec.variable, max(every, 1), cells))
+
+    # --- changes between runs -------------------------------------------------------------------
+    def update_parameters(self, graph: ModelGraph) -> None:
+        """Take new parameter values (same structure) from ``graph``: re-quantise, keep the state."""
+        circuit = self.quantize(graph)
+        state = self.net.state()
+        old_slots = self.net.ring.shape[0]
+        self.graph, self.circuit = graph, circuit
+        self.net = build_network(circuit)
+        self.net.u, self.net.v, self.net.ref_end = state["u"], state["v"], state["ref_end"]
+        self.net.time_step = state["time_step"]
+        self.net.ring[:] = _remap_ring(state["ring"], old_slots, self.net.ring.shape[0], self.tick)
+        for name in circuit.inputs:
+            self.inputs.set_params(name, dict(graph.nodes[name].parameters))
+
+    def reset(self, graph: ModelGraph | None = None) -> None:
+        """Back to tick 0: initial state, empty synaptic buffers, sources restarted."""
+        if graph is not None:
+            self.graph, self.circuit = graph, self.quantize(graph)
+            self.net = build_network(self.circuit)
+            for name in self.circuit.inputs:
+                self.inputs.set_params(name, dict(graph.nodes[name].parameters))
+        self.net.reset()
+        self.inputs.reset()
+        self.tick = 0
+
+    def carry_state(self, old) -> None:
+        """After a structural rebuild: keep u, v, refractory state and in-flight synaptic input
+        of every population that ``old`` (a FixedEmulatorEngine) also had, with the same size."""
+        if not isinstance(old, FixedEmulatorEngine) or old.net is None:
+            return
+        slots_new, slots_old = self.net.ring.shape[0], old.net.ring.shape[0]
+        for name, pop in self.circuit.populations.items():
+            prev = old.circuit.populations.get(name)
+            if prev is None or prev.size != pop.size:
+                continue
+            a, b = self.offsets[name], old.offsets[name]
+            sl_new, sl_old = slice(a, a + pop.size), slice(b, b + pop.size)
+            self.net.u[sl_new] = old.net.u[sl_old]
+            self.net.v[sl_new] = old.net.v[sl_old]
+            self.net.ref_end[sl_new] = old.net.ref_end[sl_old]
+            self.net.ring[:, sl_new] = _remap_ring(old.net.ring[:, sl_old], slots_old, slots_new, old.tick)
+        self.net.time_step = old.net.time_step
+        self.tick = old.tick
+        # host sources continue from the current tick (they skip ahead by themselves); spikes
+        # generated but not yet reported by the old engine are reported by this one
+        self.inputs._held = {k: v for k, v in old.inputs._held.items() if k in self.inputs.generators}
+
+    # --- running ------------------------------------------------------------------------------
+    def initial_samples(self) -> None:
+        """Send the t = 0 sample of every recorded signal (PyNN includes it)."""
+        for node, variable, _, cells in self.signals:
+            self.sink.samples(node, variable, self._to_mv(node, self.net.v[cells][None, :]))
+
+    def advance(self, t_stop: int) -> None:
+        """Run chip steps until tick ``t_stop`` (exclusive), streaming results into the sink,
+        which is flushed at least every ``FLUSH_SECONDS`` of wall-clock time."""
+        last_flush = time.monotonic()
+        chunk = MAX_CHUNK_STEPS
+        if self.signals:
+            chunk = max(1, min(chunk, MAX_RECORD_VALUES // max(2 * self.n, 1)))
+        try:
+            while self.tick < t_stop:
+                t0 = self.tick
+                n = min(chunk, t_stop - t0)
+                self._run_chunk(t0, n)
+                self.tick = t0 + n
+                if time.monotonic() - last_flush > FLUSH_SECONDS:
+                    self.sink.flush()
+                    last_flush = time.monotonic()
+        finally:  # whatever happens, what was recorded reaches the file
+            self.sink.flush()
+
+    def _run_chunk(self, t0: int, n: int) -> None:
+        raster, generated = self.inputs.raster(t0, n)
+        for name, (stamps, ids) in generated.items():
+            self._record_spikes(name, stamps, ids)
+        record = self.net.run(n, raster, record_uv=bool(self.signals))
+        if self.spike_recorded:
+            for name, off in self.offsets.items():
+                if name in self.spike_recorded:
+                    size = self.circuit.populations[name].size
+                    rows, cells = np.nonzero(record.spikes[:, off:off + size])
+                    # a neuron that fires in step k is stamped (k + 1) dt, as in the float engine
+                    self._record_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
+        if self.signals:
+            ends = t0 + 1 + np.arange(n)
+            for node, variable, every, cells in self.signals:
+                rows = np.flatnonzero(ends % every == 0)
+                if rows.size:
+                    self.sink.samples(node, variable, self._to_mv(node, record.v[np.ix_(rows, cells)]))
+
+    def _record_spikes(self, name: str, stamps: np.ndarray, ids: np.ndarray) -> None:
+        wanted = self.spike_recorded.get(name)
+        if wanted is None or stamps.size == 0:
+            return
+        if wanted.size != self.graph.nodes[name].size:
+            keep = np.isin(ids, wanted)
+            stamps, ids = stamps[keep], ids[keep]
+        self.sink.spikes(name, stamps, ids)
+
+    def _to_mv(self, node: str, v: np.ndarray) -> np.ndarray:
+        pop = self.circuit.populations[node]
+        return np.asarray(v, dtype=float) / pop.scale + pop.v_rest
+
+    # --- inspection ---------------------------------------------------------------------------
+    def get_state(self, node: str, variable: str) -> np.ndarray:
+        """Current value of ``variable`` of every cell of ``node`` in PyNN units ("v", mV)."""
+        if node not in self.circuit.populations or variable not in RECORDABLE:
+            raise RecordingError(node, variable, "has no state on the Loihi fixed-point path",
+                                 "v of neuron populations")
+        off = self.offsets[node]
+        return self._to_mv(node, self.net.v[off:off + self.circuit.populations[node].size])
+
+    def loihi_state(self, node: str) -> dict[str, np.ndarray]:
+        """Raw Loihi state of population ``node``: ``u``, ``v`` (int, Loihi units)."""
+        off, size = self.offsets[node], self.circuit.populations[node].size
+        return {"u": self.net.u[off:off + size].copy(), "v": self.net.v[off:off + size].copy()}
+
+    def close(self) -> None:
+        """Release buffers."""
+        self.net = None
+
+
+def _remap_ring(ring: np.ndarray, old_slots: int, new_slots: int, tick: int) -> np.ndarray:
+    """Re-index a synaptic ring buffer (slot = absolute step mod n_slots) to ``new_slots`` slots,
+    keeping the input of steps ``tick .. tick + min(old, new) - 1``."""
+    if old_slots == new_slots:
+        return ring.copy()
+    out = np.zeros((new_slots,) + ring.shape[1:], ring.dtype)
+    for j in range(min(old_slots, new_slots)):
+        out[(tick + j) % new_slots] = ring[(tick + j) % old_slots]
+    return out
+
+
+def _graph_for_circuit(circuit) -> ModelGraph:
+    """A minimal graph for a circuit run on its own: its nodes (for sizes) and spike recording
+    of every population."""
+    from neurohybrid.graph import PopulationNode, RecordingSpec
+    seed = int((circuit.manifest or {}).get("seed", 0))
+    graph = ModelGraph(dt=float(circuit.dt_ms), seed=seed)
+    for name, pop in circuit.populations.items():
+        graph.nodes[name] = PopulationNode(name, pop.source_model, pop.size, {}, kind="point")
+        graph.recordings.append(RecordingSpec(name, "spikes", np.arange(pop.size)))
+    for name, inp in circuit.inputs.items():
+        graph.nodes[name] = PopulationNode(name, inp.source_model, inp.size, {}, kind="source")
+    return graph
+
+
+class _ListSink:
+    """Collects what an engine sends (spikes per node as (stamp_ticks, ids); samples per
+    (node, variable))."""
+
+    def __init__(self):
+        self.spike_parts: dict[str, list] = {}
+        self.sample_parts: dict[tuple, list] = {}
+
+    def spikes(self, node, stamp_ticks, ids):
+        self.spike_parts.setdefault(node, []).append((np.asarray(stamp_ticks), np.asarray(ids)))
+
+    def samples(self, node, variable, values):
+        self.sample_parts.setdefault((node, variable), []).append(np.asarray(values))
+
+    def flush(self):
+        pass
+
+    def spike_arrays(self, node) -> tuple[np.ndarray, np.ndarray]:
+        parts = self.spike_parts.get(node, [])
+        if not parts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        ticks = np.concatenate([p[0] for p in parts]).astype(np.int64)
+        ids = np.concatenate([p[1] for p in parts]).astype(np.int64)
+        order = np.lexsort((ids, ticks))
+        return ticks[order], ids[order]
+
+
+def run_circuit(circuit, n_steps: int, graph: ModelGraph | None = None) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Run ``circuit`` alone for ``n_steps`` chip steps on the fixed-point emulator.
+
+    Host inputs come from ``graph`` or from the circuit's manifest (a loaded bundle). Returns
+    ``{population: (stamp_ticks, ids)}``, spikes sorted by stamp then id (stamp k: fired in step
+    k - 1).
+    """
+    engine = FixedEmulatorEngine()
+    sink = _ListSink()
+    engine.build_circuit(circuit, sink, graph)
+    engine.advance(int(n_steps))
+    return {name: sink.spike_arrays(name) for name in circuit.populations}
