@@ -236,12 +236,18 @@ class EmulatorEngine:
         for src in self.sources.values():
             self._emit_source(src, t0, n)
         self._apply_currents(t0, n)
-        for block in self.blocks.values():
-            self._integrate(block, t0, n)
-        # every block has integrated the window before any of its spikes is delivered
-        for block in self.blocks.values():
+        emitted = [self._integrate(block, t0, n) for block in self.blocks.values()]
+        # every block has integrated the window before any of its spikes is delivered; neuron
+        # spikes are sparse, so they go as lists (a dense scan of every neuron and tick cost more)
+        ticks = np.concatenate([e[0] for e in emitted]) if emitted else np.zeros(0, np.int64)
+        if ticks.size:
+            gids = np.concatenate([e[1] for e in emitted])
+            if len(emitted) > 1:
+                order = np.argsort(ticks, kind="stable")
+                ticks, gids = ticks[order], gids[order]
+            mult = np.ones(ticks.size)
             for table in self.tables:
-                table.deliver_dense(block.spikes[:n], t0, block.offset, self.n_slots)
+                table.deliver(ticks, gids, mult, self.n_slots)
 
     def _emit_source(self, src: SourceBlock, t0: int, n: int) -> None:
         """Generate a source's spikes for the window, record them, deliver them."""
@@ -273,17 +279,19 @@ class EmulatorEngine:
             else:
                 block.i_ext[:n, index] += source.values(t0, n)[:, None]
 
-    def _integrate(self, block: NeuronBlock, t0: int, n: int) -> None:
+    def _integrate(self, block: NeuronBlock, t0: int, n: int):
+        """Run a block's kernel over the window; returns its spikes (emission ticks, global ids)."""
         first = t0 % self.n_slots
         syn_in = block.ring[first:first + n]
         block.spikes[:n] = 0
         block.spec.step(block.S, block.P, syn_in, block.i_ext[:n], self.dt, block.spikes[:n],
                         block.rec_rows, block.rec_cells, block.rec_out[:n])
         _zero(syn_in)
-        if block.node.name in self.spike_recorded:
-            rows, cells = np.nonzero(block.spikes[:n])
-            self._record_spikes(block.node.name, t0 + rows.astype(np.int64), cells.astype(np.int64))
+        rows, cells = np.nonzero(block.spikes[:n])
+        ticks, cells = t0 + rows.astype(np.int64), cells.astype(np.int64)
+        self._record_spikes(block.node.name, ticks, cells)
         self._record_samples(block, t0, n)
+        return ticks, cells + block.offset
 
     def _record_spikes(self, name: str, ticks: np.ndarray, ids: np.ndarray) -> None:
         wanted = self.spike_recorded.get(name)

@@ -172,10 +172,12 @@ def _poisson_counts(key, lam_per_tick, cdf_tables, cdf_index, start_ticks, stop_
     (the same search, and the same values, as ``rng.poisson``'s inversion, without a division
     per step); partial intervals and large means call ``rng.poisson``."""
     n = lam_per_tick.size
-    out = np.zeros((n_ticks, n), dtype=np.uint16)
+    out = np.empty((n_ticks, n), dtype=np.uint16)  # every entry is written below: no serial memset
     for i in prange(n):
         lam = lam_per_tick[i]
         if not lam > 0.0:
+            for j in range(n_ticks):
+                out[j, i] = 0
             continue
         row = cdf_index[i]  # index the table directly: a view per neuron would contend on its refcount
         prefix = rng.counter_prefix(key, i)
@@ -184,6 +186,7 @@ def _poisson_counts(key, lam_per_tick, cdf_tables, cdf_index, start_ticks, stop_
             lo = max(float(k - 1), start_ticks[i])
             hi = min(float(k), stop_ticks[i])
             if hi <= lo:
+                out[j, i] = 0
                 continue
             if hi - lo < 1.0 or lam > rng.POISSON_INVERSION_MAX:
                 c = rng.poisson(key, i, k, lam * (hi - lo))
