@@ -1,0 +1,446 @@
+"""Mean-field (neural-mass) simulation on a connectome with conduction delays, TVB semantics.
+
+One numba kernel advances every region over a whole run (chunks of up to ``CHUNK`` steps; only
+the noise for the next chunk is drawn in Python). Semantics follow TVB 2.10's region
+``Simulator`` step by step:
+
+* delays in whole steps, ``idelays = rint(lengths / speed / dt)``; a history ring buffer of
+  ``max(idelays) + 1`` slots holds the coupling variables;
+* the coupling that drives step ``k`` reads ``x_j`` at step ``k - 1 - idelay[i, j]`` and ``x_i`` at
+  step ``k - 1``; it is held constant through both Heun stages (as TVB does);
+* ``weights[i, j]`` is j -> i; only non-zero weights are visited (TVB's SparseHistory);
+* state-variable boundaries are applied after the predictor and after the corrector;
+* additive noise: ``sqrt(dt) * sqrt(2 * nsig) * N(0, 1)``, the same sample added to the Heun
+  predictor and corrector (TVB ``HeunStochastic`` + ``noise.Additive``).
+The history before t = 0 is constant, equal to the initial state (TVB with an explicit constant
+``initial_conditions`` array of ``horizon`` samples).
+
+Units: ms for time and dt, mm/ms (= m/s) for speed, mm for tract lengths.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+from numba.typed import List as NumbaList
+
+from neurohybrid.errors import ParameterError, SimulationStateError, UnsupportedModelError
+
+from .connectome import Connectome
+from .models import NeuralMassModel
+
+CHUNK = 20000  # steps per kernel call: bounds the pre-drawn noise to CHUNK x n x nvar doubles
+
+
+def _whole_steps(obj, parameter, value_ms, dt):
+    """A time in ms as a whole number of steps of ``dt``; off-grid -> ParameterError."""
+    n = int(round(value_ms / dt))
+    if n < 1 or abs(n * dt - value_ms) > 1e-9 * max(1.0, abs(value_ms)):
+        raise ParameterError(obj, parameter, f"{value_ms!r} ms is not a positive whole multiple of dt={dt} ms",
+                             f"a multiple of {dt} ms")
+    return n
+
+
+# ------------------------------------------------------------------------------ coupling
+class Coupling:
+    """Base of TVB's long-range coupling functions: c_i = post(sum_j w_ij pre(x_i, x_j(t - d_ij)))."""
+    kind = -1
+    param_names: tuple[str, ...] = ()
+
+    def vector(self) -> np.ndarray:
+        return np.array([float(getattr(self, n)) for n in self.param_names] + [0.0] * (5 - len(self.param_names)))
+
+    def __repr__(self):
+        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self.param_names)})"
+
+
+@dataclass(repr=False)
+class Linear(Coupling):
+    """TVB ``coupling.Linear``: c = a * sum_j w_ij x_j + b (a, b dimensionless; TVB defaults)."""
+    a: float = 0.00390625
+    b: float = 0.0
+    kind = 0
+    param_names = ("a", "b")
+
+
+@dataclass(repr=False)
+class Sigmoidal(Coupling):
+    """TVB ``coupling.Sigmoidal``: c = cmin + (cmax - cmin) / (1 + exp(-a (gx - midpoint) / sigma)),
+    gx = sum_j w_ij x_j."""
+    cmin: float = -1.0
+    cmax: float = 1.0
+    midpoint: float = 0.0
+    a: float = 1.0
+    sigma: float = 230.0
+    kind = 1
+    param_names = ("cmin", "cmax", "midpoint", "a", "sigma")
+
+
+@dataclass(repr=False)
+class Difference(Coupling):
+    """TVB ``coupling.Difference``: c = a * sum_j w_ij (x_j(t - d_ij) - x_i(t))."""
+    a: float = 0.1
+    kind = 2
+    param_names = ("a",)
+
+
+@dataclass(repr=False)
+class KuramotoCoupling(Coupling):
+    """TVB ``coupling.Kuramoto``: c = a * sum_j w_ij sin(x_j(t - d_ij) - x_i(t)). TVB's docstring
+    says a/N, but its code divides by the number of coupling variables (1); we follow the code."""
+    a: float = 1.0
+    kind = 3
+    param_names = ("a",)
+
+
+@dataclass(repr=False)
+class SigmoidalJansenRit(Coupling):
+    """TVB ``coupling.SigmoidalJansenRit`` (for :class:`JansenRit`, coupling variables y1, y2):
+    c = a * sum_j w_ij (cmin + (cmax - cmin) / (1 + exp(r (midpoint - (y1_j - y2_j)))))."""
+    cmin: float = 0.0
+    cmax: float = 2.0 * 0.0025
+    midpoint: float = 6.0
+    r: float = 0.56
+    a: float = 1.0
+    kind = 4
+    param_names = ("cmin", "cmax", "midpoint", "r", "a")
+
+
+# ------------------------------------------------------------------------------ integrators
+@dataclass
+class HeunDeterministic:
+    """TVB ``HeunDeterministic`` (predictor-corrector, 2nd order)."""
+    scheme = 1
+    stochastic = False
+
+
+@dataclass
+class EulerDeterministic:
+    """TVB ``EulerDeterministic``."""
+    scheme = 0
+    stochastic = False
+
+
+@dataclass
+class HeunStochastic:
+    """TVB ``HeunStochastic`` with ``noise.Additive(nsig)``: the increment sqrt(dt)·sqrt(2·nsig)·N(0,1)
+    is added to predictor and corrector. ``nsig`` (the diffusion D, state units²/ms) is a scalar,
+    one value per state variable, or an (nvar, n_regions) array. ``seed`` keys numpy's
+    default_rng (our streams differ from TVB's, the statistics are the same)."""
+    nsig: object = 1.0
+    seed: int = 42
+    scheme = 1
+    stochastic = True
+
+
+@dataclass
+class EulerStochastic(HeunStochastic):
+    """TVB ``EulerStochastic`` (Euler–Maruyama) with additive noise, conventions as HeunStochastic."""
+    scheme = 0
+
+
+# ------------------------------------------------------------------------------ monitors
+@dataclass
+class Raw:
+    """Every ``period`` ms (default: every step), the state of ``variables`` (default the model's
+    variables of interest); TVB ``Raw`` / ``SubSample``. Sample k is at time k·period."""
+    period: float | None = None
+    variables: tuple | None = None
+    name: str = "raw"
+    mode = 0
+
+
+@dataclass
+class TemporalAverage:
+    """Mean of ``variables`` over each window of ``period`` ms (TVB ``TemporalAverage``); stamped at
+    the window centre. Windows start at t = 0 of the simulation (TVB aligns them to its absolute
+    step counter, which includes the initial history)."""
+    period: float = 1.0
+    variables: tuple | None = None
+    name: str = "tavg"
+    mode = 1
+
+
+@dataclass
+class TimeSeries:
+    """Recorded data: ``time`` (ms, shape T), ``data`` (T, n_variables, n_regions)."""
+    time: np.ndarray
+    data: np.ndarray
+    variables: tuple
+    labels: list = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------ kernel
+# not cached: numba cannot reuse a cache entry for a kernel taking a model's dfun as an argument
+# (it writes a new entry every process); compiling takes ~1 s per model
+@njit(cache=False)
+def _kernel(dfun, P, lo, hi, x, buf, k0, n, cv, row_ptr, col, w, dl, ctype, cpar, scheme, dt, noise,
+            m_istep, m_mode, m_voi, m_nvoi, m_acc, outs, m_widx):
+    N, nvar = x.shape
+    H = buf.shape[0]
+    ncv = cv.size
+    c = np.zeros((N, ncv))
+    d1 = np.empty((N, nvar))
+    d2 = np.empty((N, nvar))
+    inter = np.empty((N, nvar))
+    has_noise = noise.shape[0] > 0
+    M = m_istep.size
+    ne = col.size
+    eslot = np.empty(ne, dtype=np.int64)
+    for s in range(n):
+        k = k0 + s + 1
+        cur = (k - 1) % H
+        # delayed long-range coupling from the ring buffer
+        # ring slot of x_j(k - 1 - d), without a modulo per edge (dl <= H - 1)
+        for e in range(ne):
+            r = cur - dl[e]
+            eslot[e] = r + H if r < 0 else r
+        if ctype == 4:  # SigmoidalJansenRit: one input from two coupling variables
+            for i in range(N):
+                acc = 0.0
+                for e in range(row_ptr[i], row_ptr[i + 1]):
+                    j, sl = col[e], eslot[e]
+                    acc += w[e] * (cpar[0] + (cpar[1] - cpar[0]) /
+                                   (1.0 + math.exp(cpar[3] * (cpar[2] - (buf[sl, j, 0] - buf[sl, j, 1])))))
+                c[i, 0] = cpar[4] * acc
+                for q in range(1, ncv):
+                    c[i, q] = 0.0
+        for i in range(N if ctype != 4 else 0):
+            for q in range(ncv):
+                xi = buf[cur, i, q]
+                acc = 0.0
+                if ctype == 2:
+                    for e in range(row_ptr[i], row_ptr[i + 1]):
+                        acc += w[e] * (buf[eslot[e], col[e], q] - xi)
+                elif ctype == 3:
+                    for e in range(row_ptr[i], row_ptr[i + 1]):
+                        acc += w[e] * math.sin(buf[eslot[e], col[e], q] - xi)
+                else:
+                    for e in range(row_ptr[i], row_ptr[i + 1]):
+                        acc += w[e] * buf[eslot[e], col[e], q]
+                if ctype == 0:
+                    c[i, q] = cpar[0] * acc + cpar[1]
+                elif ctype == 1:
+                    c[i, q] = cpar[0] + (cpar[1] - cpar[0]) / (1.0 + math.exp(-cpar[3] * ((acc - cpar[2]) / cpar[4])))
+                else:
+                    c[i, q] = cpar[0] * acc
+        # one integration step
+        dfun(x, c, P, d1)
+        if scheme == 0:
+            for i in range(N):
+                for v in range(nvar):
+                    y = x[i, v] + dt * d1[i, v]
+                    if has_noise:
+                        y += noise[s, i, v]
+                    x[i, v] = min(max(y, lo[v]), hi[v])
+        else:
+            for i in range(N):
+                for v in range(nvar):
+                    y = x[i, v] + dt * d1[i, v]
+                    if has_noise:
+                        y += noise[s, i, v]
+                    inter[i, v] = min(max(y, lo[v]), hi[v])
+            dfun(inter, c, P, d2)
+            for i in range(N):
+                for v in range(nvar):
+                    y = x[i, v] + (d1[i, v] + d2[i, v]) * dt / 2.0
+                    if has_noise:
+                        y += noise[s, i, v]
+                    x[i, v] = min(max(y, lo[v]), hi[v])
+        slot = k % H
+        for i in range(N):
+            for q in range(ncv):
+                buf[slot, i, q] = x[i, cv[q]]
+        # monitors
+        for m in range(M):
+            ist = m_istep[m]
+            if m_mode[m] == 1:
+                for a in range(m_nvoi[m]):
+                    for i in range(N):
+                        m_acc[m, a, i] += x[i, m_voi[m, a]]
+            if k % ist == 0:
+                out = outs[m]
+                r = m_widx[m]
+                for a in range(m_nvoi[m]):
+                    for i in range(N):
+                        if m_mode[m] == 1:
+                            out[r, a, i] = m_acc[m, a, i] / ist
+                            m_acc[m, a, i] = 0.0
+                        else:
+                            out[r, a, i] = x[i, m_voi[m, a]]
+                m_widx[m] = r + 1
+
+
+# ------------------------------------------------------------------------------ simulation
+class MeanFieldSimulation:
+    """A neural-mass model on every region of a connectome, TVB semantics.
+
+    Parameters
+    ----------
+    connectome : :class:`Connectome` (weights j -> i, tract lengths mm).
+    model : a :class:`~neurohybrid.backends.meanfield.models.NeuralMassModel` instance.
+    coupling : :class:`Linear` (default), :class:`Sigmoidal`, :class:`Difference`, :class:`KuramotoCoupling`.
+    speed : conduction speed in mm/ms (= m/s); TVB's default 3.0. ``inf`` means no delays.
+    dt : integration step in ms (default 0.1).
+    integrator : :class:`HeunDeterministic` (default), :class:`EulerDeterministic`,
+        :class:`HeunStochastic`, :class:`EulerStochastic`.
+    monitors : sequence of :class:`Raw`, :class:`TemporalAverage`, :class:`~.bold.Bold`.
+    initial_state : (nvar, n_regions) or (nvar,) array, the state at t = 0 and (constant) history
+        before it; None draws it uniformly from the model's ``state_variable_range`` with ``seed``.
+    """
+
+    def __init__(self, connectome: Connectome, model: NeuralMassModel, coupling: Coupling | None = None,
+                 speed: float = 3.0, dt: float = 0.1, integrator=None, monitors=None,
+                 initial_state=None, seed: int = 0):
+        name = "MeanFieldSimulation"
+        if not isinstance(connectome, Connectome):
+            raise ParameterError(name, "connectome", f"got {type(connectome).__name__}", "a Connectome")
+        if not isinstance(model, NeuralMassModel):
+            raise ParameterError(name, "model", f"got {type(model).__name__}", "a NeuralMassModel instance")
+        coupling = Linear() if coupling is None else coupling
+        if not isinstance(coupling, Coupling):
+            raise ParameterError(name, "coupling", f"got {type(coupling).__name__}",
+                                 "Linear, Sigmoidal, Difference, KuramotoCoupling or SigmoidalJansenRit")
+        if coupling.kind == 4 and len(model.cvar) != 2:
+            raise ParameterError(name, "coupling", "SigmoidalJansenRit needs a model with two coupling variables",
+                                 "JansenRit")
+        if not (np.isfinite(dt) and dt > 0):
+            raise ParameterError(name, "dt", f"{dt!r}", "a finite step > 0 in ms")
+        integrator = HeunDeterministic() if integrator is None else integrator
+        if not isinstance(integrator, (HeunDeterministic, EulerDeterministic, HeunStochastic)):
+            raise ParameterError(name, "integrator", f"got {type(integrator).__name__}",
+                                 "HeunDeterministic, EulerDeterministic, HeunStochastic, EulerStochastic")
+        monitors = [Raw()] if monitors is None else list(monitors)
+        self.connectome, self.model, self.coupling, self.dt = connectome, model, coupling, float(dt)
+        self.integrator, self.monitors = integrator, monitors
+        self.speed = float(speed)
+        N, nvar = connectome.n_regions, model.nvar
+        if self.speed == np.inf:
+            idel = np.zeros((N, N), dtype=np.int64)
+        else:
+            idel = connectome.idelays(self.speed, self.dt)
+        mask = connectome.weights != 0.0
+        rows, cols = np.nonzero(mask)  # row-major order: grouped by target i
+        self._row_ptr = np.zeros(N + 1, dtype=np.int64)
+        np.add.at(self._row_ptr, rows + 1, 1)
+        self._row_ptr = np.cumsum(self._row_ptr)
+        self._col = cols.astype(np.int64)
+        self._w = connectome.weights[rows, cols].astype(np.float64)
+        self._dl = idel[rows, cols].astype(np.int64)
+        self.horizon = int(self._dl.max()) + 1 if self._dl.size else 1
+        self._P = model.parameter_matrix(N)
+        self._lo, self._hi = model.bounds()
+        self._cv = np.array(model.cvar, dtype=np.int64)
+        self._cpar = coupling.vector()
+        # initial state / history
+        if initial_state is None:
+            x0 = model.random_initial(N, np.random.default_rng(seed))
+        else:
+            x0 = np.array(initial_state, dtype=float)
+            if x0.shape == (nvar,):
+                x0 = np.repeat(x0[:, None], N, axis=1)
+            if x0.shape != (nvar, N) or not np.all(np.isfinite(x0)):
+                raise ParameterError(name, "initial_state", f"shape {x0.shape} or non-finite values",
+                                     f"finite ({nvar}, {N}) or ({nvar},) array")
+            x0 = np.clip(x0, self._lo[:, None], self._hi[:, None])
+        self._x = np.ascontiguousarray(x0.T)  # (N, nvar): one region's state contiguous for dfun
+        self._buf = np.repeat(self._x[None][:, :, self._cv], self.horizon, axis=0).copy()
+        self.step = 0
+        # noise
+        if integrator.stochastic:
+            nsig = np.asarray(integrator.nsig, dtype=float)
+            if nsig.ndim == 0:
+                nsig = np.full((nvar, N), float(nsig))
+            elif nsig.shape == (nvar,):
+                nsig = np.repeat(nsig[:, None], N, axis=1)
+            if nsig.shape != (nvar, N) or np.any(nsig < 0) or not np.all(np.isfinite(nsig)):
+                raise ParameterError("HeunStochastic", "nsig", f"shape {nsig.shape} or negative/non-finite",
+                                     f"finite >= 0 scalar, ({nvar},) or ({nvar}, {N})")
+            self._noise_scale = np.sqrt(self.dt) * np.sqrt(2.0 * nsig.T)  # (N, nvar)
+            self._rng = np.random.default_rng(integrator.seed)
+        # monitors
+        from .bold import Bold  # local: bold imports this module's Raw/TemporalAverage
+        self._mon = []
+        names = set()
+        for mon in monitors:
+            if not isinstance(mon, (Raw, TemporalAverage, Bold)):
+                raise ParameterError(name, "monitors", f"unsupported monitor {type(mon).__name__}",
+                                     "Raw, TemporalAverage, Bold")
+            if mon.name in names:
+                raise ParameterError(name, "monitors", f"two monitors named {mon.name!r}", "unique monitor names")
+            names.add(mon.name)
+            voi = model.voi_indices(mon.variables)
+            if isinstance(mon, Bold):
+                istep = _whole_steps(f"Bold({mon.name})", "interim_period", mon.interim_period, self.dt)
+                mon._configure(N, istep * self.dt)
+                mode = 1
+            else:
+                istep = 1 if mon.period is None else _whole_steps(f"{type(mon).__name__}({mon.name})", "period",
+                                                                   mon.period, self.dt)
+                mode = mon.mode
+            self._mon.append((mon, istep, mode, voi))
+        M = len(self._mon)
+        maxv = max([len(v) for *_, v in self._mon] + [1])
+        self._m_istep = np.array([m[1] for m in self._mon], dtype=np.int64)
+        self._m_mode = np.array([m[2] for m in self._mon], dtype=np.int64)
+        self._m_voi = np.zeros((M, maxv), dtype=np.int64)
+        self._m_nvoi = np.array([len(m[3]) for m in self._mon], dtype=np.int64)
+        for m, (*_, voi) in enumerate(self._mon):
+            self._m_voi[m, :len(voi)] = voi
+        self._m_acc = np.zeros((M, maxv, N))
+
+    @property
+    def time(self) -> float:
+        """Current simulation time in ms."""
+        return self.step * self.dt
+
+    @property
+    def state(self) -> np.ndarray:
+        """Current state, (nvar, n_regions)."""
+        return self._x.T.copy()
+
+    def run(self, duration_ms: float) -> dict:
+        """Advance by ``duration_ms`` (a whole number of steps) and return, per monitor name, a
+        :class:`TimeSeries` of the samples taken during this call. Calls continue the run."""
+        n = _whole_steps("MeanFieldSimulation.run", "duration_ms", duration_ms, self.dt)
+        N = self.connectome.n_regions
+        k0 = self.step
+        outs = NumbaList()
+        for mon, istep, mode, voi in self._mon:
+            outs.append(np.zeros(((k0 + n) // istep - k0 // istep, len(voi), N)))
+        if not outs:
+            outs.append(np.zeros((0, 1, N)))
+        widx = np.zeros(len(self._mon) + 1, dtype=np.int64)
+        empty_noise = np.zeros((0, N, self.model.nvar))
+        done = 0
+        while done < n:
+            m = min(CHUNK, n - done)
+            if self.integrator.stochastic:
+                noise = self._rng.standard_normal((m, N, self.model.nvar)) * self._noise_scale
+            else:
+                noise = empty_noise
+            _kernel(self.model.dfun, self._P, self._lo, self._hi, self._x, self._buf, k0 + done, m, self._cv,
+                    self._row_ptr, self._col, self._w, self._dl, self.coupling.kind, self._cpar,
+                    self.integrator.scheme, self.dt, noise, self._m_istep, self._m_mode, self._m_voi,
+                    self._m_nvoi, self._m_acc, outs, widx)
+            done += m
+            if not np.all(np.isfinite(self._x)):
+                raise SimulationStateError("MeanFieldSimulation", "state",
+                                           f"non-finite state at t = {(k0 + done) * self.dt} ms (unstable dt or parameters)",
+                                           "a smaller dt or parameters in the model's stable range")
+        self.step = k0 + n
+        result = {}
+        for (mon, istep, mode, voi), out in zip(self._mon, outs):
+            ks = np.arange(k0 // istep + 1, (k0 + n) // istep + 1) * istep
+            names = tuple(self.model.state_variables[v] for v in voi)
+            if mode == 0:
+                t = ks * self.dt
+            else:
+                t = (ks - istep / 2.0) * self.dt
+            if hasattr(mon, "_ingest"):
+                result[mon.name] = mon._ingest(t, out, names, self.connectome.labels)
+            else:
+                result[mon.name] = TimeSeries(t, out, names, list(self.connectome.labels))
+        return result
