@@ -26,10 +26,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-# Benchmarks need NEST as the reference; not part of the two commands.
+# Benchmarks need their references (NEST in .venv, The Virtual Brain in its own .venv-tvb because
+# it pins a newer numpy than Lava allows); not part of the two commands.
 bench: $(STAMP)
 	$(PY) -m pip install -q -e '.[bench]'
+	test -x .venv-tvb/bin/python || ($(PYTHON) -m venv .venv-tvb && .venv-tvb/bin/pip install -q tvb-library tvb-data)
 	$(PY) benchmarks/brunel.py
+	$(PY) benchmarks/loihi_emulator.py
+	$(PY) benchmarks/meanfield_vs_tvb.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
