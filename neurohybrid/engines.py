@@ -11,6 +11,7 @@ from .errors import UnsupportedModelError
 
 _ENGINES: dict[str, str] = {
     "emulator": "neurohybrid.backends.emulator.engine:EmulatorEngine",
+    "lava": "neurohybrid.backends.lava.engine:LavaEngine",
 }
 
 

@@ -1,0 +1,373 @@
+"""The Lava engine: runs a model graph's Loihi circuit as a Lava process graph.
+
+``build(graph, sink)`` quantises the graph's point neurons (``neurohybrid.mappings.loihi.quantize``)
+into a :class:`~neurohybrid.mappings.loihi.circuit.LoihiCircuit`, builds its Lava processes
+(:func:`.process_graph.build_processes`) and runs them on
+
+- ``Loihi2SimCfg(select_tag="fixed_pt")`` (``numerics="fixed"``, the default): Lava's
+  bit-accurate CPU models, or ``"floating_pt"`` (``numerics="float"``: the same circuit in real
+  numbers, see :func:`.process_graph.build_processes`);
+- ``Loihi2HwCfg`` when Intel's Lava-Loihi extension is installed (``target="auto"`` or
+  ``"hw"``; fixed point only). The host-side processes (inputs, recorders, and the neuron
+  models Lava has no chip model for) stay on the host CPU. Not tested here: no chip.
+
+The interface is the emulator engines' (``build``, ``advance``, ``reset``, ``update_parameters``,
+``configure_recording``, ``initial_samples``, ``get_state``, ``close``, ``.tick``, ``.graph``), and
+the conventions are those of the fixed-point emulator engine
+(``backends/emulator/fixed_engine.py``), whose results this engine reproduces exactly:
+
+- one Lava time step per tick of ``graph.dt``: tick ``k`` is Lava ``time_step = k + 1``;
+- a neuron that fires in tick ``k`` is stamped ``(k + 1) dt``; a signal sampled after tick ``k``
+  has time ``(k + 1) dt`` (the sample at ``t = 0`` is the initial state);
+- host spike sources are the emulator's generators keyed as there (same seed, same spikes),
+  turned into the chip's binary input raster by the same ``HostInputs`` object (a spike of a
+  source in tick ``j`` is sent in step ``j - 1``; spikes at t = 0 are sent at step 0; several
+  spikes of one source cell in one tick are sent as one);
+- ``v`` is reported in mV: ``v_mV = v_loihi / scale + v_rest`` of the population.
+
+Where Lava is not usable, :func:`lava_available` says why and the engine refuses to build
+(the front end falls back to the fixed-point emulator with one warning).
+
+Compilation (Lava's compiler and the start of its worker processes) happens on the first
+``advance`` (or :meth:`LavaEngine.compile`); ``reset`` and parameter changes rebuild the
+process graph, carrying the dynamic state over when the engine is not at tick 0.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
+from neurohybrid.graph import ModelGraph
+
+from .process_graph import LavaGraph, build_processes, lava_available, loihi_extension_available
+
+__all__ = ["LavaEngine", "lava_available", "loihi_extension_available", "same_circuit"]
+
+FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
+RECORDABLE = ("v",)  # signals a population can record (besides spikes)
+
+
+class LavaEngine:
+    """Runs the Loihi circuit of a model graph on Lava (see the module docstring).
+
+    ``numerics``: ``"fixed"`` (Lava ``fixed_pt``, bit-exact Loihi arithmetic) or ``"float"``
+    (Lava ``floating_pt``). ``threads``: accepted for interface compatibility (Lava runs one
+    worker process per Lava process). ``approximations``: names handed to ``quantize``.
+    ``target``: ``"auto"`` (the chip when the Lava-Loihi extension is installed and numerics
+    are fixed, else the CPU simulator), ``"sim"`` or ``"hw"``. ``buffer_steps``: length of the
+    host buffers, i.e. the most steps one Lava ``run`` call makes (default: sized by
+    :func:`.process_graph.build_processes`).
+    """
+
+    name = "lava"
+
+    def __init__(self, numerics: str = "fixed", threads: int | None = None, approximations=(),
+                 target: str = "auto", buffer_steps: int | None = None):
+        if numerics not in ("fixed", "float"):
+            raise UnsupportedModelError("LavaEngine", "numerics", f"{numerics!r} is not available",
+                                        "'fixed' or 'float'")
+        if target not in ("auto", "sim", "hw"):
+            raise ParameterError("LavaEngine", "target", f"{target!r}", "'auto', 'sim' or 'hw'")
+        ok, reason = lava_available()
+        if not ok:
+            raise UnsupportedModelError("LavaEngine", "lava", reason,
+                                        "an environment with lava-nc 0.10 (or the fixed-point emulator)")
+        if target == "auto":
+            target = "hw" if numerics == "fixed" and loihi_extension_available() else "sim"
+        if target == "hw" and numerics != "fixed":
+            raise ParameterError("LavaEngine", "numerics", "Loihi hardware runs fixed point only", "'fixed'")
+        self.numerics, self.threads, self.target = numerics, threads, target
+        self.buffer_steps = buffer_steps
+        self.approximations = tuple(approximations or ())
+        self.graph: ModelGraph | None = None
+        self.circuit = None
+        self.lava: LavaGraph | None = None
+        self.blocks: dict = {}  # the float engine's state layout, which the front end may inspect
+        self.tick = 0
+        self._step0 = 0  # tick at which the current Lava graph runs its time_step 1
+        self._pending_state = None
+        self.timings = {"build_s": 0.0, "compile_s": 0.0, "run_s": 0.0, "steps": 0}
+
+    # --- build -------------------------------------------------------------------------------
+    def quantize(self, graph: ModelGraph):
+        """The graph's Loihi circuit (``quantize`` of neurohybrid.mappings.loihi)."""
+        from neurohybrid.mappings.loihi import quantize
+        return quantize(graph, approximations=self.approximations, dt=graph.dt)
+
+    def build(self, graph: ModelGraph, sink) -> None:
+        """Quantise ``graph`` and build its Lava processes; results go to ``sink``."""
+        self.build_circuit(self.quantize(graph), sink, graph)
+
+    def build_circuit(self, circuit, sink, graph: ModelGraph | None = None) -> None:
+        """Run ``circuit`` directly (e.g. one loaded from a bundle, or built by hand).
+
+        ``graph`` supplies the host spike sources (nodes named as the circuit's inputs), the seed
+        and what to record; without it they come from the circuit (its manifest's
+        ``host_inputs`` and ``seed``; spikes of every population are recorded).
+        """
+        from neurohybrid.backends.emulator.fixed_engine import HostInputs, circuit_layout
+        self.close()  # a second build replaces the first
+        self._pending_state = None
+        host_graph = graph
+        if graph is None:
+            graph = _graph_for_circuit(circuit)
+        self.graph, self.sink, self.circuit = graph, sink, circuit
+        self.dt = float(circuit.dt_ms if circuit.dt_ms else graph.dt)
+        if abs(self.dt - graph.dt) > 1e-9 * max(graph.dt, 1.0):
+            raise UnsupportedModelError(f"circuit (dt {self.dt} ms)", "dt_ms",
+                                        f"differs from the graph's dt {graph.dt} ms",
+                                        "a circuit quantised at the graph's resolution (one Loihi step per tick)")
+        _, self.input_offsets, _, self.n_inputs = circuit_layout(circuit)
+        self.inputs = HostInputs(circuit, self.dt, host_graph)
+        self.configure_recording()
+        self.tick = 0
+        self._step0 = 0
+        self._rebuild(state=None)
+
+    def _rebuild(self, state) -> None:
+        """(Re)create the Lava process graph for the current circuit; Lava compiles it on the
+        next advance. ``state``: dynamic state to start from (see :meth:`_snapshot`)."""
+        if self.lava is not None:
+            self.lava.stop()
+            self.lava = None
+        t = time.perf_counter()
+        self.lava = build_processes(self.circuit, numerics=self.numerics, record_uv=self._uv_populations(),
+                                    buffer_steps=self.buffer_steps, state=state)
+        self.timings["build_s"] += time.perf_counter() - t
+        self._step0 = self.tick
+
+    def compile(self) -> None:
+        """Compile the Lava processes and start Lava's runtime now (else: on the first advance)."""
+        if self.lava is not None and self.lava.target is None:
+            t = time.perf_counter()
+            self.lava.compile(self.target)
+            self.timings["compile_s"] += time.perf_counter() - t
+
+    def _uv_populations(self) -> set:
+        return {node for node, _, _, _ in self.signals}
+
+    def configure_recording(self) -> None:
+        """(Re)read what to record from the graph (the Lava graph is rebuilt when the set of
+        populations whose v is recorded changes)."""
+        self.spike_recorded: dict[str, np.ndarray] = {}
+        self.signals: list[tuple[str, str, int, np.ndarray]] = []  # (node, variable, every ticks, cells)
+        for rec in self.graph.recordings:
+            if rec.variable == "spikes":
+                self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
+                continue
+            if rec.node not in self.circuit.populations or rec.variable not in RECORDABLE:
+                raise RecordingError(rec.node, rec.variable, "cannot be recorded on the Loihi path",
+                                     "spikes, and v of neuron populations")
+            every = int(round(rec.sampling_interval / self.dt))
+            self.signals.append((rec.node, rec.variable, max(every, 1), np.asarray(rec.index, dtype=np.int64)))
+        if self.lava is not None:
+            have = {n for n, uv in self.lava.record_uv.items() if uv}
+            if have != self._uv_populations():
+                self._rebuild(self._snapshot())
+
+    # --- changes between runs -------------------------------------------------------------------
+    def _snapshot(self):
+        """Dynamic state of the running Lava graph, re-timed for a graph started at this tick
+        (None at tick 0 or before the first run: the circuit's initial state is then right)."""
+        lava = self.lava
+        if lava is None:
+            return None
+        if self.tick == self._step0:  # nothing ran since this graph was built: its starting state
+            return self._pending_state
+        state = lava.read_state()
+        shift = self.tick - self._step0  # old time_step t  <->  new time_step t - shift
+        for entry in state["neurons"].values():
+            if "refractory_period_end" in entry:
+                entry["refractory_period_end"] = entry["refractory_period_end"] - shift
+        return state
+
+    def update_parameters(self, graph: ModelGraph) -> None:
+        """Take new parameter values (same structure) from ``graph``: re-quantise and rebuild the
+        Lava graph, keeping u, v, refractory state and in-flight synaptic input."""
+        circuit = self.quantize(graph)
+        self.graph = graph
+        for name in circuit.inputs:
+            if name in graph.nodes:
+                self.inputs.set_params(name, dict(graph.nodes[name].parameters))
+        if same_circuit(circuit, self.circuit):
+            return  # only host-side parameters (spike sources) changed: the chip keeps running
+        state = self._snapshot()
+        self.circuit = circuit
+        self._pending_state = state
+        self._rebuild(state)
+
+    def reset(self, graph: ModelGraph | None = None) -> None:
+        """Back to tick 0: initial state, empty synaptic buffers, sources restarted."""
+        changed = False
+        if graph is not None:
+            self.graph = graph
+            circuit = self.quantize(graph)
+            changed = not same_circuit(circuit, self.circuit)
+            self.circuit = circuit
+            for name in self.circuit.inputs:
+                if name in graph.nodes:
+                    self.inputs.set_params(name, dict(graph.nodes[name].parameters))
+        self.inputs.reset()
+        self.tick = 0
+        fresh = self.lava is not None and self.lava.target is None and self._pending_state is None
+        self._pending_state = None
+        if changed or not fresh:  # Lava cannot rewind a runtime: a new graph starts at tick 0
+            self._rebuild(state=None)
+        self._step0 = 0  # a graph that has not run yet starts at whatever tick it is first run
+
+    def carry_state(self, old) -> None:
+        """After a structural rebuild by the front end: start from ``old``'s state (another
+        LavaEngine) for the populations and projections both have, at ``old``'s tick."""
+        if not isinstance(old, LavaEngine) or old.lava is None:
+            return
+        state = old._snapshot()
+        self.tick = old.tick
+        if state is not None:
+            self._pending_state = state
+            self._rebuild(state)
+        else:
+            self._step0 = self.tick
+        self.inputs._held = {k: v for k, v in old.inputs._held.items() if k in self.inputs.generators}
+        self.inputs.next_grid = old.inputs.next_grid
+
+    # --- running ------------------------------------------------------------------------------
+    def initial_samples(self) -> None:
+        """Send the t = 0 sample of every recorded signal (PyNN includes it)."""
+        for node, variable, _, cells in self.signals:
+            v0 = np.broadcast_to(np.asarray(self.circuit.populations[node].v0), (self.circuit.populations[node].size,))
+            self.sink.samples(node, variable, self._to_mv(node, v0[cells][None, :]))
+
+    def advance(self, t_stop: int) -> None:
+        """Run Lava time steps until tick ``t_stop`` (exclusive), streaming results into the sink,
+        which is flushed at least every ``FLUSH_SECONDS`` of wall-clock time."""
+        if self.tick >= t_stop:
+            return
+        self.compile()
+        last_flush = time.monotonic()
+        chunk = self.lava.buffer_steps
+        try:
+            while self.tick < t_stop:
+                t0 = self.tick
+                n = min(chunk, t_stop - t0)
+                self._run_chunk(t0, n)
+                self.tick = t0 + n
+                if time.monotonic() - last_flush > FLUSH_SECONDS:
+                    self.sink.flush()
+                    last_flush = time.monotonic()
+        finally:
+            self.sink.flush()
+        self._pending_state = None
+
+    def _run_chunk(self, t0: int, n: int) -> None:
+        raster, generated = self.inputs.raster(t0, n)
+        for name, (stamps, ids) in generated.items():
+            self._record_spikes(name, stamps, ids)
+        inputs = {name: raster[:, o:o + self.circuit.inputs[name].size]
+                  for name, o in self.input_offsets.items() if name in self.lava.inputs}
+        t = time.perf_counter()
+        records = self.lava.run(n, inputs, target=self.target)
+        self.timings["run_s"] += time.perf_counter() - t
+        self.timings["steps"] += n
+        for name, rec in records.items():
+            if name in self.spike_recorded:
+                rows, cells = np.nonzero(rec.spikes)
+                # a neuron that fires in tick k is stamped (k + 1) dt, as in the emulator engines
+                self._record_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
+        if self.signals:
+            ends = t0 + 1 + np.arange(n)
+            for node, variable, every, cells in self.signals:
+                rows = np.flatnonzero(ends % every == 0)
+                if rows.size:
+                    self.sink.samples(node, variable, self._to_mv(node, records[node].v[np.ix_(rows, cells)]))
+
+    def _record_spikes(self, name: str, stamps: np.ndarray, ids: np.ndarray) -> None:
+        wanted = self.spike_recorded.get(name)
+        if wanted is None or stamps.size == 0:
+            return
+        if wanted.size != self.graph.nodes[name].size:
+            keep = np.isin(ids, wanted)
+            stamps, ids = stamps[keep], ids[keep]
+        self.sink.spikes(name, stamps, ids)
+
+    def _to_mv(self, node: str, v: np.ndarray) -> np.ndarray:
+        pop = self.circuit.populations[node]
+        return np.asarray(v, dtype=float) / pop.scale + pop.v_rest
+
+    # --- inspection ---------------------------------------------------------------------------
+    def loihi_state(self, node: str, variables=("u", "v")) -> dict[str, np.ndarray]:
+        """Raw state of population ``node``: ``u``, ``v`` in Loihi units (int64 in fixed point,
+        float in floating point). Read from Lava's runtime, which transfers a Var element by
+        element: costly for large populations."""
+        if node not in self.circuit.populations:
+            raise RecordingError(node, None, "is not a population of the Loihi circuit",
+                                 ", ".join(self.circuit.populations))
+        pop = self.circuit.populations[node]
+        proc = self.lava.neurons.get(node) if self.lava is not None else None
+        if proc is None or self.lava.target is None:
+            state = (self._pending_state or {}).get("neurons", {}).get(node)
+            if state is not None:
+                return {"u": np.asarray(state["u"]).copy(), "v": np.asarray(state["v"]).copy()}
+            return {"u": np.broadcast_to(np.asarray(pop.u0), (pop.size,)).astype(np.int64),
+                    "v": np.broadcast_to(np.asarray(pop.v0), (pop.size,)).astype(np.int64)}
+        dtype = np.int64 if self.numerics == "fixed" else float
+        return {name: np.asarray(getattr(proc, name).get()).astype(dtype) for name in variables}
+
+    def get_state(self, node: str, variable: str) -> np.ndarray:
+        """Current value of ``variable`` of every cell of ``node`` in PyNN units ("v", mV)."""
+        if node not in self.circuit.populations or variable not in RECORDABLE:
+            raise RecordingError(node, variable, "has no state on the Loihi path", "v of neuron populations")
+        return self._to_mv(node, self.loihi_state(node, ("v",))["v"])
+
+    def close(self) -> None:
+        """Stop Lava's runtime and release the host buffers."""
+        if self.lava is not None:
+            self.lava.stop()
+            self.lava = None
+
+
+def same_circuit(a, b) -> bool:
+    """True when two circuits hold the same populations and projections (names, parameters,
+    synapses), i.e. run identically on the chip. Reports, placement and manifest are ignored."""
+    if a is b:
+        return True
+    if a is None or b is None or a.dt_ms != b.dt_ms or list(a.populations) != list(b.populations):
+        return False
+    if {n: i.size for n, i in a.inputs.items()} != {n: i.size for n, i in b.inputs.items()}:
+        return False
+    for name, pa in a.populations.items():
+        pb = b.populations[name]
+        if (pa.size, pa.scale, pa.v_rest) != (pb.size, pb.scale, pb.v_rest):
+            return False
+        for key in ("du", "dv", "vth", "bias_mant", "bias_exp", "refractory", "u0", "v0"):
+            if not np.array_equal(np.broadcast_to(getattr(pa, key), (pa.size,)),
+                                  np.broadcast_to(getattr(pb, key), (pb.size,))):
+                return False
+    if len(a.projections) != len(b.projections):
+        return False
+    for pa, pb in zip(a.projections, b.projections):
+        if (pa.name, pa.pre, pa.post, pa.weight_exp, pa.num_weight_bits, pa.sign_mode) != \
+                (pb.name, pb.pre, pb.post, pb.weight_exp, pb.num_weight_bits, pb.sign_mode):
+            return False
+        n = np.shape(pa.rows)
+        if np.shape(pb.rows) != n:
+            return False
+        for key in ("rows", "cols", "weights", "delays"):
+            if not np.array_equal(np.broadcast_to(getattr(pa, key), n), np.broadcast_to(getattr(pb, key), n)):
+                return False
+    return True
+
+
+def _graph_for_circuit(circuit) -> ModelGraph:
+    """A minimal graph for a circuit run on its own: its nodes and spike recording of every
+    population (seed from the circuit's manifest)."""
+    from neurohybrid.graph import PopulationNode, RecordingSpec
+    seed = int((circuit.manifest or {}).get("seed", 0))
+    graph = ModelGraph(dt=float(circuit.dt_ms), seed=seed)
+    for name, pop in circuit.populations.items():
+        graph.nodes[name] = PopulationNode(name, pop.source_model, pop.size, {}, kind="point")
+        graph.recordings.append(RecordingSpec(name, "spikes", np.arange(pop.size)))
+    for name, inp in circuit.inputs.items():
+        graph.nodes[name] = PopulationNode(name, inp.source_model, inp.size, {}, kind="source")
+    return graph
