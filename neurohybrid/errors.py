@@ -114,3 +114,18 @@ class PlacementError(NeurohybridError):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+class CausalityError(DelayError):
+    """A co-simulation link whose delay is shorter than one macro-step (a message would be due
+    inside the window that produced it, so engines could not run a window concurrently), or a
+    message emitted outside the window being advanced. Names the link and the delay."""
+
+
+class LinkError(NeurohybridError, ValueError):
+    """A co-simulation link that cannot be made: unknown component or port, or port kinds that do
+    not match (the kernel never converts implicitly: put a converter between them)."""
+
+    def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None):
+        self.obj, self.parameter = obj, parameter
+        super().__init__(_describe(obj, parameter, problem, accepted))
