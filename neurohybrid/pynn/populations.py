@@ -17,8 +17,9 @@ from . import simulator
 from .recording import Recorder
 
 # Parameters that must be strictly positive (time constants, capacitance) or non-negative.
-_POSITIVE = {"tau_m", "cm", "tau_syn_E", "tau_syn_I", "tau_w", "gbar_Na", "gbar_K", "g_leak", "alpha", "beta"}
-_NON_NEGATIVE = {"tau_refrac", "rate", "duration", "a", "b"}
+_POSITIVE = {"tau_m", "cm", "tau_syn_E", "tau_syn_I", "tau_w", "gbar_Na", "gbar_K", "g_leak", "alpha", "beta",
+             "v_peak"}
+_NON_NEGATIVE = {"tau_refrac", "rate", "duration", "a", "b", "tau_syn_exc", "tau_syn_inh"}
 
 
 def validate_parameters(obj, parameters: dict) -> None:

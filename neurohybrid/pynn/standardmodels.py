@@ -131,3 +131,44 @@ AdditiveWeightDependence = _cell(synapses.AdditiveWeightDependence)
 MultiplicativeWeightDependence = _cell(synapses.MultiplicativeWeightDependence)
 AdditivePotentiationMultiplicativeDepression = _cell(synapses.AdditivePotentiationMultiplicativeDepression)
 GutigWeightDependence = _cell(synapses.GutigWeightDependence)
+
+
+from pyNN.standardmodels import StandardCellType  # noqa: E402  (used only by the QIF cell type below)
+
+
+class QIF(StandardCellType):
+    """Quadratic integrate-and-fire neuron in Montbrió–Pazó–Roxin's normalised form
+    (PRX 5, 021028, 2015): ``tau_m dv/dt = v**2 + eta + i_offset + I(t) + synaptic drive``.
+
+    ``v``, ``eta``, ``i_offset``, ``v_peak`` and weights are in dimensionless QIF units (a
+    current source's "nA" counts as one QIF unit of drive); ``tau_m``, ``tau_syn_exc``,
+    ``tau_syn_inh`` in ms. A neuron reaching ``v_peak`` is held for ``2 tau_m / v_peak``, emits its
+    spike at the midpoint and restarts at ``-v_peak``. A weight is the total displacement of v
+    it causes; ``tau_syn_exc/inh = 0`` makes it an instantaneous jump, ``> 0`` an exponential drive
+    with the same integral. The MPR coupling ``J`` of an all-to-all population of N cells is a
+    projection of weight ``J / N``. The exact mean field of N → ∞ such cells with Lorentzian
+    ``eta`` (centre ``eta``, half-width ``Delta``) is the mean-field engine's
+    ``MontbrioPazoRoxin``. Engine kernel: ``neurohybrid.backends.emulator.models.qif``.
+    """
+
+    default_parameters = {
+        "tau_m": 10.0,     # membrane time constant, ms (MPR's tau)
+        "eta": -5.0,       # excitability, QIF units
+        "v_peak": 100.0,   # peak; reset at -v_peak, QIF units
+        "i_offset": 0.0,   # constant drive, QIF units
+        "tau_syn_exc": 0.0,  # ms; 0 = instantaneous (delta) synapses
+        "tau_syn_inh": 0.0,  # ms; 0 = instantaneous (delta) synapses
+    }
+    recordable = ["spikes", "v"]
+    conductance_based = False
+    default_initial_values = {"v": 0.0, "isyn_exc": 0.0, "isyn_inh": 0.0}
+    units = {"v": "dimensionless", "isyn_exc": "dimensionless", "isyn_inh": "dimensionless",
+             "tau_m": "ms", "eta": "dimensionless", "v_peak": "dimensionless", "i_offset": "dimensionless",
+             "tau_syn_exc": "ms", "tau_syn_inh": "ms"}
+    translations = build_translations(*[(name, name) for name in default_parameters])
+
+    def __init__(self, **parameters):
+        super().__init__(**{k: to_pynn_units("QIF", k, v, self.units.get(k)) for k, v in parameters.items()})
+
+
+NEURON_TYPES = NEURON_TYPES + ("QIF",)

@@ -72,3 +72,4 @@ def get(name: str) -> ModelSpec:
 def _load_all() -> None:
     # Imported lazily so that compiling one family's kernels does not pay for all of them.
     from . import lif, conductance, adex, izhikevich, hh  # noqa: F401
+    from . import qif  # noqa: F401
