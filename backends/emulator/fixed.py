@@ -178,86 +178,130 @@ def _wrap32(x):
 def _decay(x, factor):
     # proc/lif/models.py L149-153 (u) and L180-184 (v): the int64 product, then
     # sign(p) * (|p| >> 12), i.e. rounding towards zero, then np.int32(...).
+    # Branch-free form of that: (p + 4095) >> 12 is ceil(p / 4096) = trunc for p < 0.
     p = x * factor
-    if p >= 0:
-        d = p >> 12
-    else:
-        d = -((-p) >> 12)
-    return _wrap32(d)
+    return _wrap32((p + ((p >> 63) & 4095)) >> 12)
 
 
 @numba.njit(cache=True)
 def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bias_eff, refr,
-                conn_source, conn_exp, conn_ptr0, conn_nsrc, indptr, targets, weights, delays,
-                raw, touched, touched_list, input_spikes, fired,
+                conn_source, conn_exp, conn_ptr0, conn_delay, conn_weight, indptr, targets, weights, delays,
+                raw, touched, touched_list, input_spikes, fired_list, input_list,
                 spikes_out, u_out, v_out, record_uv):
     """Advance ``n_steps`` steps from absolute step ``t0`` (0-based; Lava time_step = t0+1).
 
     State (``u``, ``v``, ``ref_end``, ``ring``) is updated in place. ``ring[slot, i]`` holds
     the activation (sum of shifted weight sums) that neuron i receives at the step whose
     absolute index is congruent to ``slot`` modulo ``ring.shape[0]``.
+
+    ``weights`` of a connection with ``conn_exp >= 0`` are stored already shifted
+    (``w << exp``); ``conn_delay[c] > 0`` means every synapse of connection c has that delay;
+    ``conn_weight[c] != 0`` means every synapse of connection c has that (stored) weight.
     """
     n = u.shape[0]
     n_slots = ring.shape[0]
     n_conn = conn_source.shape[0]
+    n_in = input_spikes.shape[1]
+    has_input = False
+    for c in range(n_conn):
+        if conn_source[c] != 0:
+            has_input = True
     max_uv = 8388608  # 2**23, L102
     for s in range(n_steps):
         k = t0 + s
         time_step = k + 1  # Lava's PyLoihiProcessModel.time_step starts at 1
         slot = k % n_slots
+        ring_now = ring[slot]
+        spk = spikes_out[s]
+        # Written without branches (selects only) so that LLVM vectorises the loop; the
+        # neurons that fired are collected in a second, cheap pass.
         for i in range(n):
             # 1. synaptic input: the a_in.recv() of L200 — the sum of every connection's
             #    a_out (magma/core/model/py/ports.py, PyInPortVectorDense.recv); ring holds
             #    it exactly in int64, the int32 wrap Lava applies is taken once below.
-            a = ring[slot, i]
-            ring[slot, i] = 0
+            a = ring_now[i]
+            ring_now[i] = 0
             # 2a. current, L145-171: decay with du + ds_offset, add activation << 6, then a
             #     single wrap: > 2**23 → -2**24, <= -2**23 → +2**24 (not a modulo: values
             #     further out stay out, as in Lava). All of activation << 6 (L155) and
             #     decayed_curr += (L157) are int32 operations, hence the one _wrap32.
             uc = _wrap32(_decay(u[i], decay_u[i]) + a * 64)
-            if uc > max_uv:
-                uc = uc - 2 * max_uv
-            elif uc <= -max_uv:
-                uc = uc + 2 * max_uv
+            uc = uc - 2 * max_uv if uc > max_uv else uc
+            uc = uc + 2 * max_uv if uc <= -max_uv else uc
             u[i] = uc
             # 2b. voltage, L174-186, only outside the refractory period
             #     (PyLifRefractoryModelFloat L479-481: refractory_period_end < time_step).
-            if ref_end[i] < time_step:
-                vv = _wrap32(_decay(v[i], decay_v[i]) + uc + bias_eff[i])  # L185, int32 adds
-                # L186: np.clip to [-(2**23) + 1, 2**23 - 1] (saturation, unlike u)
-                if vv < -max_uv + 1:
-                    vv = -max_uv + 1
-                elif vv > max_uv - 1:
-                    vv = max_uv - 1
-                v[i] = vv
+            vv = _wrap32(_decay(v[i], decay_v[i]) + uc + bias_eff[i])  # L185, int32 adds
+            # L186: np.clip to [-(2**23) + 1, 2**23 - 1] (saturation, unlike u)
+            vv = -max_uv + 1 if vv < -max_uv + 1 else vv
+            vv = max_uv - 1 if vv > max_uv - 1 else vv
+            re = ref_end[i]
+            vv = vv if re < time_step else v[i]
             # 2c. spike, L278: v > vth << 6; reset, L192: v = 0; refractory end, L484-485.
-            if v[i] > vth_eff[i]:
-                fired[i] = True
-                v[i] = 0
-                ref_end[i] = time_step + refr[i]
-            else:
-                fired[i] = False
-            spikes_out[s, i] = fired[i]
-            if record_uv:
+            fire = vv > vth_eff[i]
+            v[i] = 0 if fire else vv
+            ref_end[i] = time_step + refr[i] if fire else re
+            spk[i] = fire
+        n_fired = 0
+        for i in range(n):
+            if spk[i]:
+                fired_list[n_fired] = i  # the sources step 3 delivers from
+                n_fired += 1
+        if record_uv:
+            for i in range(n):
                 u_out[s, i] = u[i]
                 v_out[s, i] = v[i]
+        n_active_in = 0
+        if has_input:
+            for j in range(n_in):
+                if input_spikes[s, j]:
+                    input_list[n_active_in] = j
+                    n_active_in += 1
         # 3. connections: each one sums its weights per (delay, target) for this step's spikes
         #    (proc/sparse/models.py L365 calc_act / L99-102), shifts each sum by weight_exp
         #    (L368-372: << for exp > 0, else >> -exp, floor) and adds it to its buffer.
         for c in range(n_conn):
             exp = conn_exp[c]
-            n_touched = 0
             p0 = conn_ptr0[c]
-            for j in range(conn_nsrc[c]):
-                if conn_source[c] == 0:
-                    active = fired[j]
+            dc = conn_delay[c]
+            if conn_source[c] == 0:
+                active = fired_list
+                n_active = n_fired
+            else:
+                active = input_list
+                n_active = n_active_in
+            if exp >= 0:
+                # A left shift distributes over the sum exactly (int64), so every synapse
+                # adds its pre-shifted weight straight into the ring.
+                wc = conn_weight[c]
+                if dc > 0 and wc != 0:
+                    row = ring[(k + dc) % n_slots]
+                    for a_i in range(n_active):
+                        j = active[a_i]
+                        for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
+                            row[targets[q]] += wc
+                elif dc > 0:
+                    row = ring[(k + dc) % n_slots]
+                    for a_i in range(n_active):
+                        j = active[a_i]
+                        for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
+                            row[targets[q]] += weights[q]
                 else:
-                    active = input_spikes[s, j]
-                if not active:
-                    continue
+                    for a_i in range(n_active):
+                        j = active[a_i]
+                        for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
+                            sl = slot + delays[q]
+                            if sl >= n_slots:
+                                sl -= n_slots
+                            ring[sl, targets[q]] += weights[q]
+                continue
+            # exp < 0: Lava floors the shifted per-(delay, target) sum of this step, so the
+            # raw sums are collected first.
+            n_touched = 0
+            for a_i in range(n_active):
+                j = active[a_i]
                 for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
-                    idx = delays[q] * n + targets[q]
+                    idx = np.int64(delays[q]) * n + targets[q]
                     if not touched[idx]:
                         touched[idx] = True
                         touched_list[n_touched] = idx
@@ -267,12 +311,7 @@ def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bia
                 idx = touched_list[q]
                 d = idx // n
                 i = idx - d * n
-                total = raw[idx]
-                if exp > 0:
-                    total = total << exp
-                else:
-                    total = total >> (-exp)
-                ring[(k + d) % n_slots, i] += total
+                ring[(k + d) % n_slots, i] += raw[idx] >> (-exp)
                 raw[idx] = 0
                 touched[idx] = False
 
@@ -386,7 +425,7 @@ class FixedPointNetwork:
 
     def _build_connections(self, conns):
         n = self.n
-        sources, exps, ptr0, nsrc = [], [], [], []
+        sources, exps, ptr0, nsrc, cdelay, cweight = [], [], [], [], [], []
         indptr_parts, tgt_parts, w_parts, d_parts = [], [], [], []
         offset_syn = 0
         offset_ptr = 0
@@ -427,23 +466,36 @@ class FixedPointNetwork:
             np.cumsum(counts, out=ip[1:])
             indptr_parts.append(ip + offset_syn)
             tgt_parts.append(rows)
-            w_parts.append(eff)
+            # exp >= 0: stored as w << exp (at most 255 << 7 in magnitude: fits int16), added
+            # straight into the ring by the kernel; exp < 0: the raw mantissa, summed first.
+            w_stored = eff << max(int(conn.weight_exp), 0)
+            w_parts.append(w_stored)
+            # One weight for the whole connection (PyNN's scalar weights) spares reading it
+            # per event; 0 = weights differ (stored weights are never 0).
+            uniform_w = w_stored.size and np.all(w_stored == w_stored[0])
+            cweight.append(int(w_stored[0]) if uniform_w and conn.weight_exp >= 0 else 0)
             d_parts.append(dly)
+            # One delay for the whole connection (the usual case) spares a lookup per event.
+            cdelay.append(int(dly[0]) if dly.size and np.all(dly == dly[0]) else 0)
             sources.append(0 if conn.source == "network" else 1)
             exps.append(int(conn.weight_exp))
             ptr0.append(offset_ptr)
             nsrc.append(n_src)
             offset_syn += rows.size
             offset_ptr += n_src + 1
-        cat = lambda parts: np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+        # Compact synapse storage (the kernel is bound by streaming these): int32 targets,
+        # int16 weights (8-bit mantissas, shifted by at most 7), uint8 delays (1..64).
+        cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.zeros(0, dt)
         self._conn_source = np.asarray(sources, np.int64)
         self._conn_exp = np.asarray(exps, np.int64)
         self._conn_ptr0 = np.asarray(ptr0, np.int64)
         self._conn_nsrc = np.asarray(nsrc, np.int64)
-        self._indptr = cat(indptr_parts)
-        self._targets = cat(tgt_parts)
-        self._weights = cat(w_parts)
-        self._delays = cat(d_parts)
+        self._conn_delay = np.asarray(cdelay, np.int64)
+        self._conn_weight = np.asarray(cweight, np.int64)
+        self._indptr = cat(indptr_parts, np.int64)
+        self._targets = cat(tgt_parts, np.int32)
+        self._weights = cat(w_parts, np.int16)
+        self._delays = cat(d_parts, np.uint8)
         self.n_synapses = int(self._targets.size)
 
     def _synapse_delays(self, name, delays, rows, cols, shape):
@@ -513,16 +565,21 @@ class FixedPointNetwork:
         u_out = np.zeros(shape_uv, np.int32)
         v_out = np.zeros(shape_uv, np.int32)
         n_slots = self.max_delay + 1
-        raw = np.zeros(n_slots * self.n, np.int64)
-        touched = np.zeros(n_slots * self.n, np.bool_)
-        touched_list = np.zeros(n_slots * self.n, np.int64)
-        fired = np.zeros(self.n, np.bool_)
+        # Scratch for the per-step sums of negative-exponent connections only.
+        n_scratch = n_slots * self.n if np.any(self._conn_exp < 0) else 0
+        raw = np.zeros(n_scratch, np.int64)
+        touched = np.zeros(n_scratch, np.bool_)
+        touched_list = np.zeros(n_scratch, np.int64)
+        fired_list = np.zeros(self.n, np.int64)
+        input_list = np.zeros(self.n_inputs, np.int64)
         _run_kernel(n_steps, self.time_step, self.u, self.v, self.ref_end, self.ring,
                     self._decay_u, self._decay_v, self._vth_eff, self._bias_eff,
                     self.refractory_period,
-                    self._conn_source, self._conn_exp, self._conn_ptr0, self._conn_nsrc,
+                    self._conn_source, self._conn_exp, self._conn_ptr0, self._conn_delay,
+                    self._conn_weight,
                     self._indptr, self._targets, self._weights, self._delays,
-                    raw, touched, touched_list, inp, fired, spikes, u_out, v_out, record_uv)
+                    raw, touched, touched_list, inp, fired_list, input_list,
+                    spikes, u_out, v_out, record_uv)
         self.time_step += n_steps
         return FixedPointRecord(spikes, u_out if record_uv else None, v_out if record_uv else None)
 
