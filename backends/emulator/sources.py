@@ -147,6 +147,7 @@ def _renewal_kernel(kind, key, p1, p2, e, t_next, draws, k_from, k_to):
 
 
 _CDF_LEN = 40  # enough terms of the Poisson CDF for any mean <= POISSON_INVERSION_MAX
+_FAST_LEN = 16  # terms compared branch-free; beyond them (rare unless the mean is large) a loop continues
 
 
 def poisson_cdf_tables(lam_per_tick: np.ndarray):
@@ -192,11 +193,16 @@ def _poisson_counts(key, lam_per_tick, cdf_tables, cdf_index, start_ticks, stop_
                 c = rng.poisson(key, i, k, lam * (hi - lo))
             else:
                 u = rng.uniform_from_prefix(prefix, k)
+                # branch-free count of the CDF entries <= u over the first _FAST_LEN terms: the same
+                # value as the sequential search (the CDF is monotone), without its mispredictions
                 c = 0
-                while c < _CDF_LEN - 1 and u >= cdf_tables[row, c]:
-                    c += 1
-                if c == _CDF_LEN - 1:  # far tail: finish the search exactly
-                    c = rng.poisson(key, i, k, lam)
+                for q in range(_FAST_LEN):
+                    c += u >= cdf_tables[row, q]
+                if c == _FAST_LEN:  # beyond the short table: continue the search exactly
+                    while c < _CDF_LEN - 1 and u >= cdf_tables[row, c]:
+                        c += 1
+                    if c == _CDF_LEN - 1:  # far tail
+                        c = rng.poisson(key, i, k, lam)
             out[j, i] = min(c, 65535)
     return out
 
