@@ -266,7 +266,34 @@ class HostInputs:
 # The engine
 # --------------------------------------------------------------------------------------------
 
-class FixedEmulatorEngine:
+class LoihiOutputs:
+    """Recording shared by the engines that run Loihi circuits (this one and the Lava engine):
+    spikes filtered to the recorded cells, v converted back to mV, signals subsampled."""
+
+    def _record_spikes(self, name: str, stamps: np.ndarray, ids: np.ndarray) -> None:
+        wanted = self.spike_recorded.get(name)
+        if wanted is None or stamps.size == 0:
+            return
+        if wanted.size != self.graph.nodes[name].size:
+            keep = np.isin(ids, wanted)
+            stamps, ids = stamps[keep], ids[keep]
+        self.sink.spikes(name, stamps, ids)
+
+    def _to_mv(self, node: str, v: np.ndarray) -> np.ndarray:
+        pop = self.circuit.populations[node]
+        return np.asarray(v, dtype=float) / pop.scale + pop.v_rest
+
+    def _send_signals(self, t0: int, n: int, v_of) -> None:
+        """Send the samples of ticks t0..t0+n-1 that fall on each signal's sampling grid;
+        ``v_of(node)`` gives the [n, cells] Loihi v of that chunk."""
+        ends = t0 + 1 + np.arange(n)
+        for node, variable, every, cells in self.signals:
+            rows = np.flatnonzero(ends % every == 0)
+            if rows.size:
+                self.sink.samples(node, variable, self._to_mv(node, v_of(node)[np.ix_(rows, cells)]))
+
+
+class FixedEmulatorEngine(LoihiOutputs):
     """Numba CPU emulator of a graph's Loihi circuit, bit-exact with Lava ``fixed_pt``.
 
     ``approximations``: names of the approximations :func:`~neurohybrid.mappings.loihi.quantize`
@@ -417,25 +444,7 @@ class FixedEmulatorEngine:
                     rows, cells = np.nonzero(record.spikes[:, off:off + size])
                     # a neuron that fires in step k is stamped (k + 1) dt, as in the float engine
                     self._record_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
-        if self.signals:
-            ends = t0 + 1 + np.arange(n)
-            for node, variable, every, cells in self.signals:
-                rows = np.flatnonzero(ends % every == 0)
-                if rows.size:
-                    self.sink.samples(node, variable, self._to_mv(node, record.v[np.ix_(rows, cells)]))
-
-    def _record_spikes(self, name: str, stamps: np.ndarray, ids: np.ndarray) -> None:
-        wanted = self.spike_recorded.get(name)
-        if wanted is None or stamps.size == 0:
-            return
-        if wanted.size != self.graph.nodes[name].size:
-            keep = np.isin(ids, wanted)
-            stamps, ids = stamps[keep], ids[keep]
-        self.sink.spikes(name, stamps, ids)
-
-    def _to_mv(self, node: str, v: np.ndarray) -> np.ndarray:
-        pop = self.circuit.populations[node]
-        return np.asarray(v, dtype=float) / pop.scale + pop.v_rest
+        self._send_signals(t0, n, lambda node: record.v)
 
     # --- inspection ---------------------------------------------------------------------------
     def get_state(self, node: str, variable: str) -> np.ndarray:

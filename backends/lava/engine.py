@@ -41,6 +41,8 @@ import numpy as np
 from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
 
+from neurohybrid.backends.emulator.fixed_engine import LoihiOutputs
+
 from .process_graph import LavaGraph, build_processes, lava_available, loihi_extension_available
 
 __all__ = ["LavaEngine", "lava_available", "loihi_extension_available", "same_circuit"]
@@ -49,7 +51,7 @@ FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to t
 RECORDABLE = ("v",)  # signals a population can record (besides spikes)
 
 
-class LavaEngine:
+class LavaEngine(LoihiOutputs):
     """Runs the Loihi circuit of a model graph on Lava (see the module docstring).
 
     ``numerics``: ``"fixed"`` (Lava ``fixed_pt``, bit-exact Loihi arithmetic) or ``"float"``
@@ -275,25 +277,7 @@ class LavaEngine:
                 rows, cells = np.nonzero(rec.spikes)
                 # a neuron that fires in tick k is stamped (k + 1) dt, as in the emulator engines
                 self._record_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
-        if self.signals:
-            ends = t0 + 1 + np.arange(n)
-            for node, variable, every, cells in self.signals:
-                rows = np.flatnonzero(ends % every == 0)
-                if rows.size:
-                    self.sink.samples(node, variable, self._to_mv(node, records[node].v[np.ix_(rows, cells)]))
-
-    def _record_spikes(self, name: str, stamps: np.ndarray, ids: np.ndarray) -> None:
-        wanted = self.spike_recorded.get(name)
-        if wanted is None or stamps.size == 0:
-            return
-        if wanted.size != self.graph.nodes[name].size:
-            keep = np.isin(ids, wanted)
-            stamps, ids = stamps[keep], ids[keep]
-        self.sink.spikes(name, stamps, ids)
-
-    def _to_mv(self, node: str, v: np.ndarray) -> np.ndarray:
-        pop = self.circuit.populations[node]
-        return np.asarray(v, dtype=float) / pop.scale + pop.v_rest
+        self._send_signals(t0, n, lambda node: records[node].v)
 
     # --- inspection ---------------------------------------------------------------------------
     def loihi_state(self, node: str, variables=("u", "v")) -> dict[str, np.ndarray]:
