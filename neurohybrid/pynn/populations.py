@@ -68,6 +68,14 @@ class Assembly(common.Assembly):
     """A group of populations treated as one (PyNN semantics)."""
     _simulator = simulator
 
+    @property
+    def receptor_types(self):
+        """Receptor types common to all populations, in the first population's order. PyNN
+        returns them in set order, which changes from process to process, so a projection onto
+        an Assembly without an explicit receptor_type got a random default receptor."""
+        common_types = set.intersection(*(set(p.celltype.receptor_types) for p in self.populations))
+        return [rt for rt in self.populations[0].celltype.receptor_types if rt in common_types]
+
 
 class PopulationView(_InitializeOnce, common.PopulationView):
     """A subset of a population's cells (PyNN semantics)."""
