@@ -31,10 +31,10 @@ def derived(n):
     return ne, ni, ce, ci, 1000.0 * PARAMS["eta"] * nu_th * ce  # Hz
 
 
-def run_neurohybrid(n, threads, t_sim):
-    import time
-    t0 = time.perf_counter()
-    import neurohybrid.pynn as sim
+def build_network(sim, n, threads=None, connect=True):
+    """Set up the Brunel network in a neurohybrid.pynn session; returns (exc, inh, noise, exc + inh).
+    With ``connect=False`` only the populations are created (benchmarks/loihi_reports.py builds
+    the 100k network's edges itself)."""
     p = PARAMS
     ne, ni, ce, ci, p_rate = derived(n)
     sim.setup(timestep=p["dt"], min_delay=p["delay"], max_delay=p["delay"], threads=threads, seed=p["seed"])
@@ -46,12 +46,22 @@ def run_neurohybrid(n, threads, t_sim):
     both = exc + inh
     both.initialize(v=sim.RandomDistribution("uniform", (0.0, p["theta"]), rng=rng))
     noise = sim.Population(n, sim.SpikeSourcePoisson(rate=p_rate), label="noise")
-    sim.Projection(exc, both, sim.FixedNumberPreConnector(ce, rng=rng),
-                   sim.StaticSynapse(weight=p["J"], delay=p["delay"]), receptor_type="excitatory")
-    sim.Projection(inh, both, sim.FixedNumberPreConnector(ci, rng=rng),
-                   sim.StaticSynapse(weight=-p["g"] * p["J"], delay=p["delay"]), receptor_type="inhibitory")
-    sim.Projection(noise, both, sim.OneToOneConnector(), sim.StaticSynapse(weight=p["J"], delay=p["delay"]),
-                   receptor_type="excitatory")
+    if connect:
+        sim.Projection(exc, both, sim.FixedNumberPreConnector(ce, rng=rng),
+                       sim.StaticSynapse(weight=p["J"], delay=p["delay"]), receptor_type="excitatory")
+        sim.Projection(inh, both, sim.FixedNumberPreConnector(ci, rng=rng),
+                       sim.StaticSynapse(weight=-p["g"] * p["J"], delay=p["delay"]), receptor_type="inhibitory")
+        sim.Projection(noise, both, sim.OneToOneConnector(), sim.StaticSynapse(weight=p["J"], delay=p["delay"]),
+                       receptor_type="excitatory")
+    return exc, inh, noise, both
+
+
+def run_neurohybrid(n, threads, t_sim):
+    import time
+    t0 = time.perf_counter()
+    import neurohybrid.pynn as sim
+    p = PARAMS
+    exc, inh, noise, both = build_network(sim, n, threads)
     exc[: p["n_recorded"]].record("spikes")
     sim.run(0.0)  # builds the engine (generation of the delivery tables counts as build)
     t1 = time.perf_counter()

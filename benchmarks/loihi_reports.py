@@ -30,29 +30,13 @@ import numba
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from brunel import PARAMS, derived  # noqa: E402
+from brunel import PARAMS, build_network, derived  # noqa: E402
 
 
 def build_graph(n):
     """The Brunel model of brunel.py as a neurohybrid ModelGraph (not run)."""
     import neurohybrid.pynn as sim
-    p = PARAMS
-    ne, ni, ce, ci, p_rate = derived(n)
-    sim.setup(timestep=p["dt"], min_delay=p["delay"], max_delay=p["delay"], seed=p["seed"])
-    cells = dict(tau_m=p["tau_m"], cm=1.0, v_rest=0.0, v_reset=p["v_reset"], v_thresh=p["theta"],
-                 tau_refrac=p["t_ref"], i_offset=0.0)
-    exc = sim.Population(ne, sim.IF_curr_delta(**cells), label="E")
-    inh = sim.Population(ni, sim.IF_curr_delta(**cells), label="I")
-    rng = sim.NumpyRNG(seed=p["seed"])
-    both = exc + inh
-    both.initialize(v=sim.RandomDistribution("uniform", (0.0, p["theta"]), rng=rng))
-    noise = sim.Population(n, sim.SpikeSourcePoisson(rate=p_rate), label="noise")
-    sim.Projection(exc, both, sim.FixedNumberPreConnector(ce, rng=rng),
-                   sim.StaticSynapse(weight=p["J"], delay=p["delay"]), receptor_type="excitatory")
-    sim.Projection(inh, both, sim.FixedNumberPreConnector(ci, rng=rng),
-                   sim.StaticSynapse(weight=-p["g"] * p["J"], delay=p["delay"]), receptor_type="inhibitory")
-    sim.Projection(noise, both, sim.OneToOneConnector(), sim.StaticSynapse(weight=p["J"], delay=p["delay"]),
-                   receptor_type="excitatory")
+    build_network(sim, n)
     graph = sim.state.network.build_graph()
     return graph
 
@@ -90,14 +74,7 @@ def build_graph_direct(n):
     from neurohybrid.graph import ProjectionEdge
     p = PARAMS
     ne, ni, ce, ci, p_rate = derived(n)
-    sim.setup(timestep=p["dt"], min_delay=p["delay"], max_delay=p["delay"], seed=p["seed"])
-    cells = dict(tau_m=p["tau_m"], cm=1.0, v_rest=0.0, v_reset=p["v_reset"], v_thresh=p["theta"],
-                 tau_refrac=p["t_ref"], i_offset=0.0)
-    exc = sim.Population(ne, sim.IF_curr_delta(**cells), label="E")
-    inh = sim.Population(ni, sim.IF_curr_delta(**cells), label="I")
-    rng = sim.NumpyRNG(seed=p["seed"])
-    (exc + inh).initialize(v=sim.RandomDistribution("uniform", (0.0, p["theta"]), rng=rng))
-    sim.Population(n, sim.SpikeSourcePoisson(rate=p_rate), label="noise")
+    build_network(sim, n, connect=False)
     graph = sim.state.network.build_graph()
     dtype = lambda size: np.uint16 if size <= 65536 else np.uint32
     const = lambda v, m: np.broadcast_to(np.float64(v), (m,))
