@@ -283,6 +283,22 @@ class LoihiOutputs:
         pop = self.circuit.populations[node]
         return np.asarray(v, dtype=float) / pop.scale + pop.v_rest
 
+    def _advance_in_chunks(self, t_stop: int, chunk: int) -> None:
+        """Run ``_run_chunk`` over chunks of at most ``chunk`` steps up to ``t_stop``, flushing the
+        sink at least every ``FLUSH_SECONDS`` of wall clock and whatever happens at the end."""
+        last_flush = time.monotonic()
+        try:
+            while self.tick < t_stop:
+                t0 = self.tick
+                n = min(chunk, t_stop - t0)
+                self._run_chunk(t0, n)
+                self.tick = t0 + n
+                if time.monotonic() - last_flush > FLUSH_SECONDS:
+                    self.sink.flush()
+                    last_flush = time.monotonic()
+        finally:  # whatever happens, what was recorded reaches the file
+            self.sink.flush()
+
     def _send_signals(self, t0: int, n: int, v_of) -> None:
         """Send the samples of ticks t0..t0+n-1 that fall on each signal's sampling grid;
         ``v_of(node)`` gives the [n, cells] Loihi v of that chunk."""
@@ -416,21 +432,10 @@ class FixedEmulatorEngine(LoihiOutputs):
     def advance(self, t_stop: int) -> None:
         """Run chip steps until tick ``t_stop`` (exclusive), streaming results into the sink,
         which is flushed at least every ``FLUSH_SECONDS`` of wall-clock time."""
-        last_flush = time.monotonic()
         chunk = MAX_CHUNK_STEPS
         if self.signals:
             chunk = max(1, min(chunk, MAX_RECORD_VALUES // max(2 * self.n, 1)))
-        try:
-            while self.tick < t_stop:
-                t0 = self.tick
-                n = min(chunk, t_stop - t0)
-                self._run_chunk(t0, n)
-                self.tick = t0 + n
-                if time.monotonic() - last_flush > FLUSH_SECONDS:
-                    self.sink.flush()
-                    last_flush = time.monotonic()
-        finally:  # whatever happens, what was recorded reaches the file
-            self.sink.flush()
+        self._advance_in_chunks(t_stop, chunk)
 
     def _run_chunk(self, t0: int, n: int) -> None:
         raster, generated = self.inputs.raster(t0, n)

@@ -47,7 +47,6 @@ from .process_graph import LavaGraph, build_processes, lava_available, loihi_ext
 
 __all__ = ["LavaEngine", "lava_available", "loihi_extension_available", "same_circuit"]
 
-FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
 RECORDABLE = ("v",)  # signals a population can record (besides spikes)
 
 
@@ -247,19 +246,7 @@ class LavaEngine(LoihiOutputs):
         if self.tick >= t_stop:
             return
         self.compile()
-        last_flush = time.monotonic()
-        chunk = self.lava.buffer_steps
-        try:
-            while self.tick < t_stop:
-                t0 = self.tick
-                n = min(chunk, t_stop - t0)
-                self._run_chunk(t0, n)
-                self.tick = t0 + n
-                if time.monotonic() - last_flush > FLUSH_SECONDS:
-                    self.sink.flush()
-                    last_flush = time.monotonic()
-        finally:
-            self.sink.flush()
+        self._advance_in_chunks(t_stop, self.lava.buffer_steps)
         self._pending_state = None
 
     def _run_chunk(self, t0: int, n: int) -> None:
