@@ -283,6 +283,22 @@ class LoihiOutputs:
         pop = self.circuit.populations[node]
         return np.asarray(v, dtype=float) / pop.scale + pop.v_rest
 
+    def _read_recordings(self, cells_of) -> None:
+        """Fill ``spike_recorded`` and ``signals`` [(node, variable, every ticks, cells)] from the
+        graph; ``cells_of(node, local_index)`` gives the cell columns the engine's v arrays use."""
+        self.spike_recorded: dict[str, np.ndarray] = {}
+        self.signals: list[tuple[str, str, int, np.ndarray]] = []
+        for rec in self.graph.recordings:
+            if rec.variable == "spikes":
+                self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
+                continue
+            if rec.node not in self.circuit.populations or rec.variable not in RECORDABLE:
+                raise RecordingError(rec.node, rec.variable, "cannot be recorded on the Loihi path",
+                                     "spikes, and v of neuron populations")
+            every = max(int(round(rec.sampling_interval / self.dt)), 1)
+            self.signals.append((rec.node, rec.variable, every,
+                                 cells_of(rec.node, np.asarray(rec.index, dtype=np.int64))))
+
     def _advance_in_chunks(self, t_stop: int, chunk: int) -> None:
         """Run ``_run_chunk`` over chunks of at most ``chunk`` steps up to ``t_stop``, flushing the
         sink at least every ``FLUSH_SECONDS`` of wall clock and whatever happens at the end."""
@@ -362,19 +378,8 @@ class FixedEmulatorEngine(LoihiOutputs):
         self.tick = 0
 
     def configure_recording(self) -> None:
-        """(Re)read what to record from the graph."""
-        self.spike_recorded: dict[str, np.ndarray] = {}
-        self.signals: list[tuple[str, str, int, np.ndarray]] = []  # (node, variable, every ticks, global cells)
-        for rec in self.graph.recordings:
-            if rec.variable == "spikes":
-                self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
-                continue
-            if rec.node not in self.circuit.populations or rec.variable not in RECORDABLE:
-                raise RecordingError(rec.node, rec.variable, "cannot be recorded on the Loihi fixed-point path",
-                                     "spikes, and v of neuron populations")
-            every = int(round(rec.sampling_interval / self.dt))
-            cells = np.asarray(rec.index, dtype=np.int64) + self.offsets[rec.node]
-            self.signals.append((rec.node, rec.variable, max(every, 1), cells))
+        """(Re)read what to record from the graph (signal cells as indices into the whole network)."""
+        self._read_recordings(lambda node, index: index + self.offsets[node])
 
     # --- changes between runs -------------------------------------------------------------------
     def update_parameters(self, graph: ModelGraph) -> None:

@@ -152,17 +152,7 @@ class LavaEngine(LoihiOutputs):
     def configure_recording(self) -> None:
         """(Re)read what to record from the graph (the Lava graph is rebuilt when the set of
         populations whose v is recorded changes)."""
-        self.spike_recorded: dict[str, np.ndarray] = {}
-        self.signals: list[tuple[str, str, int, np.ndarray]] = []  # (node, variable, every ticks, cells)
-        for rec in self.graph.recordings:
-            if rec.variable == "spikes":
-                self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
-                continue
-            if rec.node not in self.circuit.populations or rec.variable not in RECORDABLE:
-                raise RecordingError(rec.node, rec.variable, "cannot be recorded on the Loihi path",
-                                     "spikes, and v of neuron populations")
-            every = int(round(rec.sampling_interval / self.dt))
-            self.signals.append((rec.node, rec.variable, max(every, 1), np.asarray(rec.index, dtype=np.int64)))
+        self._read_recordings(lambda node, index: index)  # Lava records per population
         if self.lava is not None:
             have = {n for n, uv in self.lava.record_uv.items() if uv}
             if have != self._uv_populations():
