@@ -219,6 +219,13 @@ class Component(ABC):
     def restore(self, state: dict) -> None:
         """Return to a snapshot taken by :meth:`state`."""
 
+    def history(self, port: str, n_ticks: int):
+        """What output ``port`` carried during the ``n_ticks`` ticks before t = 0 (a message with
+        times in ``[-n_ticks, 0)``), or None for nothing. The kernel asks once, before the first
+        window, for each outgoing link with ``n_ticks`` = the link's delay, so that a consumer
+        has input from t = 0 on (e.g. a mean-field model's coupling from its initial history)."""
+        return None
+
     def describe(self) -> dict:
         """JSON-serialisable description for the run manifest."""
         return {"type": type(self).__name__, "name": self.name, "step_ticks": int(self.step_ticks),
@@ -320,6 +327,7 @@ class CoSimulation:
         self.links: list[Link] = []
         self._hooks: list = []
         self._built = False
+        self._primed = False
         self._pool: ThreadPoolExecutor | None = None
         self.tick = 0
         self.M: int | None = None
@@ -514,6 +522,8 @@ class CoSimulation:
             self._pool = ThreadPoolExecutor(max_workers=len(self.components), thread_name_prefix="neurohybrid-kernel")
         M = self.M
         names = list(self.components)
+        if self.tick == 0 and not self._primed:
+            self._prime()
         while self.tick < t_stop:
             t0 = self.tick
             k = t0 // M
@@ -535,6 +545,19 @@ class CoSimulation:
             for hook in self._hooks:
                 hook(k, t1 * self.dt, outs)
 
+    def _prime(self) -> None:
+        """Fill the delay lines with what each link carried before t = 0 (Component.history)."""
+        for line in self._lines:
+            link = line.link
+            msg = self.components[link.source].history(link.source_port, line.delay)
+            if msg is None or not len(msg):
+                continue
+            if msg.ticks[0] < -line.delay or msg.ticks[-1] >= 0:
+                raise CausalityError(link.source, link.source_port, f"history at ticks [{msg.ticks[0]}, "
+                                     f"{msg.ticks[-1]}]", f"times in [-{line.delay}, 0)")
+            line.push(msg)
+        self._primed = True
+
     @property
     def t(self) -> float:
         """Current time in ms."""
@@ -549,13 +572,14 @@ class CoSimulation:
             for line in self._lines:
                 line.pending = []
         self.tick = 0
+        self._primed = False
 
     def state(self) -> dict:
         """Snapshot of the whole co-simulation: tick, every component's state and the delay lines."""
         if not self._built:
             self.build()
         return {"tick": self.tick, "components": {n: c.state() for n, c in self.components.items()},
-                "delay_lines": [copy.deepcopy(line.pending) for line in self._lines]}
+                "delay_lines": [copy.deepcopy(line.pending) for line in self._lines], "primed": self._primed}
 
     def restore(self, state: dict) -> None:
         """Return to a snapshot from :meth:`state` (same components and links)."""
@@ -569,6 +593,7 @@ class CoSimulation:
         for line, pending in zip(self._lines, state["delay_lines"]):
             line.pending = copy.deepcopy(pending)
         self.tick = int(state["tick"])
+        self._primed = bool(state.get("primed", True))
 
     def describe(self) -> dict:
         """JSON-serialisable description for the run manifest."""

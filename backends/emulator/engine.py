@@ -310,6 +310,11 @@ class EmulatorEngine:
                 self.sink.samples(block.node.name, variable, block.rec_out[rows, a][:, cols])
 
     # --- inspection ---------------------------------------------------------------------------
+    def source_generator(self, node: str):
+        """The spike generator of source population ``node`` (e.g. to push spikes into a
+        ``SpikeSourceExternal``)."""
+        return self.sources[node].generator
+
     def get_state(self, node: str, variable: str) -> np.ndarray:
         """Current value of state ``variable`` of every cell of ``node`` (PyNN units)."""
         block = self.blocks[node]

@@ -270,6 +270,11 @@ class LoihiOutputs:
     """Recording shared by the engines that run Loihi circuits (this one and the Lava engine):
     spikes filtered to the recorded cells, v converted back to mV, signals subsampled."""
 
+    def source_generator(self, node: str):
+        """The host-side spike generator of input ``node`` (e.g. to push spikes into a
+        ``SpikeSourceExternal``)."""
+        return self.inputs.generators[node]
+
     def _record_spikes(self, name: str, stamps: np.ndarray, ids: np.ndarray) -> None:
         wanted = self.spike_recorded.get(name)
         if wanted is None or stamps.size == 0:

@@ -54,7 +54,7 @@ from neurohybrid.errors import ParameterError, SimulationStateError, UnknownPara
 
 __all__ = [
     "SpikeSourcePoisson", "SpikeSourcePoissonRefractory", "SpikeSourceGamma", "SpikeSourceArray",
-    "SPIKE_SOURCES",
+    "SpikeSourceExternal", "SPIKE_SOURCES",
 ]
 
 _KIND_REFRACTORY = 0
@@ -600,6 +600,49 @@ class SpikeSourceArray(_SpikeSource):
         return self._k[lo:hi] - 1, self._ids[lo:hi].copy()
 
 
+class SpikeSourceExternal(_SpikeSource):
+    """Spikes supplied while the simulation runs (by the co-simulation kernel's converters, or
+    live I/O): ``push(ticks, ids)`` queues spikes at *emission ticks* (a spike pushed at tick k
+    is delivered like a neuron spike emitted in tick k: it arrives at k + delay and is stamped
+    (k + 1) dt). They must be pushed before the engine advances past them; ``emit`` hands them
+    out window by window and forgets them. No parameters; ``reset()`` drops queued spikes."""
+
+    defaults: dict[str, float] = {}
+
+    def _normalise(self, params):
+        self.n = self.n or 0
+        return {}
+
+    def reset(self) -> None:
+        self._queue: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def push(self, ticks, ids) -> None:
+        """Queue spikes: emission ticks and neuron indices (int arrays, any order)."""
+        t = np.asarray(ticks, dtype=np.int64).ravel()
+        i = np.asarray(ids, dtype=np.int64).ravel()
+        if t.shape != i.shape:
+            raise ParameterError(self, "ids", f"{i.size} ids for {t.size} ticks", "as many ids as ticks")
+        if t.size:
+            self._queue.append((t, i))
+
+    def emit(self, t0: int, n_ticks: int) -> tuple[np.ndarray, np.ndarray]:
+        """Queued spikes with emission tick in [t0 - 1, t0 + n_ticks - 1), sorted by tick then id;
+        older queued spikes are dropped (their window has passed)."""
+        t0, n_ticks = _check_window(self, t0, n_ticks)
+        if not self._queue:
+            return _empty()
+        t = np.concatenate([q[0] for q in self._queue])
+        i = np.concatenate([q[1] for q in self._queue])
+        hi = t0 + n_ticks - 1
+        now = (t >= t0 - 1) & (t < hi)
+        later = t >= hi
+        self._queue = [(t[later], i[later])] if later.any() else []
+        t, i = t[now], i[now]
+        order = np.lexsort((i, t))
+        return t[order], i[order]
+
+
 SPIKE_SOURCES = {cls.__name__: cls for cls in
-                 (SpikeSourcePoisson, SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceArray)}
+                 (SpikeSourcePoisson, SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceArray,
+                  SpikeSourceExternal)}
 """PyNN cell-type name -> emulator spike-source class."""

@@ -19,6 +19,7 @@ Units: ms for time and dt, mm/ms (= m/s) for speed, mm for tract lengths.
 """
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ import numpy as np
 from numba import njit
 from numba.typed import List as NumbaList
 
-from neurohybrid.errors import ParameterError, SimulationStateError, UnsupportedModelError
+from neurohybrid.errors import CausalityError, ParameterError, SimulationStateError, UnsupportedModelError
 
 from .connectome import Connectome
 from .models import NeuralMassModel
@@ -175,10 +176,21 @@ class TimeSeries:
 # ------------------------------------------------------------------------------ kernel
 # not cached: numba cannot reuse a cache entry for a kernel taking a model's dfun as an argument
 # (it writes a new entry every process); compiling takes ~1 s per model
-@njit(cache=False)
+@njit(nogil=True)
+def _gating(S, rate, tau, gamma, saturating):
+    return -S / tau + ((1.0 - S) if saturating else 1.0) * gamma * rate
+
+
+@njit(cache=False, nogil=True)  # nogil: the co-simulation kernel overlaps it with other engines
 def _kernel(dfun, P, lo, hi, x, buf, k0, n, cv, row_ptr, col, w, dl, ctype, cpar, scheme, dt, noise,
-            m_istep, m_mode, m_voi, m_nvoi, m_acc, outs, m_widx):
+            m_istep, m_mode, m_voi, m_nvoi, m_acc, outs, m_widx,
+            rep_idx, is_rep, rep_x, rep_var, rep_mode, rep_tau, rep_gam, rep_sat, rep_scale, rep_in, lag, c_out):
+    """``n`` steps from step ``k0``. Replaced regions (``rep_idx``; see ``MeanFieldSimulation.replace``)
+    are integrated ``lag`` steps behind the others from the external rates ``rep_in`` (n, n_rep, n_ch; Hz),
+    and their coupling input is computed ``lag`` steps ahead into ``c_out`` (n, n_rep, ncv)."""
     N, nvar = x.shape
+    n_rep = rep_idx.size
+    n_ch = rep_var.size
     H = buf.shape[0]
     ncv = cv.size
     c = np.zeros((N, ncv))
@@ -226,6 +238,18 @@ def _kernel(dfun, P, lo, hi, x, buf, k0, n, cv, row_ptr, col, w, dl, ctype, cpar
                     c[i, q] = cpar[0] + (cpar[1] - cpar[0]) / (1.0 + math.exp(-cpar[3] * ((acc - cpar[2]) / cpar[4])))
                 else:
                     c[i, q] = cpar[0] * acc
+        # coupling of the replaced regions, ``lag`` steps ahead: x_j(k + lag - 1 - d), d >= lag
+        for a in range(n_rep):
+            i = rep_idx[a]
+            for q in range(ncv):
+                acc = 0.0
+                for e in range(row_ptr[i], row_ptr[i + 1]):
+                    sl = eslot[e] + lag
+                    acc += w[e] * buf[sl - H if sl >= H else sl, col[e], q]
+                if ctype == 1:
+                    c_out[s, a, q] = cpar[0] + (cpar[1] - cpar[0]) / (1.0 + math.exp(-cpar[3] * ((acc - cpar[2]) / cpar[4])))
+                else:
+                    c_out[s, a, q] = cpar[0] * acc + cpar[1]
         # one integration step
         dfun(x, c, P, d1)
         if scheme == 0:
@@ -249,10 +273,37 @@ def _kernel(dfun, P, lo, hi, x, buf, k0, n, cv, row_ptr, col, w, dl, ctype, cpar
                     if has_noise:
                         y += noise[s, i, v]
                     x[i, v] = min(max(y, lo[v]), hi[v])
+        # replaced regions: state at step k - lag from the measured rates (history before that)
+        if k > lag:
+            for a in range(n_rep):
+                for ch in range(n_ch):
+                    v = rep_var[ch]
+                    S = rep_x[a, v]
+                    rate = rep_in[s, a, ch] * rep_scale[ch]
+                    if rep_mode[ch] == 1:
+                        S = rate
+                    else:
+                        f1 = _gating(S, rate, rep_tau[a, ch], rep_gam[a, ch], rep_sat[ch])
+                        S1 = min(max(S + dt * f1, lo[v]), hi[v])
+                        if scheme == 0:
+                            S = S1
+                        else:
+                            S = S + dt / 2.0 * (f1 + _gating(S1, rate, rep_tau[a, ch], rep_gam[a, ch], rep_sat[ch]))
+                    rep_x[a, v] = min(max(S, lo[v]), hi[v])
+        for a in range(n_rep):
+            for v in range(nvar):
+                x[rep_idx[a], v] = rep_x[a, v]
         slot = k % H
         for i in range(N):
+            if is_rep[i]:
+                continue
             for q in range(ncv):
                 buf[slot, i, q] = x[i, cv[q]]
+        if k > lag:
+            lslot = (k - lag) % H
+            for a in range(n_rep):
+                for q in range(ncv):
+                    buf[lslot, rep_idx[a], q] = rep_x[a, cv[q]]
         # monitors
         for m in range(M):
             ist = m_istep[m]
@@ -390,6 +441,128 @@ class MeanFieldSimulation:
         for m, (*_, voi) in enumerate(self._mon):
             self._m_voi[m, :len(voi)] = voi
         self._m_acc = np.zeros((M, maxv, N))
+        self._no_replacement()
+
+    # ---------------------------------------------------------------- replaced regions
+    def _no_replacement(self) -> None:
+        nvar, ncv = self.model.nvar, self._cv.size
+        self.replaced: list[int] = []
+        self.lag = 0
+        self._rep_idx = np.zeros(0, np.int64)
+        self._is_rep = np.zeros(self.connectome.n_regions, np.bool_)
+        self._rep_x = np.zeros((0, nvar))
+        self._rep_var = np.zeros(0, np.int64)
+        self._rep_mode = np.zeros(0, np.int64)
+        self._rep_tau = np.ones((0, 0))
+        self._rep_gam = np.zeros((0, 0))
+        self._rep_sat = np.zeros(0, np.bool_)
+        self._rep_scale = np.zeros(0)
+        self.afferent = np.zeros((0, 0, ncv))
+
+    def replace(self, regions, lag_steps: int) -> None:
+        """Hand ``regions`` (indices) over to external circuits, before the first run.
+
+        A replaced region's own dynamics stop: its ``model.spike_seam`` variables are driven by
+        rates (Hz) given to :meth:`run`, and its coupling input is reported in :attr:`afferent`.
+        Both happen ``lag_steps`` ahead of the region's use by the others, which is what lets a
+        co-simulation exchange data every ``lag_steps`` steps without adding any delay: the state
+        of a replaced region is computed ``lag_steps`` behind the rest (its rates arrive that late)
+        and its coupling input ``lag_steps`` early (so it reaches the circuit in time). That is
+        exact as long as every conduction delay into or out of a replaced region is at least
+        ``lag_steps`` (at least twice that between two replaced regions); a shorter one is a
+        :class:`CausalityError`. A replaced region's self-connection is dropped (its circuit's
+        own recurrence replaces it).
+        """
+        name = "MeanFieldSimulation.replace"
+        if self.step:
+            raise SimulationStateError(name, "regions", f"the simulation is already at t = {self.time} ms",
+                                       "replace() before the first run")
+        if not self.model.spike_seam:
+            raise UnsupportedModelError(type(self.model).__name__, "spike_seam",
+                                        "this model's state is not a rate or a rate-driven gating, so spikes "
+                                        "cannot stand in for it", "ReducedWongWang, ReducedWongWangExcInh, "
+                                        "MontbrioPazoRoxin")
+        if self.coupling.kind not in (0, 1):
+            raise UnsupportedModelError(name, "coupling", f"{type(self.coupling).__name__} needs the replaced "
+                                        "region's own state", "Linear or Sigmoidal coupling")
+        N = self.connectome.n_regions
+        idx = [int(r) for r in np.atleast_1d(regions)]
+        for r in idx:
+            if not 0 <= r < N:
+                raise ParameterError(name, "regions", f"region index {r}", f"0 <= index < {N}")
+        if len(set(idx)) != len(idx):
+            raise ParameterError(name, "regions", "a region is replaced twice", "distinct regions")
+        lag = int(lag_steps)
+        if lag < 1:
+            raise ParameterError(name, "lag_steps", f"{lag_steps!r}", "a positive number of steps")
+        rep = np.zeros(N, np.bool_)
+        rep[idx] = True
+        rows = np.repeat(np.arange(N), np.diff(self._row_ptr))
+        keep = ~(rep[rows] & (rows == self._col))  # drop replaced self-connections
+        rows, col, w, dl = rows[keep], self._col[keep], self._w[keep], self._dl[keep]
+        need = np.where(rep[rows] & rep[col], 2 * lag, np.where(rep[rows] | rep[col], lag, 0))
+        bad = np.flatnonzero(dl < need)
+        if bad.size:
+            e = bad[np.argmin(dl[bad])]
+            lab = self.connectome.labels
+            raise CausalityError(f"{lab[col[e]]} -> {lab[rows[e]]}", "delay",
+                                 f"{dl[e] * self.dt:g} ms is shorter than the exchange interval of {need[e] * self.dt:g} ms "
+                                 "between the mean-field engine and the replacing circuit",
+                                 f"conduction delays >= {need[e] * self.dt:g} ms on connections of replaced regions "
+                                 "(a smaller exchange interval, or a lower speed)")
+        self._row_ptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=N))]).astype(np.int64)
+        self._col, self._w, self._dl = col, w, dl
+        seam = self.model.spike_seam
+        names = self.model.state_variables
+        self.replaced, self.lag = idx, lag
+        self._rep_idx = np.array(idx, np.int64)
+        self._is_rep = rep
+        self._rep_x = self._x[self._rep_idx].copy()
+        self._rep_var = np.array([names.index(ch.variable) for ch in seam], np.int64)
+        self._rep_mode = np.array([1 if ch.mode == "direct" else 0 for ch in seam], np.int64)
+        pcol = self.model.param_names.index
+        self._rep_tau = np.array([[self._P[r, pcol(ch.tau)] if ch.tau else 1.0 for ch in seam] for r in idx])
+        self._rep_gam = np.array([[self._P[r, pcol(ch.gamma)] if ch.gamma else 0.0 for ch in seam] for r in idx])
+        self._rep_sat = np.array([ch.saturating for ch in seam], np.bool_)
+        self._rep_scale = np.array([ch.scale for ch in seam])
+
+    def history_afferent(self) -> np.ndarray:
+        """(n_replaced, n_coupling_vars): the coupling input of each replaced region computed
+        from the history before t = 0 (the constant initial state), which drives its first
+        ``lag`` steps. Only meaningful before the first run."""
+        x0 = self._buf[0]  # every history slot holds the initial coupling variables
+        out = np.zeros((self._rep_idx.size, self._cv.size))
+        for a, i in enumerate(self._rep_idx):
+            lo, hi = self._row_ptr[i], self._row_ptr[i + 1]
+            acc = self._w[lo:hi] @ x0[self._col[lo:hi]]
+            if self.coupling.kind == 1:
+                p = self._cpar
+                out[a] = p[0] + (p[1] - p[0]) / (1.0 + np.exp(-p[3] * ((acc - p[2]) / p[4])))
+            else:
+                out[a] = self._cpar[0] * acc + self._cpar[1]
+        return out
+
+    def snapshot(self) -> dict:
+        """Everything that evolves during a run (state, history, monitor accumulators, noise
+        generator, BOLD state), deep-copied; :meth:`restore` returns to it."""
+        snap = {"step": self.step, "x": self._x.copy(), "buf": self._buf.copy(), "rep_x": self._rep_x.copy(),
+                "m_acc": self._m_acc.copy(),
+                "bold": [(m._h.copy(), m._count) for m, *_ in self._mon if hasattr(m, "_h")]}
+        if self.integrator.stochastic:
+            snap["rng"] = copy.deepcopy(self._rng.bit_generator.state)
+        return snap
+
+    def restore(self, snap: dict) -> None:
+        """Return to a :meth:`snapshot` of this simulation."""
+        if snap["x"].shape != self._x.shape or snap["rep_x"].shape != self._rep_x.shape:
+            raise ParameterError("MeanFieldSimulation.restore", "snap", "a snapshot of another configuration",
+                                 "a snapshot() of this simulation")
+        self.step = int(snap["step"])
+        self._x[:], self._buf[:], self._rep_x[:], self._m_acc[:] = snap["x"], snap["buf"], snap["rep_x"], snap["m_acc"]
+        for (h, count), mon in zip(snap["bold"], [m for m, *_ in self._mon if hasattr(m, "_h")]):
+            mon._h, mon._count = h.copy(), count
+        if "rng" in snap:
+            self._rng.bit_generator.state = copy.deepcopy(snap["rng"])
 
     @property
     def time(self) -> float:
@@ -401,11 +574,26 @@ class MeanFieldSimulation:
         """Current state, (nvar, n_regions)."""
         return self._x.T.copy()
 
-    def run(self, duration_ms: float) -> dict:
+    def run(self, duration_ms: float, replaced_rates=None) -> dict:
         """Advance by ``duration_ms`` (a whole number of steps) and return, per monitor name, a
-        :class:`TimeSeries` of the samples taken during this call. Calls continue the run."""
+        :class:`TimeSeries` of the samples taken during this call. Calls continue the run.
+
+        With replaced regions (:meth:`replace`), ``replaced_rates`` (n_steps, n_replaced,
+        n_seam_channels) gives the rates in Hz driving them at each step (see :meth:`replace`:
+        step k uses the rate of time ``k - lag``); missing means 0 Hz. Afterwards
+        :attr:`afferent` (n_steps, n_replaced, n_coupling_vars) holds their coupling input for
+        steps ``k + lag`` (the value that drives step ``k + lag``, in the coupling's units)."""
         n = _whole_steps("MeanFieldSimulation.run", "duration_ms", duration_ms, self.dt)
         N = self.connectome.n_regions
+        n_rep, n_ch = self._rep_idx.size, self._rep_var.size
+        if replaced_rates is None:
+            rep_in = np.zeros((n, n_rep, n_ch))
+        else:
+            rep_in = np.ascontiguousarray(replaced_rates, dtype=float)
+            if rep_in.shape != (n, n_rep, n_ch) or not np.all(np.isfinite(rep_in)):
+                raise ParameterError("MeanFieldSimulation.run", "replaced_rates", f"shape {rep_in.shape} or non-finite",
+                                     f"finite rates in Hz of shape ({n}, {n_rep}, {n_ch})")
+        self.afferent = c_out = np.zeros((n, n_rep, self._cv.size))
         k0 = self.step
         outs = NumbaList()
         for mon, istep, mode, voi in self._mon:
@@ -424,7 +612,10 @@ class MeanFieldSimulation:
             _kernel(self.model.dfun, self._P, self._lo, self._hi, self._x, self._buf, k0 + done, m, self._cv,
                     self._row_ptr, self._col, self._w, self._dl, self.coupling.kind, self._cpar,
                     self.integrator.scheme, self.dt, noise, self._m_istep, self._m_mode, self._m_voi,
-                    self._m_nvoi, self._m_acc, outs, widx)
+                    self._m_nvoi, self._m_acc, outs, widx,
+                    self._rep_idx, self._is_rep, self._rep_x, self._rep_var, self._rep_mode, self._rep_tau,
+                    self._rep_gam, self._rep_sat, self._rep_scale, rep_in[done:done + m], self.lag,
+                    c_out[done:done + m])
             done += m
             if not np.all(np.isfinite(self._x)):
                 raise SimulationStateError("MeanFieldSimulation", "state",

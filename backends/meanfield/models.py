@@ -21,6 +21,27 @@ from numba import njit
 from neurohybrid.errors import ParameterError, UnknownParameterError
 
 
+class SeamChannel:
+    """How a population rate (Hz) measured on a spiking circuit drives one state variable of a
+    region that the circuit replaces (see ``NeuralMassModel.spike_seam``).
+
+    ``mode="gating"``: the variable is a synaptic gating driven by the rate r,
+    ``dS/dt = -S/tau + (1 - S)·gamma·k·r`` (``saturating``) or ``-S/tau + gamma·k·r``, with ``tau``
+    and ``gamma`` read from the model parameters named ``tau``/``gamma`` of the region and k =
+    ``scale`` converting Hz to the model's rate unit — exactly the model's own gating equation
+    with its transfer function H(x) replaced by the measured rate.
+    ``mode="direct"``: the variable is the rate itself, ``variable = scale·r``.
+    """
+
+    def __init__(self, name: str, variable: str, mode: str, scale: float, tau: str | None = None,
+                 gamma: str | None = None, saturating: bool = False):
+        self.name, self.variable, self.mode, self.scale = name, variable, mode, float(scale)
+        self.tau, self.gamma, self.saturating = tau, gamma, bool(saturating)
+
+    def __repr__(self) -> str:
+        return f"SeamChannel({self.name!r} -> {self.variable}, {self.mode})"
+
+
 class NeuralMassModel:
     """Base class. Subclasses set the class attributes below and a numba ``dfun``.
 
@@ -42,6 +63,8 @@ class NeuralMassModel:
     state_variable_range: dict[str, tuple[float, float]] = {}
     #: hard bounds applied after every integration stage (TVB's ``state_variable_boundaries``).
     state_variable_boundaries: dict[str, tuple[float, float]] = {}
+    #: channels through which spiking populations can replace a region (empty: not replaceable)
+    spike_seam: tuple = ()
     dfun = None
 
     def __init__(self, **params):
@@ -155,6 +178,8 @@ class ReducedWongWang(NeuralMassModel):
     variables_of_interest = ("S",)
     state_variable_range = {"S": (0.0, 1.0)}
     state_variable_boundaries = {"S": (0.0, 1.0)}
+    # H(x) is in kHz here (b in kHz): a rate in Hz enters as r / 1000
+    spike_seam = (SeamChannel("excitatory", "S", "gating", 1e-3, "tau_s", "gamma", saturating=True),)
     dfun = _rww
 
 
@@ -195,6 +220,8 @@ class ReducedWongWangExcInh(NeuralMassModel):
     variables_of_interest = ("S_e", "S_i")
     state_variable_range = {"S_e": (0.0, 1.0), "S_i": (0.0, 1.0)}
     state_variable_boundaries = {"S_e": (0.0, 1.0), "S_i": (0.0, 1.0)}
+    spike_seam = (SeamChannel("excitatory", "S_e", "gating", 1.0, "tau_e", "gamma_e", saturating=True),
+                  SeamChannel("inhibitory", "S_i", "gating", 1.0, "tau_i", "gamma_i", saturating=False))
     dfun = _rww_ei
 
 
@@ -302,6 +329,7 @@ class MontbrioPazoRoxin(NeuralMassModel):
     variables_of_interest = ("r", "V")
     state_variable_range = {"r": (0.0, 2.0), "V": (-2.0, 1.5)}
     state_variable_boundaries = {"r": (0.0, None)}
+    spike_seam = (SeamChannel("rate", "r", "direct", 1e-3),)  # r in kHz
     dfun = _mpr
 
 

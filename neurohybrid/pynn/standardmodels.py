@@ -172,3 +172,20 @@ class QIF(StandardCellType):
 
 
 NEURON_TYPES = NEURON_TYPES + ("QIF",)
+
+
+class SpikeSourceExternal(StandardCellType):
+    """A spike source whose spikes are supplied while the simulation runs: by a rates-to-spikes
+    converter of the co-simulation kernel (``WholeBrain.replace(..., inputs=...)`` creates one)
+    or by live input. Connect it with ordinary Projections; it has no parameters."""
+
+    default_parameters: dict = {}
+    default_initial_values: dict = {}
+    recordable = ["spikes"]
+    injectable = False
+    receptor_types = ()
+    units: dict = {}
+    translations = build_translations()
+
+
+SOURCE_TYPES = SOURCE_TYPES + ("SpikeSourceExternal",)

@@ -1,0 +1,349 @@
+"""Engine adapters: the mean-field engine and the point-neuron engines as co-simulation
+:class:`~neurohybrid.kernel.Component` s, and :class:`Fused`, which runs converters inline.
+
+* :class:`MeanFieldComponent` — a :class:`~neurohybrid.backends.meanfield.MeanFieldSimulation`
+  whose replaced regions (``simulation.replace``) take rates (Hz) on input ports
+  ``"rates:<label>"`` and emit their afferent drive on output ports ``"afferent:<label>"``.
+* :class:`SpikingComponent` — any point-neuron engine (float emulator, fixed-point emulator,
+  Lava): spikes on an input port are pushed into a ``SpikeSourceExternal`` population; the
+  spikes of chosen populations come out on an output port.
+
+Time: kernel ticks are ticks of the global ``dt``; a spike at tick k is a spike *emitted* in
+tick k (stamped (k + 1)·dt in recordings, as the engines stamp their own spikes).
+"""
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+
+from .errors import LinkError, ParameterError, SimulationStateError
+from .kernel import Component, Series, Spikes
+
+__all__ = ["MeanFieldComponent", "SpikingComponent", "Fused"]
+
+
+def _whole_ticks(owner: str, parameter: str, value_ms: float, dt: float) -> int:
+    n = int(round(value_ms / dt))
+    if n < 1 or abs(n * dt - value_ms) > 1e-9 * max(1.0, abs(value_ms)):
+        raise ParameterError(owner, parameter, f"{value_ms!r} ms is not a whole number of ticks of dt={dt} ms",
+                             f"a positive multiple of {dt} ms")
+    return n
+
+
+# ------------------------------------------------------------------------------ mean field
+class MeanFieldComponent(Component):
+    """A mean-field simulation as a component.
+
+    Parameters
+    ----------
+    name : str
+    simulation : MeanFieldSimulation, with its replaced regions already set (``replace``); its
+        ``lag`` (steps) times its step must equal the total delay of the links on each path
+        between it and the replacing circuits (the front end sets them so).
+    afferent_gain : dict label -> Hz per unit of the coupling input (the region's long-range
+        input c, in the coupling's units, becomes the rate ``max(0, baseline + gain·c)`` in Hz).
+    afferent_baseline : dict label -> Hz (default 0).
+    on_monitors : callable(dict of monitor name -> TimeSeries) called after every window with
+        the monitor samples taken in it (recording hooks in here).
+
+    Ports: input ``"rates:<label>"`` (rates, one column per ``model.spike_seam`` channel, Hz);
+    output ``"afferent:<label>"`` (rates, one column, Hz, a sample per mean-field step).
+    """
+
+    def __init__(self, name: str, simulation, afferent_gain: dict | None = None, afferent_baseline: dict | None = None,
+                 on_monitors=None, record: bool = False):
+        super().__init__(name, record)
+        self.simulation = simulation
+        labels = simulation.connectome.labels
+        self.labels = [labels[i] for i in simulation.replaced]
+        gain, base = dict(afferent_gain or {}), dict(afferent_baseline or {})
+        for which, table in (("afferent_gain", gain), ("afferent_baseline", base)):
+            for label in table:
+                if label not in self.labels:
+                    raise ParameterError(name, which, f"{label!r} is not a replaced region",
+                                         ", ".join(self.labels) or "no region is replaced")
+        self.gain = np.array([float(gain.get(label, 1.0)) for label in self.labels])
+        self.baseline = np.array([float(base.get(label, 0.0)) for label in self.labels])
+        self.on_monitors = on_monitors
+        seam = simulation.model.spike_seam
+        self.channels = tuple(ch.name for ch in seam) if simulation.replaced else ()
+        self.inputs = {f"rates:{label}": "rates" for label in self.labels}
+        self.outputs = {f"afferent:{label}": "rates" for label in self.labels}
+        self._initial = simulation.snapshot()
+
+    def bind(self, dt):
+        super().bind(dt)
+        self.step_ticks = _whole_ticks(self.name, "dt", self.simulation.dt, dt)
+        self.exchange_ticks = self.simulation.lag * self.step_ticks
+        self.tick = self.simulation.step * self.step_ticks
+        self._held = np.zeros((len(self.labels), len(self.channels)))
+
+    def _held_rates(self, inbox: dict, t0: int, n: int) -> np.ndarray:
+        """(n, n_replaced, n_channels) rates held (zero order) at the step starts t0 + s·step."""
+        st = self.step_ticks
+        starts = t0 + st * np.arange(n)
+        out = np.empty((n, len(self.labels), len(self.channels)))
+        for a, label in enumerate(self.labels):
+            msg = inbox.get(f"rates:{label}")
+            if msg is None or not len(msg):
+                out[:, a] = self._held[a]
+                continue
+            if msg.values.shape[1] != len(self.channels):
+                raise LinkError(self.name, f"rates:{label}", f"{msg.values.shape[1]} rate columns",
+                                f"{len(self.channels)} (one per seam channel: {', '.join(self.channels)})")
+            j = np.searchsorted(msg.ticks, starts, side="right") - 1
+            out[:, a] = np.where((j >= 0)[:, None], msg.values[np.maximum(j, 0)], self._held[a])
+            self._held[a] = msg.values[-1]
+        return out
+
+    def advance(self, t_stop, inbox):
+        sim, st = self.simulation, self.step_ticks
+        t0 = self.tick
+        n = (t_stop - t0) // st
+        rates = self._held_rates(inbox, t0, n) if self.labels else None
+        monitors = sim.run(n * sim.dt, rates)
+        self.tick = t_stop
+        if self.on_monitors is not None:
+            self.on_monitors(monitors)
+        out = {}
+        if self.labels:
+            ticks = t0 + st * np.arange(n, dtype=np.int64)
+            hz = np.maximum(self.baseline + self.gain * sim.afferent[:, :, 0], 0.0)
+            for a, label in enumerate(self.labels):
+                out[f"afferent:{label}"] = Series(ticks, hz[:, a:a + 1].copy(), st, "rates")
+        return self._keep(out)
+
+    def history(self, port, n_ticks):
+        """The afferent drive before t = 0: the coupling of the initial (constant) history, which
+        is what drives the first ``lag`` steps (n_ticks must not exceed the exchange interval)."""
+        if not port.startswith("afferent:") or n_ticks < 1:
+            return None
+        if n_ticks > self.exchange_ticks:
+            raise ParameterError(self.name, port, f"history of {n_ticks} ticks asked, only the {self.exchange_ticks} "
+                                 "ticks of the exchange interval are known before t = 0", "a link delay <= the interval")
+        a = self.labels.index(port.split(":", 1)[1])
+        c = self.simulation.history_afferent()[a, 0]
+        st = self.step_ticks
+        ticks = -st * np.arange(n_ticks // st, 0, -1, dtype=np.int64)
+        hz = max(self.baseline[a] + self.gain[a] * c, 0.0)
+        return Series(ticks, np.full((ticks.size, 1), hz), st, "rates")
+
+    def reset(self):
+        self.simulation.restore(self._initial)
+        self.tick, self._records = 0, {}
+        self._held[:] = 0.0
+
+    def state(self):
+        return {"tick": self.tick, "simulation": self.simulation.snapshot(), "held": self._held.copy(),
+                "records": copy.deepcopy(self._records)}
+
+    def restore(self, state):
+        self.simulation.restore(state["simulation"])
+        self.tick, self._held = state["tick"], state["held"].copy()
+        self._records = copy.deepcopy(state["records"])
+
+    def describe(self):
+        sim = self.simulation
+        return {**super().describe(), "model": type(sim.model).__name__, "coupling": repr(sim.coupling),
+                "dt_ms": sim.dt, "speed_mm_per_ms": sim.speed, "n_regions": sim.connectome.n_regions,
+                "replaced": self.labels, "seam_channels": list(self.channels), "lag_steps": sim.lag,
+                "afferent_gain_hz_per_unit": self.gain.tolist(), "afferent_baseline_hz": self.baseline.tolist()}
+
+
+# ------------------------------------------------------------------------------ point neurons
+class _Tap:
+    """Wraps an engine's result sink: hands the spikes of ``nodes`` to ``collect`` and passes
+    everything on; flushes of the wrapped sink are throttled to one per ``every`` seconds
+    (engines flush after every ``advance``, i.e. every macro-step here)."""
+
+    def __init__(self, sink, nodes, collect, every: float = 0.5):
+        self.inner, self.nodes, self.collect, self.every = sink, set(nodes), collect, every
+        self._last = time.monotonic()
+
+    def spikes(self, node, stamp_ticks, ids):
+        if node in self.nodes:
+            self.collect(node, stamp_ticks, ids)
+        self.inner.spikes(node, stamp_ticks, ids)
+
+    def samples(self, node, variable, values):
+        self.inner.samples(node, variable, values)
+
+    def flush(self, force: bool = False):
+        if force or time.monotonic() - self._last > self.every:
+            self.inner.flush()
+            self._last = time.monotonic()
+
+
+class SpikingComponent(Component):
+    """A point-neuron engine (built, with its sink) as a component.
+
+    Parameters
+    ----------
+    name : str
+    engine : an engine of :mod:`neurohybrid.engines` after ``build(graph, sink)``.
+    inputs : dict port -> name of a ``SpikeSourceExternal`` node; spike index i on the port is
+        neuron i of that node.
+    outputs : dict port -> list of node names; the spikes of these populations, indexed
+        consecutively in the order given (the first population's cells first). Their spikes must
+        be recorded in the engine's graph (the front end records them).
+    """
+
+    def __init__(self, name: str, engine, inputs: dict | None = None, outputs: dict | None = None,
+                 record: bool = False):
+        super().__init__(name, record)
+        self.engine = engine
+        graph = engine.graph
+        self.in_nodes = dict(inputs or {})
+        self.out_nodes = {p: list(nodes) for p, nodes in (outputs or {}).items()}
+        for port, node in self.in_nodes.items():
+            gnode = graph.nodes.get(node)
+            if gnode is None or gnode.model != "SpikeSourceExternal":
+                raise LinkError(name, port, f"{node!r} is not a SpikeSourceExternal population of the engine's model",
+                                "a population of sim.SpikeSourceExternal cells")
+        self._offset: dict[str, tuple[str, int]] = {}
+        recorded = {r.node for r in graph.recordings if r.variable == "spikes"}
+        for port, nodes in self.out_nodes.items():
+            off = 0
+            for node in nodes:
+                gnode = graph.nodes.get(node)
+                if gnode is None:
+                    raise LinkError(name, port, f"no population {node!r} in the engine's model",
+                                    ", ".join(graph.nodes))
+                if gnode.kind not in ("point", "source"):
+                    raise LinkError(name, port, f"{node!r} runs on another engine ({gnode.kind}) and cannot "
+                                    "send spikes from here", "a point-neuron population")
+                if node not in recorded:
+                    raise LinkError(name, port, f"spikes of {node!r} are not recorded", f"{node}.record('spikes')")
+                self._offset[node] = (port, off)
+                off += gnode.size
+        self.inputs = {p: "spikes" for p in self.in_nodes}
+        self.outputs = {p: "spikes" for p in self.out_nodes}
+        self._tap = _Tap(engine.sink, self._offset, self._collect)
+        engine.sink = self._tap
+        self._got: dict[str, list] = {}
+
+    def _collect(self, node, stamp_ticks, ids):
+        port, off = self._offset[node]
+        # recordings are stamped (k + 1) dt for emission tick k: back to emission ticks
+        self._got.setdefault(port, []).append(Spikes(np.asarray(stamp_ticks, np.int64) - 1,
+                                                     np.asarray(ids, np.int64) + off))
+
+    def bind(self, dt):
+        super().bind(dt)
+        if abs(self.engine.dt - dt) > 1e-12:
+            raise ParameterError(self.name, "dt", f"engine resolution {self.engine.dt} ms", f"the kernel's {dt} ms")
+        self.step_ticks = 1
+        self.tick = self.engine.tick
+
+    def advance(self, t_stop, inbox):
+        for port, node in self.in_nodes.items():
+            msg = inbox.get(port)
+            if msg is not None and len(msg):
+                self.engine.source_generator(node).push(msg.ticks, msg.index)
+        self._got = {}
+        self.engine.advance(t_stop)
+        self.tick = t_stop
+        return self._keep({p: Spikes.concat(self._got.get(p, [])) for p in self.out_nodes})
+
+    def flush(self):
+        """Write everything recorded so far to the run store."""
+        self._tap.flush(force=True)
+
+    def reset(self):
+        self.engine.reset()
+        for node in self.in_nodes.values():
+            self.engine.source_generator(node).reset()
+        self.tick, self._records = 0, {}
+
+    def state(self):
+        raise SimulationStateError(self.name, "state", "snapshots of point-neuron engines are not implemented",
+                                   "a co-simulation without point-neuron engines, or reset()")
+
+    def restore(self, state):
+        self.state()
+
+    def describe(self):
+        return {**super().describe(), "engine": type(self.engine).__name__,
+                "inputs_from": self.in_nodes, "outputs_of": self.out_nodes}
+
+
+# ------------------------------------------------------------------------------ fusion
+class Fused(Component):
+    """A producer with converters applied inline, in the same window, as one component.
+
+    ``converters`` maps a producer output port to a converter component (one input port); the
+    fused component's outputs are the converters' outputs, named ``"<producer port>"`` (the
+    converter output replaces the raw one) — a converter runs right after its producer in the
+    same window, so the seam needs one link (and one macro-step of delay) instead of two. The
+    alternative, converters as separate components behind links, lets them run concurrently
+    with the engines (pipelining) at the price of a macro-step half as long.
+    """
+
+    def __init__(self, name: str, producer: Component, converters: dict):
+        super().__init__(name)
+        self.producer, self.converters = producer, dict(converters)
+        outs = producer.output_ports()
+        for port, conv in self.converters.items():
+            if port not in outs:
+                raise LinkError(name, port, f"{producer.name} has no output port {port!r}", ", ".join(outs))
+            (cin, cport), = conv.input_ports().items()
+            if cport.kind != outs[port].kind:
+                raise LinkError(name, port, f"{producer.name}.{port} emits {outs[port].kind!r}, converter "
+                                f"{conv.name} takes {cport.kind!r}", f"a converter taking {outs[port].kind!r}")
+            if len(conv.output_ports()) != 1:
+                raise ParameterError(name, "converters", f"{conv.name} has several outputs", "one output port")
+        self.inputs = producer.inputs
+        self.outputs = {p: (next(iter(self.converters[p].output_ports().values())) if p in self.converters else k)
+                        for p, k in producer.output_ports().items()}
+        self.step_ticks = producer.step_ticks
+
+    def bind(self, dt):
+        super().bind(dt)
+        self.producer.bind(dt)
+        for conv in self.converters.values():
+            conv.bind(dt)
+        self.step_ticks = self.producer.step_ticks
+
+    def advance(self, t_stop, inbox):
+        out = dict(self.producer.advance(t_stop, inbox) or {})
+        for port, conv in self.converters.items():
+            cin = next(iter(conv.input_ports()))
+            msg = out.get(port)
+            if msg is None:
+                kind = conv.input_ports()[cin].kind
+                msg = Spikes.empty() if kind == "spikes" else Series.empty(kind)
+            (cout, value), = conv.advance(t_stop, {cin: msg}).items()
+            out[port] = value
+        return out
+
+    def history(self, port, n_ticks):
+        """The producer's history on ``port``, passed through its converter (which then starts
+        at tick ``-n_ticks``)."""
+        msg = self.producer.history(port, n_ticks)
+        conv = self.converters.get(port)
+        if conv is None or msg is None:
+            return msg
+        conv.reset()
+        conv.tick = -n_ticks
+        (_, value), = conv.advance(0, {next(iter(conv.input_ports())): msg}).items()
+        return value
+
+    def reset(self):
+        self.producer.reset()
+        for conv in self.converters.values():
+            conv.reset()
+
+    def state(self):
+        return {"producer": self.producer.state(), "converters": {p: c.state() for p, c in self.converters.items()}}
+
+    def restore(self, state):
+        self.producer.restore(state["producer"])
+        for p, c in self.converters.items():
+            c.restore(state["converters"][p])
+
+    def describe(self):
+        return {**super().describe(), "producer": self.producer.describe(),
+                "converters": {p: c.describe() for p, c in self.converters.items()}}
+
