@@ -192,6 +192,8 @@ class Component(ABC):
         self.record = bool(record)
         self.dt: float | None = None
         self._records: dict[str, list] = {}
+        #: callables ``f(component, port, message)`` told of every non-empty output (recording)
+        self.listeners: list = []
 
     def bind(self, dt: float) -> None:
         """Called by the kernel at build time with the global resolution ``dt`` (ms)."""
@@ -234,10 +236,13 @@ class Component(ABC):
 
     # recording helpers -------------------------------------------------------
     def _keep(self, outbox: dict) -> dict:
-        if self.record:
+        if self.record or self.listeners:
             for port, msg in outbox.items():
                 if len(msg):
-                    self._records.setdefault(port, []).append(msg)
+                    if self.record:
+                        self._records.setdefault(port, []).append(msg)
+                    for listener in self.listeners:
+                        listener(self, port, msg)
         return outbox
 
     def recorded(self, port: str):

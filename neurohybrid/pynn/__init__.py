@@ -21,6 +21,16 @@ from .projections import Projection  # noqa: F401
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import (ACSource, DCSource, NoisyCurrentSource, StaticSynapse,  # noqa: F401
                              StepCurrentSource, TsodyksMarkramSynapse)
+from .wholebrain import WholeBrain, rates_to_spikes, spikes_to_rates  # noqa: F401
+# the mean-field scaffold's vocabulary (couplings renamed so they read as such in a PyNN script)
+from ..backends.meanfield import (Connectome, EulerDeterministic, EulerStochastic, Generic2dOscillator,  # noqa: F401
+                                  HeunDeterministic, HeunStochastic, JansenRit, Kuramoto, MontbrioPazoRoxin,
+                                  ReducedWongWang, ReducedWongWangExcInh, SupHopf, WilsonCowan)
+from ..backends.meanfield import Difference as DifferenceCoupling  # noqa: F401
+from ..backends.meanfield import KuramotoCoupling  # noqa: F401
+from ..backends.meanfield import Linear as LinearCoupling  # noqa: F401
+from ..backends.meanfield import Sigmoidal as SigmoidalCoupling  # noqa: F401
+from ..backends.meanfield import SigmoidalJansenRit as SigmoidalJansenRitCoupling  # noqa: F401
 
 
 def list_standard_models():

@@ -82,6 +82,7 @@ class Network:
         self.segment = 0
         self._declared: set = set()
         self.sink = _StoreSink(self)
+        self.hybrid = None  # the co-simulation, when the session has a WholeBrain (wholebrain._HybridRun)
 
     @property
     def dt(self) -> float:
@@ -124,7 +125,15 @@ class Network:
         self._declare_outputs(self.graph)
         if self.engine.tick == 0:
             self.engine.initial_samples()
-        self.engine.advance(target_tick)
+        brain = self.state.wholebrain
+        if brain is None:
+            self.engine.advance(target_tick)
+            return
+        if self.hybrid is None:  # the co-simulation starts: scaffold, converters and circuits
+            from .wholebrain import _HybridRun
+            self.hybrid = _HybridRun(brain, self)
+            brain._runner = self.hybrid
+        self.hybrid.run_until(target_tick)
 
     def _prepare(self) -> None:
         if not self.dirty and self.engine is not None:
@@ -186,6 +195,8 @@ class Network:
         if self.engine is not None:
             self._prepare()
             self.engine.reset(self.build_graph())
+        if self.hybrid is not None:
+            self.hybrid.reset()
 
     def current_waveform(self, source, t0: int, n: int) -> np.ndarray:
         """The current (nA) a source injects during ticks t0..t0+n-1."""
@@ -204,6 +215,9 @@ class Network:
     def close(self, keep_readable: bool = True) -> None:
         """Flush and close the store and release the engine. With ``keep_readable`` the recorded
         data stay readable (PyNN allows ``get_data()`` after ``end()``)."""
+        if self.hybrid is not None:
+            self.hybrid.flush()
+            self.hybrid.close()
         if self.engine is not None:
             self.engine.close()
             self.engine = None

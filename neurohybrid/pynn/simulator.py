@@ -66,6 +66,7 @@ class State(common.control.BaseState):
         self.segment_counter = -1
         self.write_on_end = []
         self.network = None  # neurohybrid.pynn.network.Network, created by setup()
+        self.wholebrain = None  # neurohybrid.pynn.wholebrain.WholeBrain of the session, if any
         self.reset()
 
     def reset(self):

@@ -1,0 +1,496 @@
+"""Whole-brain scaffolds in a PyNN script: ``sim.WholeBrain`` and the seam converters.
+
+::
+
+    sim.setup(timestep=0.1, seed=7, recording_path="hybrid.h5")
+    brain = sim.WholeBrain(sim.Connectome.default_76(), model=sim.ReducedWongWangExcInh(G=0.5),
+                           coupling=sim.LinearCoupling(a=1.0), speed=3.0)
+    E = sim.Population(800, sim.IF_curr_exp(...), label="E")
+    I = sim.Population(200, sim.IF_curr_exp(...), label="I")
+    ...                                        # the circuit's own projections and drive
+    brain.replace("rPFCDL", [E, I],
+                  inputs=sim.rates_to_spikes("poisson", weight=0.05, delay=1.0, gain=400.0),
+                  output=sim.spikes_to_rates("box"))
+    brain.record(["S_e"], sampling_interval=1.0)
+    brain.record_bold(period=720.0)
+    sim.run(3000.0)
+    activity = brain.get_data("S_e")           # {"times": ms, "values": (T, n_regions), ...}
+
+``replace(region, populations, inputs, output)`` hands a region over to spiking populations:
+its coupling input becomes Poisson (or gamma / dead-time) spike trains into ``inputs.targets``
+(one generator per target neuron), and the populations' spikes, smoothed into one rate per
+``model.spike_seam`` channel (populations in channel order, e.g. [E, I] for
+ReducedWongWangExcInh), drive the region's state in the scaffold. ``sim.run`` then runs the
+co-simulation kernel: the mean-field engine, the converters and the point-neuron engine,
+exchanging data every exchange interval (default: the shortest conduction delay into or out of
+a replaced region, which keeps every delay exact — see ``MeanFieldSimulation.replace``).
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..adapters import Fused, MeanFieldComponent, SpikingComponent
+from ..backends.meanfield.engine import Coupling
+from ..backends.meanfield import (Bold, Connectome, HeunDeterministic, Linear, MeanFieldSimulation,
+                                  NeuralMassModel, TemporalAverage)
+from ..converters import RatesToSpikes, SpikesToRates
+from ..errors import LinkError, ParameterError, PlacementError, SimulationStateError, UnknownParameterError
+from ..kernel import CoSimulation
+from .simulator import state
+
+__all__ = ["WholeBrain", "rates_to_spikes", "spikes_to_rates", "RatesToSpikesSpec", "SpikesToRatesSpec"]
+
+
+# ------------------------------------------------------------------------------ converter specs
+@dataclass
+class RatesToSpikesSpec:
+    """How a replaced region's coupling input reaches its circuit (see :func:`rates_to_spikes`)."""
+
+    process: str = "poisson"
+    weight: float = 0.1
+    delay: float | None = None
+    receptor_type: str = "excitatory"
+    gain: float = 1.0
+    baseline: float = 0.0
+    targets: list | None = None
+    shared: bool = False
+    order: float = 2.0
+    t_ref: float = 2.0
+    record: bool = False
+    kind_in, kind_out = "rates", "spikes"
+
+
+@dataclass
+class SpikesToRatesSpec:
+    """How a circuit's spikes become the region's rates (see :func:`spikes_to_rates`)."""
+
+    kernel: str = "box"
+    tau: float = 10.0
+    width: float | None = None
+    period: float | None = None
+    kind_in, kind_out = "spikes", "rates"
+
+
+def rates_to_spikes(process: str = "poisson", *, weight: float = 0.1, delay: float | None = None,
+                    receptor_type: str = "excitatory", gain: float = 1.0, baseline: float = 0.0, targets=None,
+                    shared: bool = False, order: float = 2.0, t_ref: float = 2.0, record: bool = False):
+    """Converter spec for ``WholeBrain.replace(inputs=...)``.
+
+    The region's coupling input c (the coupling's units) becomes the rate
+    ``max(0, baseline + gain·c)`` (Hz; ``gain`` in Hz per unit of c, ``baseline`` in Hz), which
+    drives one spike generator per target neuron (``process``: ``"poisson"``, ``"gamma"`` of
+    ``order``, ``"refractory"`` with dead time ``t_ref`` ms; ``shared=True``: one train for all
+    targets). Each generator's spikes reach its neuron through a one-to-one projection of
+    ``weight`` (nA, or uS for conductance cells) and ``delay`` (ms; default one time step) on
+    ``receptor_type``. ``targets``: populations (default: the replacing populations).
+    ``record=True`` records the generated spikes like a population's.
+    """
+    return RatesToSpikesSpec(process, float(weight), delay, receptor_type, float(gain), float(baseline), targets,
+                             bool(shared), float(order), float(t_ref), bool(record))
+
+
+def spikes_to_rates(kernel: str = "box", *, tau: float = 10.0, width: float | None = None,
+                    period: float | None = None):
+    """Converter spec for ``WholeBrain.replace(output=...)``: the population rate (Hz) of each
+    replacing population through a causal ``kernel`` (``"box"`` of ``width`` ms — default one
+    mean-field step, i.e. the instantaneous rate, which the region's own synaptic gating then
+    filters exactly as the model's equations do — ``"exponential"`` or ``"alpha"`` of ``tau`` ms),
+    sampled every ``period`` ms (default one mean-field step)."""
+    return SpikesToRatesSpec(kernel, float(tau), width, period)
+
+
+@dataclass
+class Replacement:
+    """A region handed over to spiking populations (made by :meth:`WholeBrain.replace`)."""
+
+    label: str
+    index: int
+    populations: list
+    inputs: RatesToSpikesSpec
+    output: SpikesToRatesSpec
+    input_population: object = None
+    targets: list = field(default_factory=list)
+
+
+# ------------------------------------------------------------------------------ the scaffold
+class WholeBrain:
+    """A mean-field whole-brain scaffold in the current ``sim.setup()`` session.
+
+    Parameters
+    ----------
+    connectome : :class:`~neurohybrid.backends.meanfield.Connectome` (or a ``(weights, lengths)``
+        pair of (n, n) arrays: weights j -> i dimensionless, tract lengths in mm).
+    model : a neural-mass model instance (``sim.ReducedWongWang()``, ...).
+    coupling : ``sim.LinearCoupling(...)`` (default), ``sim.SigmoidalCoupling``, ...
+    speed : conduction speed, mm/ms (= m/s).
+    dt : the mean-field integration step in ms, a multiple of the session's time step (default
+        the session's time step).
+    integrator : ``sim.HeunDeterministic()`` (default), ``sim.HeunStochastic(nsig=...)``, ...
+    initial_state : (nvar, n) or (nvar,) array; default random in the model's ranges, drawn with
+        the session seed.
+    exchange : interval in ms at which the scaffold and the replacing circuits exchange data;
+        default the shortest conduction delay into or out of a replaced region (the longest that
+        keeps delays exact; a longer one is a CausalityError when the run starts).
+    pipelined : run the converters as separate components, concurrently with the engines, on a
+        macro-step of half the exchange interval (double buffering), instead of inline.
+    parallel : advance the components of a macro-step in threads.
+    label : name of the scaffold in recordings.
+    """
+
+    def __init__(self, connectome, model: NeuralMassModel, coupling: Coupling | None = None, speed: float = 3.0,
+                 dt: float | None = None, integrator=None, initial_state=None, exchange: float | None = None,
+                 pipelined: bool = False, parallel: bool = False, label: str = "brain"):
+        state._check_usable("create a WholeBrain")
+        if getattr(state, "wholebrain", None) is not None:
+            raise ParameterError("WholeBrain", "label", f"this session already has a WholeBrain "
+                                 f"({state.wholebrain.label!r})", "one WholeBrain per sim.setup() session")
+        if isinstance(connectome, tuple) and len(connectome) == 2:
+            connectome = Connectome(*connectome)
+        if not isinstance(connectome, Connectome):
+            raise ParameterError("WholeBrain", "connectome", f"got {type(connectome).__name__}",
+                                 "a sim.Connectome or a (weights, lengths) pair of arrays")
+        if not isinstance(model, NeuralMassModel):
+            raise ParameterError("WholeBrain", "model", f"got {type(model).__name__}",
+                                 "a neural-mass model instance, e.g. sim.ReducedWongWang()")
+        self.connectome, self.model = connectome, model
+        self.coupling = Linear() if coupling is None else coupling
+        self.speed = float(speed)
+        self.dt = state.dt if dt is None else float(dt)
+        state.ms_to_ticks(self.dt, "WholeBrain", "dt")
+        if self.dt < state.dt - 1e-12:
+            raise ParameterError("WholeBrain", "dt", f"{self.dt} ms", f"a multiple of the time step {state.dt} ms")
+        self.integrator = HeunDeterministic() if integrator is None else integrator
+        self.initial_state = initial_state
+        self.exchange, self.pipelined, self.parallel = exchange, bool(pipelined), bool(parallel)
+        self.label = str(label)
+        self.replacements: list[Replacement] = []
+        self.monitors: list = []
+        self._runner: _HybridRun | None = None
+        # Build the simulation now so that bad parameters fail here, not at run time.
+        self._simulation()
+        state.wholebrain = self
+
+    # --------------------------------------------------------------- description
+    @property
+    def regions(self) -> list[str]:
+        """Region labels, in connectome order."""
+        return list(self.connectome.labels)
+
+    def region_index(self, region) -> int:
+        """Index of a region given by label or index (UnknownParameterError / ParameterError)."""
+        if isinstance(region, (int, np.integer)):
+            if not 0 <= int(region) < self.connectome.n_regions:
+                raise ParameterError(f"WholeBrain({self.label})", "region", f"index {region}",
+                                     f"0 <= index < {self.connectome.n_regions}")
+            return int(region)
+        if not isinstance(region, str):
+            raise ParameterError(f"WholeBrain({self.label})", "region", f"{region!r}", "a region label or index")
+        try:
+            return self.connectome.labels.index(region)
+        except ValueError:
+            raise UnknownParameterError(f"WholeBrain({self.label})", f"region {region!r}",
+                                        self.connectome.labels) from None
+
+    def _simulation(self, monitors=()) -> MeanFieldSimulation:
+        return MeanFieldSimulation(self.connectome, self.model, self.coupling, self.speed, self.dt,
+                                   self.integrator, list(monitors), self.initial_state, seed=state.seed)
+
+    def _frozen(self, action: str) -> None:
+        state._check_usable(action)
+        if self._runner is not None:
+            raise SimulationStateError(f"WholeBrain({self.label})", action, "the co-simulation has already started",
+                                       f"{action} before the first sim.run()")
+
+    # --------------------------------------------------------------- replacement
+    def replace(self, region, populations, inputs: RatesToSpikesSpec | None = None,
+                output: SpikesToRatesSpec | None = None) -> Replacement:
+        """Hand ``region`` (label or index) over to spiking ``populations`` (one per
+        ``model.spike_seam`` channel, in order). See the module docstring."""
+        from .populations import Population
+        from .standardmodels import NEURON_TYPES
+        self._frozen("replace")
+        who = f"WholeBrain({self.label}).replace"
+        index = self.region_index(region)
+        label = self.connectome.labels[index]
+        if any(r.index == index for r in self.replacements):
+            raise ParameterError(who, "region", f"{label!r} is already replaced", "each region once")
+        seam = self.model.spike_seam
+        if not seam:
+            from ..errors import UnsupportedModelError
+            raise UnsupportedModelError(type(self.model).__name__, "spike_seam", "its state is not a rate or a "
+                                        "rate-driven gating, so spiking populations cannot replace a region",
+                                        "ReducedWongWang, ReducedWongWangExcInh, MontbrioPazoRoxin")
+        pops = list(populations) if isinstance(populations, (list, tuple)) else [populations]
+        if len(pops) != len(seam):
+            raise ParameterError(who, "populations", f"{len(pops)} populations for the {len(seam)} seam channels "
+                                 f"of {type(self.model).__name__}", ", ".join(ch.name for ch in seam) + " (in order)")
+        for p in pops + list((inputs.targets or []) if isinstance(inputs, RatesToSpikesSpec) else []):
+            if not isinstance(p, Population):
+                raise PlacementError(who, "populations", f"{p!r} is not a Population of this session",
+                                     "sim.Population objects of spiking cells")
+            if type(p.celltype).__name__ not in NEURON_TYPES:
+                raise PlacementError(who, "populations", f"{p.label!r} is made of {type(p.celltype).__name__}, "
+                                     "which cannot stand in for a region (it does not integrate input into spikes "
+                                     "on a spiking engine)", "populations of spiking neuron types: "
+                                     + ", ".join(NEURON_TYPES))
+        inputs = rates_to_spikes() if inputs is None else inputs
+        output = spikes_to_rates() if output is None else output
+        for pname, spec, want, make in (("inputs", inputs, RatesToSpikesSpec, "rates_to_spikes"),
+                                        ("output", output, SpikesToRatesSpec, "spikes_to_rates")):
+            if not isinstance(spec, want):
+                got = getattr(spec, "kind_in", None)
+                what = (f"a converter from {got} to {spec.kind_out}" if got else f"{type(spec).__name__}")
+                raise LinkError(who, pname, f"{what}; the {pname} of a replaced region must convert "
+                                f"{want.kind_in} to {want.kind_out}", f"sim.{make}(...)")
+        rep = Replacement(label, index, pops, inputs, output)
+        self._wire_inputs(rep)
+        self.replacements.append(rep)
+        return rep
+
+    def _wire_inputs(self, rep: Replacement) -> None:
+        """One SpikeSourceExternal cell per target neuron, one-to-one onto the targets."""
+        from pyNN.connectors import OneToOneConnector
+        from .populations import Population
+        from .projections import Projection
+        from .standardmodels import SpikeSourceExternal, StaticSynapse
+        targets = list(rep.inputs.targets or rep.populations)
+        n = sum(t.size for t in targets)
+        src = Population(n, SpikeSourceExternal(), label=f"{rep.label}.inputs")
+        delay = state.dt if rep.inputs.delay is None else rep.inputs.delay
+        off = 0
+        for t in targets:
+            Projection(src[off:off + t.size], t, OneToOneConnector(),
+                       StaticSynapse(weight=rep.inputs.weight, delay=delay), receptor_type=rep.inputs.receptor_type,
+                       label=f"{rep.label}.inputs->{t.label}")
+            off += t.size
+        if rep.inputs.record:
+            src.record("spikes")
+        for p in rep.populations:
+            p.record("spikes")  # the seam carries them; the run keeps them
+        rep.input_population, rep.targets = src, targets
+
+    # --------------------------------------------------------------- recording
+    def record(self, variables=None, sampling_interval: float = 1.0) -> None:
+        """Record the region activity: the temporal average over ``sampling_interval`` ms (a
+        multiple of ``dt``) of ``variables`` (default the model's variables of interest), every
+        region. Stored as signals ``<label>/<variable>`` (samples stamped at window centres)."""
+        self._frozen("record")
+        variables = tuple([variables] if isinstance(variables, str) else (variables or self.model.variables_of_interest))
+        self.model.voi_indices(variables)  # unknown names -> UnknownParameterError
+        name = f"tavg{len(self.monitors)}"
+        self.monitors.append(TemporalAverage(period=float(sampling_interval), variables=variables, name=name))
+        self._simulation(self.monitors)
+
+    def record_bold(self, period: float = 2000.0, interim_period: float = 1.0, variable: str | None = None,
+                    **balloon) -> None:
+        """Record BOLD (Balloon–Windkessel) of every region, one sample per ``period`` ms (the TR),
+        driven by ``variable`` (default the model's first variable of interest). Stored as signal
+        ``<label>/bold``."""
+        self._frozen("record_bold")
+        if any(isinstance(m, Bold) for m in self.monitors):
+            raise ParameterError(f"WholeBrain({self.label})", "record_bold", "BOLD is already recorded", "once")
+        variables = (variable,) if variable else None
+        self.monitors.append(Bold(period=float(period), interim_period=float(interim_period), variables=variables,
+                                  name="bold", **balloon))
+        self._simulation(self.monitors)
+
+    def get_data(self, variable: str, segment: int | None = None) -> dict:
+        """A recorded signal: ``variable`` of the scaffold (``"bold"`` or a recorded state variable)
+        or of a seam (``"<region>.afferent"``: the drive of its rates-to-spikes converter, Hz;
+        ``"<region>.rates"``: the rates from its circuit, Hz, one column per seam channel).
+        Returns ``{"times" (ms), "values" (T, n_columns), "units", "columns"}``."""
+        store = state.network.store
+        seg = state.network.segment if segment is None else int(segment)
+        if "." in variable:
+            label, var = variable, "rate"
+        else:
+            label, var = self.label, variable
+        if state.network is not None and self._runner is not None:
+            self._runner.flush()
+        sig = store.read_signal(label, var, segment=seg)
+        n = sig["samples"].shape[0]
+        return {"times": sig["t_start"] + sig["sampling_interval"] * np.arange(n), "values": sig["samples"],
+                "units": sig["units"], "columns": sig["channel_ids"]}
+
+    def describe(self) -> dict:
+        """JSON-serialisable description for the run manifest."""
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(self.connectome.weights).tobytes())
+        h.update(np.ascontiguousarray(self.connectome.lengths).tobytes())
+        integ = {"type": type(self.integrator).__name__,
+                 **{k: (v if np.isscalar(v) else np.asarray(v).tolist()) for k, v in asdict(self.integrator).items()}}
+        return {"label": self.label, "connectome": {"name": self.connectome.name, "n_regions": self.connectome.n_regions,
+                                                    "sha256": h.hexdigest()},
+                "model": {"type": type(self.model).__name__,
+                          "parameters": {k: (v if np.isscalar(v) else np.asarray(v).tolist())
+                                         for k, v in self.model.params.items()}},
+                "coupling": repr(self.coupling), "speed_mm_per_ms": self.speed, "dt_ms": self.dt,
+                "integrator": integ, "pipelined": self.pipelined,
+                "replaced": [{"region": r.label, "populations": [p.label for p in r.populations],
+                              "inputs": {k: v for k, v in asdict(r.inputs).items() if k != "targets"},
+                              "input_targets": [t.label for t in r.targets],
+                              "output": asdict(r.output)} for r in self.replacements]}
+
+
+# ------------------------------------------------------------------------------ the run
+_UNITS_HZ = "Hz"
+
+
+class _HybridRun:
+    """The co-simulation of one session: built at the first ``sim.run`` after the network's
+    engine; recording goes to the network's run store."""
+
+    def __init__(self, brain: WholeBrain, network):
+        self.brain, self.network = brain, network
+        dt = state.dt
+        st = int(round(brain.dt / dt))
+        sim = brain._simulation(brain.monitors)
+        reps = brain.replacements
+        if reps:
+            lag = self._lag_steps(sim, reps)
+            sim.replace([r.index for r in reps], lag)
+        self.sim = sim
+        self.exchange_ticks = sim.lag * st
+        brain_c = MeanFieldComponent(brain.label, sim, {r.label: r.inputs.gain for r in reps},
+                                     {r.label: r.inputs.baseline for r in reps}, on_monitors=self._monitors)
+        engine = network.engine
+        has_points = any(n.kind == "point" for n in engine.graph.nodes.values()) if engine is not None else False
+        cs = CoSimulation(dt=dt, parallel=brain.parallel)
+        self.to_circuit, self.from_circuit = {}, {}
+        for r in reps:
+            n_in = r.input_population.size
+            self.to_circuit[r.label] = RatesToSpikes(f"{r.label}.inputs", n_in, r.inputs.process, seed=state.seed,
+                                                     order=r.inputs.order, t_ref=r.inputs.t_ref, shared=r.inputs.shared)
+            sizes = np.cumsum([0] + [p.size for p in r.populations])
+            groups = [np.arange(sizes[k], sizes[k + 1]) for k in range(len(r.populations))]
+            self.from_circuit[r.label] = SpikesToRates(f"{r.label}.rates", r.output.kernel, tau=r.output.tau,
+                                                       width=r.output.width or brain.dt,
+                                                       period=r.output.period or brain.dt, groups=groups)
+        spiking = None
+        if has_points:
+            spiking = SpikingComponent("circuits", engine,
+                                       inputs={f"in:{r.label}": r.input_population.label for r in reps},
+                                       outputs={f"out:{r.label}": [p.label for p in r.populations] for r in reps})
+        self.spiking = spiking
+        for conv in list(self.to_circuit.values()) + list(self.from_circuit.values()):
+            conv.listeners.append(self._seam_output)
+        brain_c.listeners.append(self._seam_output)
+        D = self.exchange_ticks
+        if not brain.pipelined or not reps:
+            cs.add(Fused(brain.label, brain_c, {f"afferent:{r.label}": self.to_circuit[r.label] for r in reps}))
+            if spiking is not None:
+                cs.add(Fused("circuits", spiking, {f"out:{r.label}": self.from_circuit[r.label] for r in reps}))
+            for r in reps:
+                cs.connect(brain.label, f"afferent:{r.label}", "circuits", f"in:{r.label}", kind="spikes", delay=D)
+                cs.connect("circuits", f"out:{r.label}", brain.label, f"rates:{r.label}", kind="rates", delay=D)
+        else:
+            if D < 2:
+                raise ParameterError(f"WholeBrain({brain.label})", "pipelined", f"exchange interval of {D} tick",
+                                     "an exchange interval of at least 2 time steps")
+            half = D // 2
+            cs.add(brain_c)
+            cs.add(spiking)
+            for r in reps:
+                a, b = self.to_circuit[r.label], self.from_circuit[r.label]
+                cs.add(a)
+                cs.add(b)
+                cs.connect(brain.label, f"afferent:{r.label}", a.name, "rates", delay=half)
+                cs.connect(a.name, "spikes", "circuits", f"in:{r.label}", delay=D - half)
+                cs.connect("circuits", f"out:{r.label}", b.name, "spikes", delay=half)
+                cs.connect(b.name, "rates", brain.label, f"rates:{r.label}", delay=D - half)
+        if not reps and spiking is not None:
+            cs.add(spiking)  # an unrelated circuit runs beside the scaffold
+        cs.build()
+        self.cosim = cs
+        self._declared: set = set()
+        network.store.update_manifest(wholebrain=brain.describe(), cosimulation=cs.describe())
+
+    def _lag_steps(self, sim, reps) -> int:
+        """Exchange interval in mean-field steps: the given one, or the shortest delay on any
+        connection of a replaced region (the check itself is ``MeanFieldSimulation.replace``)."""
+        b = self.brain
+        if b.exchange is not None:
+            ex = float(b.exchange)
+            n = int(round(ex / b.dt))
+            if n < 1 or abs(n * b.dt - ex) > 1e-9 * max(ex, 1.0):
+                raise ParameterError(f"WholeBrain({b.label})", "exchange", f"{b.exchange!r} ms",
+                                     f"a positive multiple of dt={b.dt} ms")
+            return n
+        idel = b.connectome.idelays(b.speed, b.dt) if math.isfinite(b.speed) else None
+        rep = np.zeros(b.connectome.n_regions, bool)
+        rep[[r.index for r in reps]] = True
+        w = b.connectome.weights != 0
+        np.fill_diagonal(w, False)
+        touching = w & (rep[:, None] | rep[None, :])
+        if idel is None or not touching.any():
+            raise ParameterError(f"WholeBrain({b.label})", "exchange", "no conduction delay bounds the exchange "
+                                 "interval (infinite speed or no connections)", "an explicit exchange= in ms")
+        both = w & rep[:, None] & rep[None, :]
+        lag = int(idel[touching].min())
+        if both.any():
+            lag = min(lag, int(idel[both].min()) // 2)
+        if lag < 1:
+            raise ParameterError(f"WholeBrain({b.label})", "speed", "a connection of a replaced region has a delay "
+                                 "shorter than one mean-field step", "longer tracts or a lower speed")
+        return lag
+
+    # --------------------------------------------------------------- recording
+    def _declare(self, label, variable, units, interval, t_start, n) -> None:
+        key = (self.network.segment, label, variable)
+        if key not in self._declared:
+            self.network.store.add_signal(label, variable, units, interval, t_start, np.arange(n, dtype=np.int64),
+                                          segment=self.network.segment)
+            self._declared.add(key)
+
+    def _monitors(self, monitors: dict) -> None:
+        for mon in self.brain.monitors:
+            ts = monitors.get(mon.name)
+            if ts is None or not len(ts.time):
+                continue
+            for k, var in enumerate(ts.variables):
+                var = "bold" if isinstance(mon, Bold) else var
+                period = mon.period
+                t_start = mon.period if isinstance(mon, Bold) else mon.period / 2.0
+                self._declare(self.brain.label, var, "dimensionless", period, t_start, ts.data.shape[2])
+                self.network.store.append_signal(self.brain.label, var, ts.data[:, k, :], segment=self.network.segment)
+
+    def _seam_output(self, component, port, msg) -> None:
+        if port.startswith("afferent:"):
+            label = f"{port.split(':', 1)[1]}.afferent"
+        elif component.name.endswith(".rates"):
+            label = component.name
+        else:
+            return  # generated spikes are recorded through their population
+        self._declare(label, "rate", _UNITS_HZ, msg.period * state.dt, 0.0, msg.values.shape[1])
+        self.network.store.append_signal(label, "rate", msg.values, segment=self.network.segment)
+
+    # --------------------------------------------------------------- running
+    def run_until(self, target_tick: int) -> None:
+        if self.spiking is not None and self.network.engine is not self.spiking.engine:
+            raise SimulationStateError(f"WholeBrain({self.brain.label})", "network", "the spiking model changed "
+                                       "structure after the co-simulation started",
+                                       "all populations and projections created before the first sim.run()")
+        st = self.cosim.components[self.brain.label].step_ticks
+        if target_tick % st:
+            raise ParameterError(f"WholeBrain({self.brain.label})", "t_stop", f"{target_tick * state.dt} ms",
+                                 f"a multiple of the mean-field step {self.brain.dt} ms")
+        try:
+            self.cosim.run_ticks(target_tick)
+        finally:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.spiking is not None:
+            self.spiking.flush()
+        self.network.store.flush()
+
+    def reset(self) -> None:
+        self.cosim.reset()
+        self._declared = set()
+
+    def close(self) -> None:
+        self.cosim.close()
