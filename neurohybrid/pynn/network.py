@@ -82,6 +82,7 @@ class Network:
         self.segment = 0
         self._declared: set = set()
         self.sink = _StoreSink(self)
+        self._initial_sent = None  # segment whose t = 0 samples were sent
         self.hybrid = None  # the co-simulation, when the session has a WholeBrain (wholebrain._HybridRun)
 
     @property
@@ -123,15 +124,19 @@ class Network:
         """Bring the engine up to date and advance it to ``target_tick``."""
         self._prepare()
         self._declare_outputs(self.graph)
-        if self.engine.tick == 0:
+        if self.engine.tick == 0 and self._initial_sent != self.segment:
             self.engine.initial_samples()
+            self._initial_sent = self.segment
         brain = self.state.wholebrain
         if brain is None:
             self.engine.advance(target_tick)
             return
         if self.hybrid is None:  # the co-simulation starts: scaffold, converters and circuits
             from .wholebrain import _HybridRun
-            self.hybrid = _HybridRun(brain, self)
+            try:
+                self.hybrid = _HybridRun(brain, self)
+            finally:  # a refused model loses nothing already recorded
+                self.sink.flush()
             brain._runner = self.hybrid
         self.hybrid.run_until(target_tick)
 

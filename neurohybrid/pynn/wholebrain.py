@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
@@ -145,6 +145,9 @@ class WholeBrain:
                  dt: float | None = None, integrator=None, initial_state=None, exchange: float | None = None,
                  pipelined: bool = False, parallel: bool = False, label: str = "brain"):
         state._check_usable("create a WholeBrain")
+        if state.tick > 0:
+            raise SimulationStateError("WholeBrain", "time", f"the session is at t = {state.t} ms",
+                                       "create the WholeBrain before the first sim.run() or after sim.reset()")
         if getattr(state, "wholebrain", None) is not None:
             raise ParameterError("WholeBrain", "label", f"this session already has a WholeBrain "
                                  f"({state.wholebrain.label!r})", "one WholeBrain per sim.setup() session")
@@ -331,7 +334,8 @@ class WholeBrain:
                 "coupling": repr(self.coupling), "speed_mm_per_ms": self.speed, "dt_ms": self.dt,
                 "integrator": integ, "pipelined": self.pipelined,
                 "replaced": [{"region": r.label, "populations": [p.label for p in r.populations],
-                              "inputs": {k: v for k, v in asdict(r.inputs).items() if k != "targets"},
+                              "inputs": {f.name: getattr(r.inputs, f.name) for f in fields(r.inputs)
+                                         if f.name != "targets"},
                               "input_targets": [t.label for t in r.targets],
                               "output": asdict(r.output)} for r in self.replacements]}
 
@@ -359,7 +363,10 @@ class _HybridRun:
                                      {r.label: r.inputs.baseline for r in reps}, on_monitors=self._monitors)
         engine = network.engine
         has_points = any(n.kind == "point" for n in engine.graph.nodes.values()) if engine is not None else False
-        cs = CoSimulation(dt=dt, parallel=brain.parallel)
+        brain_c.step_ticks = st  # known before bind: without links it sets the macro-step
+        # Without a seam nothing bounds the macro-step: take ~100 ms windows (fewer kernel calls).
+        macro = None if reps else st * max(1, int(round(100.0 / brain.dt)))
+        cs = CoSimulation(dt=dt, parallel=brain.parallel, macro_step=macro)
         self.to_circuit, self.from_circuit = {}, {}
         for r in reps:
             n_in = r.input_population.size
@@ -489,6 +496,10 @@ class _HybridRun:
         self.network.store.flush()
 
     def reset(self) -> None:
+        if self.spiking is not None and self.network.engine is not self.spiking.engine:
+            raise SimulationStateError(f"WholeBrain({self.brain.label})", "network", "the spiking model changed "
+                                       "structure after the co-simulation started",
+                                       "all populations and projections created before the first sim.run()")
         self.cosim.reset()
         self._declared = set()
 

@@ -70,10 +70,6 @@ def test_pure_scaffold_equals_the_mean_field_engine(session, integrator):
     assert np.ptp(ref.data[:, 0, :]) > 1e-3  # not trivially constant
 
 
-@pytest.mark.xfail(strict=True, reason="without replaced regions the CoSimulation has no links, so its macro-step is "
-                   "the lcm of the components' step_ticks, read before bind(): Fused copies the MeanFieldComponent's "
-                   "class default step_ticks = 1, and the first 1-tick window asks the mean-field engine for 0 ms "
-                   "(ParameterError from MeanFieldSimulation.run)")
 def test_scaffold_dt_coarser_than_the_time_step(session):
     conn = _conn()
     x0 = np.full(2, 0.2)
@@ -325,10 +321,6 @@ def test_exchange_longer_than_a_conduction_delay_is_a_causality_error(tmp_path):
         assert "E" in store.populations(0)
 
 
-@pytest.mark.xfail(strict=True, reason="Network.run_until sends the engine's t = 0 samples (initial_samples) into "
-                   "the sink before building _HybridRun; when that raises, nothing flushes the sink (Network.close "
-                   "only flushes through the hybrid run, which does not exist), so the sample is lost; a retry "
-                   "after the error re-sends it (engine.tick is still 0): two t = 0 rows")
 def test_a_causality_error_loses_nothing_already_recorded(tmp_path):
     path = tmp_path / "c.h5"
     sim.setup(timestep=DT, seed=3, recording_path=path, threads=1)
@@ -370,9 +362,6 @@ def test_replace_and_record_after_the_first_run_are_refused(session):
     sim.run(20.0)  # and it still runs
 
 
-@pytest.mark.xfail(strict=True, reason="a population created after the co-simulation started makes sim.reset() "
-                   "rebuild the engine; _HybridRun.reset then resets the old, closed engine through "
-                   "SpikingComponent.reset and fails with a bare KeyError (source_generator('R2.inputs'))")
 def test_structure_change_after_the_start_is_a_typed_error(session):
     brain = _brain()
     E, I = _circuit()
@@ -413,9 +402,6 @@ def test_wholebrain_after_end_is_refused():
         sim.WholeBrain(_conn(), model=sim.ReducedWongWang())
 
 
-@pytest.mark.xfail(strict=True, reason="a WholeBrain created after a plain sim.run() starts its scaffold at t = 0: "
-                   "the scaffold integrates the whole session time again (30 ms of S_e for a 20 ms run) and the "
-                   "seam spikes for the already-run ticks are silently dropped by SpikeSourceExternal")
 def test_wholebrain_created_after_a_run_covers_only_the_new_run(session):
     E, I = _circuit()
     sim.run(10.0)
