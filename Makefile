@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test,lava]'
+	$(PY) -m pip install -q -e '.[test,lava,demo]'
 	$(PY) -m pip install -q --no-deps --ignore-requires-python lava-nc==0.10.0
 	# PyNN's backend-agnostic system scenarios ship only in its sdist; unpack them for the test suite.
 	rm -rf $(VENV)/pynn-sdist && mkdir -p $(VENV)/pynn-sdist
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/brunel_network.py
+	$(PY) examples/hybrid_brain.py
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -34,6 +34,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/brunel.py
 	$(PY) benchmarks/loihi_emulator.py
 	$(PY) benchmarks/meanfield_vs_tvb.py
+	$(PY) benchmarks/cosim_overhead.py
+	$(PY) benchmarks/hybrid_fc.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -112,7 +112,9 @@ def run_pure(conn, x0, duration, path, seed=7, noise_seed=1):
     setup(path, "emulator", seed)
     brain = scaffold(conn, x0, noise_seed)
     sim.run(duration)
-    out = {v: brain.get_data(v) for v in ("S_e", "S_i", "bold")}
+    out = {v: brain.get_data(v) for v in ("S_e", "S_i")}
+    if duration >= 720.0:
+        out["bold"] = brain.get_data("bold")
     sim.end()
     return out
 
