@@ -18,8 +18,8 @@ import time
 
 import numpy as np
 
-from .errors import LinkError, ParameterError, SimulationStateError
-from .kernel import Component, Series, Spikes
+from .errors import LinkError, ParameterError, SimulationStateError, UnsupportedModelError
+from .kernel import Component, Port, Series, Spikes
 
 __all__ = ["MeanFieldComponent", "SpikingComponent", "Fused"]
 
@@ -53,7 +53,7 @@ class MeanFieldComponent(Component):
     """
 
     def __init__(self, name: str, simulation, afferent_gain: dict | None = None, afferent_baseline: dict | None = None,
-                 on_monitors=None, record: bool = False):
+                 on_monitors=None, fields: dict | None = None, record: bool = False):
         super().__init__(name, record)
         self.simulation = simulation
         labels = simulation.connectome.labels
@@ -71,6 +71,19 @@ class MeanFieldComponent(Component):
         self.channels = tuple(ch.name for ch in seam) if simulation.replaced else ()
         self.inputs = {f"rates:{label}": "rates" for label in self.labels}
         self.outputs = {f"afferent:{label}": "rates" for label in self.labels}
+        # fields: port -> (region label, variable), read every step from a Raw monitor named "fields"
+        self.field_ports = dict(fields or {})
+        if self.field_ports:
+            mon = next((m for m, *_ in simulation._mon if m.name == "fields"), None)
+            if mon is None or mon.period is not None:
+                raise ParameterError(name, "fields", "the simulation has no every-step Raw monitor named 'fields'",
+                                     "a Raw(variables=..., name='fields') monitor")
+            for port, (label, variable) in self.field_ports.items():
+                if variable not in mon.variables:
+                    raise ParameterError(name, port, f"variable {variable!r} not in the 'fields' monitor",
+                                         ", ".join(mon.variables))
+                simulation.connectome.index(label)
+                self.outputs[port] = Port("fields", field=f"{label}.{variable}")
         self._initial = simulation.snapshot()
 
     def bind(self, dt):
@@ -79,6 +92,13 @@ class MeanFieldComponent(Component):
         self.exchange_ticks = self.simulation.lag * self.step_ticks
         self.tick = self.simulation.step * self.step_ticks
         self._held = np.zeros((len(self.labels), len(self.channels)))
+        self._field_last = self._initial_fields()
+
+    def _initial_fields(self) -> dict:
+        sim = self.simulation
+        x = self._initial["x"]  # (n_regions, nvar), the state at t = 0
+        return {port: float(x[sim.connectome.index(label), sim.model.state_variables.index(variable)])
+                for port, (label, variable) in self.field_ports.items()}
 
     def _held_rates(self, inbox: dict, t0: int, n: int) -> np.ndarray:
         """(n, n_replaced, n_channels) rates held (zero order) at the step starts t0 + s·step."""
@@ -108,8 +128,17 @@ class MeanFieldComponent(Component):
         if self.on_monitors is not None:
             self.on_monitors(monitors)
         out = {}
+        ticks = t0 + st * np.arange(n, dtype=np.int64)
+        if self.field_ports:
+            raw = monitors["fields"]
+            for port, (label, variable) in self.field_ports.items():
+                col = raw.data[:, raw.variables.index(variable), self.simulation.connectome.index(label)]
+                # Raw sample k is the state at tick t0 + (k + 1)·step: the value at each tick of
+                # the window is the previous sample (the first one carried over from the last window)
+                vals = np.concatenate([[self._field_last[port]], col[:-1]])
+                self._field_last[port] = col[-1]
+                out[port] = Series(ticks, vals[:, None], st, "fields", f"{label}.{variable}")
         if self.labels:
-            ticks = t0 + st * np.arange(n, dtype=np.int64)
             hz = np.maximum(self.baseline + self.gain * sim.afferent[:, :, 0], 0.0)
             for a, label in enumerate(self.labels):
                 out[f"afferent:{label}"] = Series(ticks, hz[:, a:a + 1].copy(), st, "rates")
@@ -118,6 +147,11 @@ class MeanFieldComponent(Component):
     def history(self, port, n_ticks):
         """The afferent drive before t = 0: the coupling of the initial (constant) history, which
         is what drives the first ``lag`` steps (n_ticks must not exceed the exchange interval)."""
+        st = self.step_ticks
+        if port in self.field_ports and n_ticks >= st:  # the initial state held before t = 0
+            ticks = -st * np.arange(n_ticks // st, 0, -1, dtype=np.int64)
+            label, variable = self.field_ports[port]
+            return Series(ticks, np.full((ticks.size, 1), self._field_last[port]), st, "fields", f"{label}.{variable}")
         if not port.startswith("afferent:") or n_ticks < 1:
             return None
         if n_ticks > self.exchange_ticks:
@@ -134,14 +168,16 @@ class MeanFieldComponent(Component):
         self.simulation.restore(self._initial)
         self.tick, self._records = 0, {}
         self._held[:] = 0.0
+        self._field_last = self._initial_fields()
 
     def state(self):
         return {"tick": self.tick, "simulation": self.simulation.snapshot(), "held": self._held.copy(),
-                "records": copy.deepcopy(self._records)}
+                "fields": dict(self._field_last), "records": copy.deepcopy(self._records)}
 
     def restore(self, state):
         self.simulation.restore(state["simulation"])
         self.tick, self._held = state["tick"], state["held"].copy()
+        self._field_last = dict(state["fields"])
         self._records = copy.deepcopy(state["records"])
 
     def describe(self):
@@ -191,10 +227,21 @@ class SpikingComponent(Component):
     """
 
     def __init__(self, name: str, engine, inputs: dict | None = None, outputs: dict | None = None,
-                 record: bool = False):
+                 fields: dict | None = None, record: bool = False):
         super().__init__(name, record)
         self.engine = engine
         graph = engine.graph
+        self.field_targets = dict(fields or {})
+        for port, (node, modulates, field) in self.field_targets.items():
+            if not hasattr(engine, "set_modulation"):
+                raise UnsupportedModelError(name, port, f"{type(engine).__name__} cannot apply fields to its "
+                                            "populations yet", "the float emulator (numerics='float')")
+            gnode = graph.nodes.get(node)
+            if gnode is None or gnode.kind != "point":
+                raise LinkError(name, port, f"{node!r} is not a neuron population of the engine's model",
+                                ", ".join(n for n, g in graph.nodes.items() if g.kind == "point"))
+            if modulates not in engine.MODULATION_TARGETS:
+                raise ParameterError(name, port, f"modulates={modulates!r}", ", ".join(engine.MODULATION_TARGETS))
         self.in_nodes = dict(inputs or {})
         self.out_nodes = {p: list(nodes) for p, nodes in (outputs or {}).items()}
         for port, node in self.in_nodes.items():
@@ -219,6 +266,7 @@ class SpikingComponent(Component):
                 self._offset[node] = (port, off)
                 off += gnode.size
         self.inputs = {p: "spikes" for p in self.in_nodes}
+        self.inputs.update({p: Port("fields", field=f, modulates=m) for p, (_, m, f) in self.field_targets.items()})
         self.outputs = {p: "spikes" for p in self.out_nodes}
         self._tap = _Tap(engine.sink, self._offset, self._collect)
         engine.sink = self._tap
@@ -243,6 +291,14 @@ class SpikingComponent(Component):
             if msg is not None and len(msg):
                 self.engine.source_generator(node).push(msg.ticks, msg.index)
         self._got = {}
+        # fields take effect at their sample ticks: the engine stops there to apply them
+        changes = sorted((int(t), port, msg.values[j]) for port in self.field_targets
+                         for msg in [inbox.get(port)] if msg is not None and len(msg)
+                         for j, t in enumerate(msg.ticks))
+        for t, port, value in changes:
+            self.engine.advance(t)
+            node, modulates, _ = self.field_targets[port]
+            self.engine.set_modulation(node, modulates, value if value.size > 1 else value[0])
         self.engine.advance(t_stop)
         self.tick = t_stop
         return self._keep({p: Spikes.concat(self._got.get(p, [])) for p in self.out_nodes})
@@ -266,7 +322,9 @@ class SpikingComponent(Component):
 
     def describe(self):
         return {**super().describe(), "engine": type(self.engine).__name__,
-                "inputs_from": self.in_nodes, "outputs_of": self.out_nodes}
+                "inputs_from": self.in_nodes, "outputs_of": self.out_nodes,
+                "fields": {p: {"population": n, "modulates": m, "field": f}
+                           for p, (n, m, f) in self.field_targets.items()}}
 
 
 # ------------------------------------------------------------------------------ fusion

@@ -65,6 +65,7 @@ class NeuronBlock:
     rec_cells: np.ndarray
     rec_out: np.ndarray
     rec_vars: list  # [(variable, sampling_ticks, row position in rec_rows, cell positions)]
+    gain: np.ndarray | None = None  # per-cell factor on all synaptic input (a "gain" field), None = 1
 
 
 @dataclass
@@ -283,6 +284,8 @@ class EmulatorEngine:
         """Run a block's kernel over the window; returns its spikes (emission ticks, global ids)."""
         first = t0 % self.n_slots
         syn_in = block.ring[first:first + n]
+        if block.gain is not None:
+            syn_in *= block.gain
         block.spikes[:n] = 0
         block.spec.step(block.S, block.P, syn_in, block.i_ext[:n], self.dt, block.spikes[:n],
                         block.rec_rows, block.rec_cells, block.rec_out[:n])
@@ -310,6 +313,30 @@ class EmulatorEngine:
                 self.sink.samples(block.node.name, variable, block.rec_out[rows, a][:, cols])
 
     # --- inspection ---------------------------------------------------------------------------
+    #: what a field can modulate, and the parameter it shifts (None: the synaptic input gain)
+    MODULATION_TARGETS = {"current": "i_offset", "threshold": "v_thresh", "gain": None}
+
+    def set_modulation(self, node: str, modulates: str, values) -> None:
+        """Apply a field to population ``node`` from now on: ``"current"`` adds ``values`` (nA) to
+        ``i_offset``; ``"threshold"`` adds them (mV) to ``v_thresh``; ``"gain"`` multiplies every
+        synaptic input the cells receive (dimensionless). ``values``: scalar or one per cell.
+        Offsets are relative to the model's own parameters, so successive calls do not accumulate."""
+        block = self.blocks.get(node)
+        if block is None:
+            raise UnsupportedModelError(node, "modulates", "not a neuron population of this engine",
+                                        ", ".join(self.blocks) or "no neuron populations")
+        if modulates not in self.MODULATION_TARGETS:
+            raise UnsupportedModelError(node, "modulates", f"{modulates!r}", ", ".join(self.MODULATION_TARGETS))
+        v = np.broadcast_to(np.asarray(values, dtype=float), (block.node.size,))
+        param = self.MODULATION_TARGETS[modulates]
+        if param is None:
+            block.gain = None if np.all(v == 1.0) else v.copy()
+            return
+        if param not in block.spec.params:
+            raise UnsupportedModelError(node, "modulates", f"{block.node.model} has no {param} to shift",
+                                        "a cell type with " + param)
+        block.P[block.spec.params.index(param)] = block.node.parameters[param] + v
+
     def source_generator(self, node: str):
         """The spike generator of source population ``node`` (e.g. to push spikes into a
         ``SpikeSourceExternal``)."""

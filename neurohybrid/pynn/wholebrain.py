@@ -35,9 +35,9 @@ import numpy as np
 
 from ..adapters import Fused, MeanFieldComponent, SpikingComponent
 from ..backends.meanfield.engine import Coupling
-from ..backends.meanfield import (Bold, Connectome, HeunDeterministic, Linear, MeanFieldSimulation,
+from ..backends.meanfield import (Bold, Connectome, HeunDeterministic, Linear, MeanFieldSimulation, Raw,
                                   NeuralMassModel, TemporalAverage)
-from ..converters import RatesToSpikes, SpikesToRates
+from ..converters import FieldSource, RatesToSpikes, SpikesToRates
 from ..errors import LinkError, ParameterError, PlacementError, SimulationStateError, UnknownParameterError
 from ..kernel import CoSimulation
 from .simulator import state
@@ -116,6 +116,20 @@ class Replacement:
     targets: list = field(default_factory=list)
 
 
+@dataclass
+class Modulation:
+    """A field from a scaffold region acting on spiking populations (see :meth:`WholeBrain.modulate`)."""
+
+    field: str
+    region: str
+    variable: str
+    modulates: str
+    populations: list
+    fn: object = None
+    period: float = 1.0
+    units: str = "1"
+
+
 # ------------------------------------------------------------------------------ the scaffold
 class WholeBrain:
     """A mean-field whole-brain scaffold in the current ``sim.setup()`` session.
@@ -171,6 +185,7 @@ class WholeBrain:
         self.exchange, self.pipelined, self.parallel = exchange, bool(pipelined), bool(parallel)
         self.label = str(label)
         self.replacements: list[Replacement] = []
+        self.modulations: list[Modulation] = []
         self.monitors: list = []
         self._runner: _HybridRun | None = None
         # Build the simulation now so that bad parameters fail here, not at run time.
@@ -276,6 +291,43 @@ class WholeBrain:
             p.record("spikes")  # the seam carries them; the run keeps them
         rep.input_population, rep.targets = src, targets
 
+    # --------------------------------------------------------------- fields
+    def modulate(self, populations, region, variable: str | None = None, modulates: str = "gain", fn=None,
+                 field: str | None = None, period: float = 1.0, units: str = "1") -> "Modulation":
+        """A slow field from the scaffold acting on spiking populations.
+
+        The state ``variable`` (default the model's first variable of interest) of ``region``
+        becomes the named ``field`` (default ``"<region>.<variable>"``) through ``fn`` (a function
+        of the held value, vectorised over an array; default identity), sampled every ``period``
+        ms, in ``units``. It acts on every cell of ``populations`` as ``modulates``: ``"gain"``
+        (multiplies all synaptic input), ``"threshold"`` (mV added to v_thresh) or ``"current"``
+        (nA added to i_offset), from its sample times on. It reaches the populations one exchange
+        interval after the scaffold computed it (``exchange``, which must be given when no region
+        is replaced). Applying fields needs the float emulator."""
+        from .populations import Population
+        from .standardmodels import NEURON_TYPES
+        self._frozen("modulate")
+        who = f"WholeBrain({self.label}).modulate"
+        label = self.connectome.labels[self.region_index(region)]
+        variable = variable or self.model.variables_of_interest[0]
+        if variable not in self.model.state_variables:
+            raise UnknownParameterError(who, f"variable {variable!r}", self.model.state_variables)
+        if modulates not in ("gain", "threshold", "current"):
+            raise ParameterError(who, "modulates", f"{modulates!r}", "'gain', 'threshold' or 'current'")
+        pops = list(populations) if isinstance(populations, (list, tuple)) else [populations]
+        for p in pops:
+            if not isinstance(p, Population) or type(p.celltype).__name__ not in NEURON_TYPES:
+                raise PlacementError(who, "populations", f"{p!r} is not a population of spiking neurons",
+                                     "sim.Population objects of spiking cell types")
+        name = field or f"{label}.{variable}"
+        if any(m.field == name for m in self.modulations):
+            raise ParameterError(who, "field", f"a field named {name!r} already exists", "unique field names")
+        if fn is not None and not callable(fn):
+            raise ParameterError(who, "fn", f"{fn!r} is not callable", "a function of the region's value")
+        mod = Modulation(name, label, variable, modulates, pops, fn, float(period), units)
+        self.modulations.append(mod)
+        return mod
+
     # --------------------------------------------------------------- recording
     def record(self, variables=None, sampling_interval: float = 1.0) -> None:
         """Record the region activity: the temporal average over ``sampling_interval`` ms (a
@@ -337,11 +389,22 @@ class WholeBrain:
                               "inputs": {f.name: getattr(r.inputs, f.name) for f in fields(r.inputs)
                                          if f.name != "targets"},
                               "input_targets": [t.label for t in r.targets],
-                              "output": asdict(r.output)} for r in self.replacements]}
+                              "output": asdict(r.output)} for r in self.replacements],
+                "fields": [{"field": m.field, "region": m.region, "variable": m.variable, "modulates": m.modulates,
+                            "populations": [p.label for p in m.populations],
+                            "fn": getattr(m.fn, "__name__", "identity") if m.fn else "identity",
+                            "period_ms": m.period, "units": m.units} for m in self.modulations]}
 
 
 # ------------------------------------------------------------------------------ the run
 _UNITS_HZ = "Hz"
+
+
+def _vectorised(fn):
+    """FieldSource calls fn on the held input row; a user fn of one value gets that value."""
+    if fn is None:
+        return None
+    return lambda row: np.asarray(fn(row[0] if np.size(row) == 1 else row), dtype=float)
 
 
 class _HybridRun:
@@ -352,20 +415,25 @@ class _HybridRun:
         self.brain, self.network = brain, network
         dt = state.dt
         st = int(round(brain.dt / dt))
-        sim = brain._simulation(brain.monitors)
+        mods = brain.modulations
+        extra = [Raw(variables=tuple(sorted({m.variable for m in mods})), name="fields")] if mods else []
+        sim = brain._simulation(brain.monitors + extra)
         reps = brain.replacements
         if reps:
             lag = self._lag_steps(sim, reps)
             sim.replace([r.index for r in reps], lag)
         self.sim = sim
-        self.exchange_ticks = sim.lag * st
+        self.exchange_ticks = sim.lag * st if reps else self._field_interval(st)
         brain_c = MeanFieldComponent(brain.label, sim, {r.label: r.inputs.gain for r in reps},
-                                     {r.label: r.inputs.baseline for r in reps}, on_monitors=self._monitors)
+                                     {r.label: r.inputs.baseline for r in reps}, on_monitors=self._monitors,
+                                     fields={f"field:{m.field}": (m.region, m.variable) for m in mods})
+        fields = {m.field: FieldSource(f"field.{m.field}", m.field, _vectorised(m.fn), input_kind="fields",
+                                       period=m.period, units=m.units) for m in mods}
         engine = network.engine
         has_points = any(n.kind == "point" for n in engine.graph.nodes.values()) if engine is not None else False
         brain_c.step_ticks = st  # known before bind: without links it sets the macro-step
         # Without a seam nothing bounds the macro-step: take ~100 ms windows (fewer kernel calls).
-        macro = None if reps else st * max(1, int(round(100.0 / brain.dt)))
+        macro = None if (reps or mods) else st * max(1, int(round(100.0 / brain.dt)))
         cs = CoSimulation(dt=dt, parallel=brain.parallel, macro_step=macro)
         self.to_circuit, self.from_circuit = {}, {}
         for r in reps:
@@ -381,19 +449,30 @@ class _HybridRun:
         if has_points:
             spiking = SpikingComponent("circuits", engine,
                                        inputs={f"in:{r.label}": r.input_population.label for r in reps},
-                                       outputs={f"out:{r.label}": [p.label for p in r.populations] for r in reps})
+                                       outputs={f"out:{r.label}": [p.label for p in r.populations] for r in reps},
+                                       fields={f"field:{m.field}@{p.label}": (p.label, m.modulates, m.field)
+                                               for m in mods for p in m.populations})
+        elif mods:
+            raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
+                                 "populations of spiking neurons in the session")
         self.spiking = spiking
         for conv in list(self.to_circuit.values()) + list(self.from_circuit.values()):
             conv.listeners.append(self._seam_output)
         brain_c.listeners.append(self._seam_output)
         D = self.exchange_ticks
-        if not brain.pipelined or not reps:
-            cs.add(Fused(brain.label, brain_c, {f"afferent:{r.label}": self.to_circuit[r.label] for r in reps}))
+        seamless = not reps and not mods
+        if not brain.pipelined or seamless:
+            cs.add(Fused(brain.label, brain_c, {**{f"afferent:{r.label}": self.to_circuit[r.label] for r in reps},
+                                                **{f"field:{m.field}": fields[m.field] for m in mods}}))
             if spiking is not None:
                 cs.add(Fused("circuits", spiking, {f"out:{r.label}": self.from_circuit[r.label] for r in reps}))
             for r in reps:
                 cs.connect(brain.label, f"afferent:{r.label}", "circuits", f"in:{r.label}", kind="spikes", delay=D)
                 cs.connect("circuits", f"out:{r.label}", brain.label, f"rates:{r.label}", kind="rates", delay=D)
+            for m in mods:
+                for p in m.populations:
+                    cs.connect(brain.label, f"field:{m.field}", "circuits", f"field:{m.field}@{p.label}",
+                               kind="fields", delay=D)
         else:
             if D < 2:
                 raise ParameterError(f"WholeBrain({brain.label})", "pipelined", f"exchange interval of {D} tick",
@@ -409,12 +488,30 @@ class _HybridRun:
                 cs.connect(a.name, "spikes", "circuits", f"in:{r.label}", delay=D - half)
                 cs.connect("circuits", f"out:{r.label}", b.name, "spikes", delay=half)
                 cs.connect(b.name, "rates", brain.label, f"rates:{r.label}", delay=D - half)
-        if not reps and spiking is not None:
-            cs.add(spiking)  # an unrelated circuit runs beside the scaffold
+            for m in mods:
+                cs.add(fields[m.field])
+                cs.connect(brain.label, f"field:{m.field}", fields[m.field].name, "in", delay=half)
+                for p in m.populations:
+                    cs.connect(fields[m.field].name, "field", "circuits", f"field:{m.field}@{p.label}",
+                               delay=D - half)
         cs.build()
         self.cosim = cs
         self._declared: set = set()
         network.store.update_manifest(wholebrain=brain.describe(), cosimulation=cs.describe())
+
+    def _field_interval(self, st: int) -> int:
+        """Exchange interval (ticks) of a scaffold whose only seams are fields: ``exchange``."""
+        b = self.brain
+        if not b.modulations:
+            return st
+        if b.exchange is None:
+            raise ParameterError(f"WholeBrain({b.label})", "exchange", "fields but no replaced region to set the "
+                                 "exchange interval", "WholeBrain(exchange=<ms>) (the delay of the fields)")
+        n = int(round(float(b.exchange) / b.dt))
+        if n < 1 or abs(n * b.dt - float(b.exchange)) > 1e-9 * max(float(b.exchange), 1.0):
+            raise ParameterError(f"WholeBrain({b.label})", "exchange", f"{b.exchange!r} ms",
+                                 f"a positive multiple of dt={b.dt} ms")
+        return n * st
 
     def _lag_steps(self, sim, reps) -> int:
         """Exchange interval in mean-field steps: the given one, or the shortest delay on any
