@@ -269,6 +269,37 @@ def _generate(process, key, t0, n, s_ticks, s_vals, rate, chan, gen_id, dt_s, or
     return m
 
 
+@njit(cache=True, nogil=True)
+def _generate_pooled(key, pick_key, t0, n, s_ticks, s_vals, rate, members, starts, dt_s, out_t, out_i):
+    """Independent Poisson trains of the targets of each channel, drawn per channel and tick:
+    the channel's total count K ~ Poisson(n_c·rate·dt) (keyed by (channel, tick)), then each of
+    the K spikes goes to a target drawn uniformly (keyed by (channel, tick, k)). The union of n_c
+    independent Poisson processes of one rate, split uniformly, *is* n_c independent Poisson
+    processes, so this is exact in distribution and costs O(spikes) instead of O(targets) per
+    tick. Returns the number of spikes (writes at most out_t.size)."""
+    m = 0
+    si = 0
+    n_ch = starts.size - 1
+    for s in range(n):
+        t = t0 + s
+        while si < s_ticks.size and s_ticks[si] <= t:
+            for c in range(rate.size):
+                rate[c] = s_vals[si, c]
+            si += 1
+        for c in range(n_ch):
+            size = starts[c + 1] - starts[c]
+            if size == 0 or rate[c] <= 0.0:
+                continue
+            k = rng.poisson(key, c, t, rate[c] * dt_s * size)
+            for j in range(k):
+                pick = starts[c] + int(rng.uniform_at(pick_key, c, t, j) * size)
+                if m < out_t.size:
+                    out_t[m] = t
+                    out_i[m] = members[pick]
+                m += 1
+    return m
+
+
 class RatesToSpikes(Component):
     """Spike trains of ``n`` target neurons driven by a rate signal (Hz).
 
@@ -280,7 +311,9 @@ class RatesToSpikes(Component):
     Processes:
 
     * ``"poisson"``: inhomogeneous Poisson; each tick emits ``Poisson(rate·dt)`` spikes per
-      target (a repeated (tick, index) is a multiple spike, as NEST's poisson_generator).
+      target (a repeated (tick, index) is a multiple spike, as NEST's poisson_generator). Drawn
+      per channel and tick (total count, then uniform targets: exact in distribution, cost per
+      spike rather than per target) unless ``shared``.
     * ``"gamma"``: gamma renewal process of integer or real ``order`` (order 1 is Poisson), made
       inhomogeneous by time rescaling; CV of the ISIs = 1/sqrt(order). At most one spike per
       tick. The first interval starts at t = 0 (as if a spike had just occurred).
@@ -289,7 +322,8 @@ class RatesToSpikes(Component):
 
     Randomness: stream ``rng.stream_key(seed, name, "rates_to_spikes")``, keyed by (target
     index, tick) — or by (channel, tick) with ``shared=True``, where all targets of a channel
-    receive the same train. Results do not depend on the macro-step.
+    receive the same train; independent Poisson trains use the streams ``(..., "pooled")`` and
+    ``(..., "pick")`` keyed by (channel, tick). Results do not depend on the macro-step.
     """
 
     inputs = {"rates": "rates"}
@@ -311,6 +345,8 @@ class RatesToSpikes(Component):
         if self.channel is not None and (self.channel.size != self.n or np.any(self.channel < 0)):
             raise ParameterError(name, "channel", f"shape {self.channel.shape}", f"{self.n} channel indices >= 0")
         self.key = rng.stream_key(self.seed, name, "rates_to_spikes")
+        self._pool_keys = (rng.stream_key(self.seed, name, "rates_to_spikes", "pooled"),
+                           rng.stream_key(self.seed, name, "rates_to_spikes", "pick"))
 
     def bind(self, dt):
         super().bind(dt)
@@ -348,6 +384,8 @@ class RatesToSpikes(Component):
             if self._rate is None:
                 self._rate = np.zeros(vals.shape[1])
                 self._chan = self._channels(vals.shape[1])
+                self._members = np.argsort(self._chan, kind="stable").astype(np.int64)
+                self._starts = np.searchsorted(self._chan[self._members], np.arange(vals.shape[1] + 1)).astype(np.int64)
             ticks = np.asarray(msg.ticks, dtype=np.int64)
         else:
             vals, ticks = np.zeros((0, 1)), np.zeros(0, dtype=np.int64)
@@ -361,8 +399,12 @@ class RatesToSpikes(Component):
             out_t = np.empty(cap, dtype=np.int64)
             out_i = np.empty(cap, dtype=np.int64)
             state = (self._rate.copy(), self._last.copy(), self._phase.copy(), self._thresh.copy())
-            m = _generate(_PROCESSES[self.process], self.key, t0, t_stop - t0, ticks, vals, state[0], self._chan, gen,
-                          self.dt * 1e-3, self.order, self._ref, state[1], state[2], state[3], out_t, out_i)
+            if self.process == "poisson" and not self.shared:
+                m = _generate_pooled(self._pool_keys[0], self._pool_keys[1], t0, t_stop - t0, ticks, vals, state[0],
+                                     self._members, self._starts, self.dt * 1e-3, out_t, out_i)
+            else:
+                m = _generate(_PROCESSES[self.process], self.key, t0, t_stop - t0, ticks, vals, state[0], self._chan,
+                              gen, self.dt * 1e-3, self.order, self._ref, state[1], state[2], state[3], out_t, out_i)
             if m <= cap:
                 break
             cap = m  # rerun from the saved state with room for every spike (draws are keyed, same result)
@@ -380,11 +422,16 @@ class RatesToSpikes(Component):
             s["thresh"]
         if s["chan"] is not None:
             self._chan = s["chan"]
+            self._members = np.argsort(self._chan, kind="stable").astype(np.int64)
+            self._starts = np.searchsorted(self._chan[self._members],
+                                           np.arange(self._rate.size + 1)).astype(np.int64)
         self._records = s["records"]
 
     def describe(self):
+        pooled = self.process == "poisson" and not self.shared
         return {**super().describe(), "n": self.n, "process": self.process, "seed": self.seed,
-                "stream": [self.seed, self.name, "rates_to_spikes"], "stream_key": int(self.key),
+                "stream": [self.seed, self.name, "rates_to_spikes"] + (["pooled"] if pooled else []),
+                "stream_key": int(self._pool_keys[0] if pooled else self.key),
                 "shared": self.shared, "order": self.order if self.process == "gamma" else None,
                 "t_ref_ms": self.t_ref if self.process == "refractory" else None}
 

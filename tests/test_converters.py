@@ -178,12 +178,40 @@ def test_independent_of_window_size_and_seeded(process):
 
 
 def test_stream_is_the_documented_counter_based_stream():
-    conv = RatesToSpikes("conv", 3, "poisson", seed=5)
+    """Shared trains: one Poisson draw per (channel, tick) of the documented stream."""
+    conv = RatesToSpikes("conv", 3, "poisson", seed=5, shared=True)
     sp = drive_r2s(conv, [0], [400.0], 200, 50)
     key = rng.stream_key(5, "conv", "rates_to_spikes")
     assert conv.key == key
-    expected = [(t, i) for t in range(200) for i in range(3) for _ in range(rng.poisson(key, i, t, 400.0 * DT * 1e-3))]
+    expected = [(t, i) for t in range(200) for i in range(3) for _ in range(rng.poisson(key, 0, t, 400.0 * DT * 1e-3))]
     assert list(zip(sp.ticks.tolist(), sp.index.tolist())) == expected
+
+
+def test_independent_poisson_trains_are_pooled_per_channel():
+    """Independent trains: K ~ Poisson(n·rate·dt) per (channel, tick) from the "pooled" stream,
+    each spike to target floor(u·n) with u from the "pick" stream at (channel, tick, k)."""
+    n, rate = 4, 900.0
+    sp = drive_r2s(RatesToSpikes("conv", n, "poisson", seed=5), [0], [rate], 300, 70)
+    pool = rng.stream_key(5, "conv", "rates_to_spikes", "pooled")
+    pick = rng.stream_key(5, "conv", "rates_to_spikes", "pick")
+    expected = [(t, int(rng.uniform_at(pick, 0, t, k) * n)) for t in range(300)
+                for k in range(rng.poisson(pool, 0, t, n * rate * DT * 1e-3))]
+    assert sorted(zip(sp.ticks.tolist(), sp.index.tolist())) == sorted(expected)
+    assert len(expected) > 50
+
+
+def test_pooled_trains_are_independent_poisson_processes():
+    """Per-target counts: mean rate·T, Fano factor 1, no correlation between targets."""
+    n, rate, ticks = 200, 50.0, 20000  # 2 s
+    sp = drive_r2s(RatesToSpikes("conv", n, "poisson", seed=8), [0], [rate], ticks, 1000)
+    counts = np.zeros((20, n))  # 100 ms bins
+    np.add.at(counts, (sp.ticks // 1000, sp.index), 1)
+    per_target = counts.sum(0)
+    assert abs(per_target.mean() - rate * 2.0) < 4 * np.sqrt(rate * 2.0 / n)
+    fano = counts.var(0).mean() / counts.mean()
+    assert 0.85 < fano < 1.15
+    c = np.corrcoef(counts.T)
+    assert abs(c[np.triu_indices(n, 1)].mean()) < 0.02
 
 
 def test_shared_generators_and_channel_map():
