@@ -183,7 +183,7 @@ def _decay(x, factor):
     return _wrap32((p + ((p >> 63) & 4095)) >> 12)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)  # nogil: overlaps with other engines in the co-simulation kernel
 def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bias_eff, refr,
                 conn_source, conn_exp, conn_ptr0, conn_delay, conn_weight, indptr, targets, weights, delays,
                 raw, touched, touched_list, input_spikes, fired_list, input_list,
