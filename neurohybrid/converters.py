@@ -276,7 +276,8 @@ def _generate_pooled(key, pick_key, t0, n, s_ticks, s_vals, rate, members, start
     the K spikes goes to a target drawn uniformly (keyed by (channel, tick, k)). The union of n_c
     independent Poisson processes of one rate, split uniformly, *is* n_c independent Poisson
     processes, so this is exact in distribution and costs O(spikes) instead of O(targets) per
-    tick. Returns the number of spikes (writes at most out_t.size)."""
+    tick. Spikes are ordered by tick, then target. Returns the number of spikes (writes at
+    most out_t.size)."""
     m = 0
     si = 0
     n_ch = starts.size - 1
@@ -286,6 +287,7 @@ def _generate_pooled(key, pick_key, t0, n, s_ticks, s_vals, rate, members, start
             for c in range(rate.size):
                 rate[c] = s_vals[si, c]
             si += 1
+        first = m
         for c in range(n_ch):
             size = starts[c + 1] - starts[c]
             if size == 0 or rate[c] <= 0.0:
@@ -297,6 +299,14 @@ def _generate_pooled(key, pick_key, t0, n, s_ticks, s_vals, rate, members, start
                     out_t[m] = t
                     out_i[m] = members[pick]
                 m += 1
+        if m <= out_t.size:  # order the tick's few spikes by target (insertion sort)
+            for a in range(first + 1, m):
+                x = out_i[a]
+                b = a - 1
+                while b >= first and out_i[b] > x:
+                    out_i[b + 1] = out_i[b]
+                    b -= 1
+                out_i[b + 1] = x
     return m
 
 

@@ -453,12 +453,14 @@ class FixedEmulatorEngine(LoihiOutputs):
             self._record_spikes(name, stamps, ids)
         record = self.net.run(n, raster, record_uv=bool(self.signals))
         if self.spike_recorded:
+            # one scan of the contiguous raster (a strided scan per population cost more than the kernel)
+            rows, cols = np.nonzero(record.spikes)
             for name, off in self.offsets.items():
                 if name in self.spike_recorded:
                     size = self.circuit.populations[name].size
-                    rows, cells = np.nonzero(record.spikes[:, off:off + size])
+                    mine = (cols >= off) & (cols < off + size)
                     # a neuron that fires in step k is stamped (k + 1) dt, as in the float engine
-                    self._record_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
+                    self._record_spikes(name, t0 + 1 + rows[mine].astype(np.int64), (cols[mine] - off).astype(np.int64))
         self._send_signals(t0, n, lambda node: record.v)
 
     # --- inspection ---------------------------------------------------------------------------

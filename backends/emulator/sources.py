@@ -615,6 +615,7 @@ class SpikeSourceExternal(_SpikeSource):
 
     def reset(self) -> None:
         self._queue: list[tuple[np.ndarray, np.ndarray]] = []
+        self._ordered = True  # the queue is one array pair sorted by (tick, id)
 
     def push(self, ticks, ids) -> None:
         """Queue spikes: emission ticks and neuron indices (int arrays, any order)."""
@@ -622,8 +623,12 @@ class SpikeSourceExternal(_SpikeSource):
         i = np.asarray(ids, dtype=np.int64).ravel()
         if t.shape != i.shape:
             raise ParameterError(self, "ids", f"{i.size} ids for {t.size} ticks", "as many ids as ticks")
-        if t.size:
-            self._queue.append((t, i))
+        if not t.size:
+            return
+        sorted_chunk = t.size < 2 or bool(np.all((t[1:] > t[:-1]) | ((t[1:] == t[:-1]) & (i[1:] >= i[:-1]))))
+        follows = not self._queue or (self._queue[-1][0][-1], self._queue[-1][1][-1]) <= (t[0], i[0])
+        self._ordered = self._ordered and sorted_chunk and follows and not self._queue
+        self._queue.append((t, i))
 
     def emit(self, t0: int, n_ticks: int) -> tuple[np.ndarray, np.ndarray]:
         """Queued spikes with emission tick in [t0 - 1, t0 + n_ticks - 1), sorted by tick then id;
@@ -631,15 +636,15 @@ class SpikeSourceExternal(_SpikeSource):
         t0, n_ticks = _check_window(self, t0, n_ticks)
         if not self._queue:
             return _empty()
-        t = np.concatenate([q[0] for q in self._queue])
-        i = np.concatenate([q[1] for q in self._queue])
-        hi = t0 + n_ticks - 1
-        now = (t >= t0 - 1) & (t < hi)
-        later = t >= hi
-        self._queue = [(t[later], i[later])] if later.any() else []
-        t, i = t[now], i[now]
-        order = np.lexsort((i, t))
-        return t[order], i[order]
+        if len(self._queue) > 1 or not self._ordered:  # merge once; usually one sorted chunk per push
+            t = np.concatenate([q[0] for q in self._queue])
+            i = np.concatenate([q[1] for q in self._queue])
+            order = np.lexsort((i, t))
+            self._queue, self._ordered = [(t[order], i[order])], True
+        t, i = self._queue[0]
+        lo, hi = np.searchsorted(t, [t0 - 1, t0 + n_ticks - 1], side="left")
+        self._queue = [(t[hi:], i[hi:])] if hi < t.size else []
+        return t[lo:hi], i[lo:hi]
 
 
 SPIKE_SOURCES = {cls.__name__: cls for cls in

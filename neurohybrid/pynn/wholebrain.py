@@ -497,6 +497,8 @@ class _HybridRun:
         cs.build()
         self.cosim = cs
         self._declared: set = set()
+        self._pending: dict = {}
+        self._pending_rows = 0
         network.store.update_manifest(wholebrain=brain.describe(), cosimulation=cs.describe())
 
     def _field_interval(self, st: int) -> int:
@@ -543,6 +545,20 @@ class _HybridRun:
         return lag
 
     # --------------------------------------------------------------- recording
+    def _append(self, label, variable, values) -> None:
+        """Buffer samples for the store; written in batches (one store call per window and
+        signal cost as much as the mean-field step itself)."""
+        self._pending.setdefault((label, variable), []).append(values)
+        self._pending_rows += values.shape[0]
+        if self._pending_rows > 50_000:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        seg = self.network.segment
+        for (label, variable), parts in self._pending.items():
+            self.network.store.append_signal(label, variable, np.concatenate(parts), segment=seg)
+        self._pending, self._pending_rows = {}, 0
+
     def _declare(self, label, variable, units, interval, t_start, n) -> None:
         key = (self.network.segment, label, variable)
         if key not in self._declared:
@@ -560,7 +576,7 @@ class _HybridRun:
                 period = mon.period
                 t_start = mon.period if isinstance(mon, Bold) else mon.period / 2.0
                 self._declare(self.brain.label, var, "dimensionless", period, t_start, ts.data.shape[2])
-                self.network.store.append_signal(self.brain.label, var, ts.data[:, k, :], segment=self.network.segment)
+                self._append(self.brain.label, var, ts.data[:, k, :])
 
     def _seam_output(self, component, port, msg) -> None:
         if port.startswith("afferent:"):
@@ -570,7 +586,7 @@ class _HybridRun:
         else:
             return  # generated spikes are recorded through their population
         self._declare(label, "rate", _UNITS_HZ, msg.period * state.dt, 0.0, msg.values.shape[1])
-        self.network.store.append_signal(label, "rate", msg.values, segment=self.network.segment)
+        self._append(label, "rate", msg.values)
 
     # --------------------------------------------------------------- running
     def run_until(self, target_tick: int) -> None:
@@ -588,6 +604,7 @@ class _HybridRun:
             self.flush()
 
     def flush(self) -> None:
+        self._write_pending()
         if self.spiking is not None:
             self.spiking.flush()
         self.network.store.flush()
