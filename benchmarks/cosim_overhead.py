@@ -21,7 +21,9 @@ process after an in-process warm-up run (numba compilation is never timed):
    spikes are compared with the hybrid's;
 4. the hybrid with pipelined converters and/or parallel components (all four combinations).
 
-ratio = hybrid wall (inline, serial) / (mean field alone + circuit alone); every wall time is the
+ratio = hybrid wall in the default configuration (inline converters, parallel components) /
+(mean field alone + circuit alone); ``ratio_serial`` is the same with the components advanced one
+after the other (the kernel's own overhead, nothing hidden by overlap). Every wall time is the
 fastest of ``--repeats`` runs (each in a new session).
 
     .venv/bin/python benchmarks/cosim_overhead.py [--duration 10000] [--threads 1] [--repeats 3]
@@ -332,7 +334,12 @@ def main():
                                 "component_s": p["component_s"], "same_spike_counts": bool(same)}
             print(f"hybrid {name}: {p['wall_s']:.2f} s ({p['wall_s'] / h['wall_s']:.3f}x inline/serial), "
                   f"macro-step {p['macro_step_ticks'] * 0.1:g} ms, same spike counts: {same}", flush=True)
-    result = {"benchmark": "cosim_overhead", "ratio": ratio, "target": 1.10, "met": bool(ratio <= 1.10),
+    # The headline is the default configuration (WholeBrain(parallel=True): inline converters,
+    # components of a window in threads); the serial figure is the kernel's own overhead.
+    default = pipelining["inline_parallel"]["wall_s"] / solo
+    result = {"benchmark": "cosim_overhead", "ratio": default, "target": 1.10, "met": bool(default <= 1.10),
+              "configuration": "inline converters, parallel components (the WholeBrain default)",
+              "ratio_serial": ratio, "met_serial": bool(ratio <= 1.10),
               "duration_ms": args.duration, "threads": args.threads, "repeats": args.repeats,
               "wall_all_s": {"hybrid": h["wall_all_s"], "meanfield_alone": m["one_call"]["wall_all_s"],
                              "circuit_alone": c["wall_all_s"]},

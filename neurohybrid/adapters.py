@@ -14,7 +14,6 @@ tick k (stamped (k + 1)·dt in recordings, as the engines stamp their own spikes
 from __future__ import annotations
 
 import copy
-import time
 
 import numpy as np
 
@@ -191,12 +190,12 @@ class MeanFieldComponent(Component):
 # ------------------------------------------------------------------------------ point neurons
 class _Tap:
     """Wraps an engine's result sink: hands the spikes of ``nodes`` to ``collect`` and passes
-    everything on; flushes of the wrapped sink are throttled to one per ``every`` seconds
-    (engines flush after every ``advance``, i.e. every macro-step here)."""
+    everything on. The engine's own flushes (after every ``advance``, i.e. every macro-step
+    here, possibly in a worker thread) are ignored: the owner flushes with ``force=True`` from
+    the kernel's thread (see :meth:`SpikingComponent.flush`)."""
 
-    def __init__(self, sink, nodes, collect, every: float = 0.5):
-        self.inner, self.nodes, self.collect, self.every = sink, set(nodes), collect, every
-        self._last = time.monotonic()
+    def __init__(self, sink, nodes, collect):
+        self.inner, self.nodes, self.collect = sink, set(nodes), collect
 
     def spikes(self, node, stamp_ticks, ids):
         if node in self.nodes:
@@ -207,9 +206,8 @@ class _Tap:
         self.inner.samples(node, variable, values)
 
     def flush(self, force: bool = False):
-        if force or time.monotonic() - self._last > self.every:
+        if force:
             self.inner.flush()
-            self._last = time.monotonic()
 
 
 class SpikingComponent(Component):
@@ -304,7 +302,8 @@ class SpikingComponent(Component):
         return self._keep({p: Spikes.concat(self._got.get(p, [])) for p in self.out_nodes})
 
     def flush(self):
-        """Write everything recorded so far to the run store."""
+        """Write everything recorded so far to the run store (call it between windows, from the
+        thread running the kernel; standalone users call it after ``CoSimulation.run``)."""
         self._tap.flush(force=True)
 
     def reset(self):

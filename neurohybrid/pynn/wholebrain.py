@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import time
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
@@ -151,13 +152,14 @@ class WholeBrain:
         keeps delays exact; a longer one is a CausalityError when the run starts).
     pipelined : run the converters as separate components, concurrently with the engines, on a
         macro-step of half the exchange interval (double buffering), instead of inline.
-    parallel : advance the components of a macro-step in threads.
+    parallel : advance the components of a macro-step in threads (default): the engines release
+        the GIL, so the scaffold and the circuits overlap; results do not depend on it.
     label : name of the scaffold in recordings.
     """
 
     def __init__(self, connectome, model: NeuralMassModel, coupling: Coupling | None = None, speed: float = 3.0,
                  dt: float | None = None, integrator=None, initial_state=None, exchange: float | None = None,
-                 pipelined: bool = False, parallel: bool = False, label: str = "brain"):
+                 pipelined: bool = False, parallel: bool = True, label: str = "brain"):
         state._check_usable("create a WholeBrain")
         if state.tick > 0:
             raise SimulationStateError("WholeBrain", "time", f"the session is at t = {state.t} ms",
@@ -495,6 +497,8 @@ class _HybridRun:
                     cs.connect(fields[m.field].name, "field", "circuits", f"field:{m.field}@{p.label}",
                                delay=D - half)
         cs.build()
+        cs.on_macro_step(self._between_windows)
+        self._last_flush = time.monotonic()
         self.cosim = cs
         self._declared: set = set()
         self._pending: dict = {}
@@ -547,11 +551,10 @@ class _HybridRun:
     # --------------------------------------------------------------- recording
     def _append(self, label, variable, values) -> None:
         """Buffer samples for the store; written in batches (one store call per window and
-        signal cost as much as the mean-field step itself)."""
+        signal cost as much as the mean-field step itself), and only from the thread that runs
+        the kernel loop, so components advancing in worker threads never touch the store."""
         self._pending.setdefault((label, variable), []).append(values)
-        self._pending_rows += values.shape[0]
-        if self._pending_rows > 50_000:
-            self._write_pending()
+        self._pending_rows += values.shape[0]  # written by _between_windows, in the kernel's thread
 
     def _write_pending(self) -> None:
         seg = self.network.segment
@@ -603,7 +606,14 @@ class _HybridRun:
         finally:
             self.flush()
 
+    def _between_windows(self, k, t_ms, outboxes) -> None:
+        """Kernel hook (main thread): write recordings at most every half second of wall clock
+        or when much is buffered, so a killed run keeps what was recorded before."""
+        if self._pending_rows > 50_000 or time.monotonic() - self._last_flush > 0.5:
+            self.flush()
+
     def flush(self) -> None:
+        self._last_flush = time.monotonic()
         self._write_pending()
         if self.spiking is not None:
             self.spiking.flush()
