@@ -305,7 +305,7 @@ def test_scalars_broadcast_and_registry_names():
     assert src.n == 7
     assert SPIKE_SOURCES["SpikeSourceGamma"] is SpikeSourceGamma
     assert set(SPIKE_SOURCES) == {"SpikeSourcePoisson", "SpikeSourcePoissonRefractory",
-                                  "SpikeSourceGamma", "SpikeSourceArray"}
+                                  "SpikeSourceGamma", "SpikeSourceArray", "SpikeSourceExternal"}
 
 
 # --- bad inputs ------------------------------------------------------------------------------
