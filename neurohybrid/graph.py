@@ -24,8 +24,11 @@ class PopulationNode:
     size: int
     parameters: dict[str, np.ndarray]
     initial: dict[str, np.ndarray] = field(default_factory=dict)
-    kind: str = "point"  # "point" neurons or spike "source"
+    kind: str = "point"  # "point" neurons, spike "source", or "biophysical" (multi-compartment) cells
     engine: str | None = None  # None: the default engine for its kind
+    #: for ``kind == "biophysical"``: the cell builder (backends/neuron/cells.py), which has a
+    #: ``describe()`` (JSON-serialisable, hashed) and builds each cell in the engine
+    cell: object = None
 
 
 @dataclass
@@ -47,6 +50,10 @@ class ProjectionEdge:
     values: dict[str, np.ndarray]
     rule: dict = field(default_factory=dict)
     seed: int | None = None
+    #: for a biophysical ``post``: where on the cell the synapses go (a section label such as
+    #: ``"apical_dendrites"``, or None: any section with the receptor); the engine picks, per
+    #: connection, one synapse there with a stream keyed by the edge name and the graph seed
+    location: str | None = None
 
     def connections_hash(self) -> str:
         """Hash of the generated connections (indices and parameter values)."""
@@ -94,12 +101,14 @@ class ModelGraph:
         h.update(json.dumps({"dt": self.dt, "seed": self.seed}).encode())
         for node in self.nodes.values():
             h.update(json.dumps([node.name, node.model, node.size, node.kind, node.engine]).encode())
+            if node.cell is not None:
+                h.update(json.dumps(node.cell.describe(), sort_keys=True, default=str).encode())
             for mapping in (node.parameters, node.initial):
                 for key in sorted(mapping):
                     h.update(key.encode())
                     _hash_value(h, mapping[key])
         for edge in self.edges:
-            h.update(json.dumps([edge.name, edge.pre, edge.post, edge.receptor, edge.synapse]).encode())
+            h.update(json.dumps([edge.name, edge.pre, edge.post, edge.receptor, edge.synapse, edge.location]).encode())
             h.update(edge.connections_hash().encode())
         for cur in self.currents:
             h.update(json.dumps([cur.name, cur.kind, cur.node]).encode())
