@@ -37,3 +37,13 @@ def list_standard_models():
     """Names of the standard cell types this backend runs."""
     return [obj.__name__ for obj in globals().values()
             if isinstance(obj, type) and issubclass(obj, StandardCellType) and obj.__module__.startswith(__name__)]
+
+
+def __getattr__(name):
+    """Biophysical cell types and PyNN's morphology tools, imported on first use (NEURON)."""
+    from .multicompartment import LAZY_NAMES, lazy
+    if name in LAZY_NAMES:
+        value = lazy(name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

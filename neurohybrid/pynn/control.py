@@ -22,7 +22,9 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     and "fixed" for "lava", which falls back to the fixed-point emulator with one
     LavaUnavailableWarning where Lava cannot run), ``loihi_approximations`` (names of
     approximations the Loihi quantiser may make), ``threads`` (int, default: all cores),
-    ``recording_path`` (HDF5 file the run streams into; default a temporary file) and
+    ``recording_path`` (HDF5 file the run streams into; default a temporary file),
+    ``neuron_dt`` (NEURON's own step for biophysical cells, ms; default min(0.025, timestep); it
+    must divide ``timestep``) and
     ``delay_rounding`` ("strict": delays off the dt grid are an error; "nearest": round them).
     """
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
@@ -48,6 +50,10 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     if rounding not in ("strict", "nearest"):
         raise ParameterError("setup", "delay_rounding", f"{rounding!r}", "'strict' or 'nearest'")
     state.delay_rounding = rounding
+    neuron_dt = extra_params.get("neuron_dt", min(0.025, float(timestep)))
+    if not (isinstance(neuron_dt, (int, float)) and 0 < neuron_dt < float("inf")):
+        raise ParameterError("setup", "neuron_dt", f"{neuron_dt!r}", "a positive NEURON time step in ms")
+    state.neuron_dt = float(neuron_dt)
     state.network = Network(state, backend=extra_params.get("backend", "emulator"),
                             numerics=extra_params.get("numerics"),
                             path=extra_params.get("recording_path"), threads=extra_params.get("threads"),

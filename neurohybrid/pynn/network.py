@@ -35,6 +35,8 @@ class _StoreSink:
         self._pending = 0
 
     def spikes(self, node: str, stamp_ticks: np.ndarray, ids: np.ndarray) -> None:
+        if node in self.network.exported:
+            return  # reported only so that they cross to another engine; the user did not record them
         self._spikes.setdefault(node, []).append((stamp_ticks, ids))
         self._pending += stamp_ticks.size
         if self._pending > 2_000_000:
@@ -83,6 +85,11 @@ class Network:
         self._declared: set = set()
         self.sink = _StoreSink(self)
         self._initial_sent = None  # segment whose t = 0 samples were sent
+        self._initial_sent_bio = None
+        self.full_graph = None  # the whole model (self.graph is the point engine's part of it)
+        self.partition = None  # neurohybrid.partition.Partition when the model has biophysical populations
+        self.exported: set = set()
+        self.neuron_engine = None
         self.hybrid = None  # the co-simulation, when the session has a WholeBrain (wholebrain._HybridRun)
 
     @property
@@ -117,21 +124,32 @@ class Network:
             graph.currents.extend(_injections(src))
         for pop in st.populations:
             graph.recordings.extend(_recordings(pop))
-        return graph
+        self.full_graph = graph
+        if not any(n.kind == "biophysical" for n in graph.nodes.values()):
+            self.partition, self.exported = None, set()
+            return graph
+        from ..partition import partition
+        self.partition = partition(graph)
+        self.exported = set(self.partition.exported)
+        return self.partition.point  # what the point-neuron engine runs
 
     # --- running ------------------------------------------------------------------------------
     def run_until(self, target_tick: int) -> None:
         """Bring the engine up to date and advance it to ``target_tick``."""
         self._prepare()
-        self._declare_outputs(self.graph)
+        self._declare_outputs(self.full_graph)
         if self.engine.tick == 0 and self._initial_sent != self.segment:
             self.engine.initial_samples()
             self._initial_sent = self.segment
         brain = self.state.wholebrain
-        if brain is None:
+        biophysical = self.partition is not None and bool(self.partition.bio.nodes)
+        if brain is None and not biophysical:
             self.engine.advance(target_tick)
             return
-        if self.hybrid is None:  # the co-simulation starts: scaffold, converters and circuits
+        if biophysical and self.neuron_engine.tick == 0 and self._initial_sent_bio != self.segment:
+            self.neuron_engine.initial_samples()
+            self._initial_sent_bio = self.segment
+        if self.hybrid is None:  # the co-simulation starts: scaffold, converters, circuits, biophysics
             from .wholebrain import _HybridRun
             try:
                 self.hybrid = _HybridRun(brain, self)
@@ -158,10 +176,29 @@ class Network:
                 self.engine.configure_recording()
         if "initial" in self.dirty and self.engine.tick == 0:
             self.engine.reset(graph)
+        self._prepare_biophysics()
         self.graph = graph
-        self._declare_outputs(graph)
+        self._declare_outputs(self.full_graph)
         self.store.update_manifest(model=graph.summary())
         self.dirty = set()
+
+    def _prepare_biophysics(self) -> None:
+        """(Re)build the NEURON engine for the biophysical part, before the first run of a
+        segment; after that its model is fixed (NEURON cells are not rebuilt mid-run)."""
+        part = self.partition
+        if part is None or not part.bio.nodes:
+            return
+        if self.neuron_engine is not None and self.neuron_engine.tick > 0:
+            return
+        from ..backends.neuron.engine import NeuronEngine
+        if self.neuron_engine is not None:
+            self.neuron_engine.close()
+        engine = NeuronEngine(dt=self.state.neuron_dt, threads=self.threads or 1)
+        engine.build(part.bio, self.sink)
+        self.neuron_engine = engine
+        if self.hybrid is not None:  # the co-simulation holds the old engine: rebuild it at the next run
+            self.hybrid.close()
+            self.hybrid = None
 
     def _rebuild(self, graph: ModelGraph) -> None:
         old = self.engine
@@ -181,6 +218,8 @@ class Network:
 
     def _declare_outputs(self, graph: ModelGraph) -> None:
         for rec in graph.recordings:
+            if rec.node in self.exported and rec.variable == "spikes":
+                continue
             key = (self.segment, rec.node, rec.variable)
             if key in self._declared:
                 continue
@@ -189,7 +228,7 @@ class Network:
                     self.store.add_population(rec.node, graph.nodes[rec.node].size, segment=self.segment)
                     self._declared.add((self.segment, rec.node))
             else:
-                units = _UNITS.get(rec.variable, "dimensionless")
+                units = _UNITS.get(rec.variable.rsplit(".", 1)[-1], "dimensionless")  # "soma.v" -> mV
                 self.store.add_signal(rec.node, rec.variable, units, rec.sampling_interval, 0.0,
                                       np.asarray(rec.index, dtype=np.int64), segment=self.segment)
             self._declared.add(key)
@@ -223,6 +262,9 @@ class Network:
         if self.hybrid is not None:
             self.hybrid.flush()
             self.hybrid.close()
+        if self.neuron_engine is not None:
+            self.neuron_engine.close()
+            self.neuron_engine = None
         if self.engine is not None:
             self.engine.close()
             self.engine = None
@@ -233,7 +275,29 @@ class Network:
 _UNITS = {"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS", "w": "nA", "u": "mV/ms"}
 
 
+def _biophysical_node(pop) -> PopulationNode:
+    from ..backends.neuron.cells import MultiCompartmentBuilder, NeuronCellBuilder
+    from .neuroncell import NeuronCell
+    ct = pop.celltype
+    if isinstance(ct, NeuronCell):
+        builder = NeuronCellBuilder(ct.cell_class, parameters=ct.cell_parameters, mechanisms=ct.mechanisms,
+                                    hoc_file=ct.hoc_file, spike_location=ct.spike_location, threshold=ct.threshold,
+                                    receptors=ct.receptors, locations=ct.locations)
+    else:
+        builder = MultiCompartmentBuilder(ct, pop._cell_parameters)
+    initial = {}
+    for name, value in pop.initial_values.items():
+        if name == "v":
+            initial[name] = np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float),
+                                            (pop.size,)).copy()
+    return PopulationNode(pop.label, type(ct).__name__, pop.size, {}, initial, kind="biophysical", engine="neuron",
+                          cell=builder)
+
+
 def _node(pop) -> PopulationNode:
+    from .multicompartment import is_biophysical
+    if is_biophysical(pop.celltype):
+        return _biophysical_node(pop)
     model = type(pop.celltype).__name__
     if model not in NEURON_TYPES + SOURCE_TYPES:
         raise UnsupportedModelError(pop, "celltype", f"{model} has no engine in neurohybrid",
@@ -319,7 +383,7 @@ def _edges(prj) -> list[ProjectionEdge]:
                 pre_sel = pre_local if post_mask is None else pre_local[post_mask]
             edges.append(ProjectionEdge(f"{prj.label}[{pre_root.label}->{post_root.label}]", pre_root.label,
                                         post_root.label, prj.receptor_type, synapse, pre_sel, post_local,
-                                        sel_values, rule, seed))
+                                        sel_values, rule, seed, location=getattr(prj, "_location", None)))
     return edges
 
 

@@ -141,6 +141,14 @@ class Population(_InitializeOnce, common.Population):
         self.all_cells = np.array([simulator.ID(i) for i in range(first, first + self.size)],
                                   dtype=simulator.ID)
         self._mask_local = np.ones(self.size, dtype=bool)
+        from .multicompartment import is_biophysical
+        if is_biophysical(self.celltype):  # built by the NEURON engine from per-cell native parameters
+            self._cell_parameters = self._biophysical_parameters()
+            self._parameters = {}
+            for cell in self.all_cells:
+                cell.parent = self
+            simulator.state.id_counter += self.size
+            return
         native = (self.celltype.native_parameters if isinstance(self.celltype, StandardCellType)
                   else self.celltype.parameter_space)
         native.shape = (self.size,)
@@ -150,6 +158,17 @@ class Population(_InitializeOnce, common.Population):
         for cell in self.all_cells:
             cell.parent = self
         simulator.state.id_counter += self.size
+
+    def _biophysical_parameters(self) -> list[dict]:
+        """Per-cell native parameters of a biophysical cell type, as pyNN.neuron passes them
+        to its cell templates (homogeneous values simplified)."""
+        from .neuroncell import NeuronCell
+        if isinstance(self.celltype, NeuronCell):
+            return [{} for _ in range(self.size)]
+        space = self.celltype.native_parameters
+        space.shape = (self.size,)
+        space.evaluate(mask=None, simplify=True)
+        return [dict(p) for p in space]
 
     def _check_initial_variable(self, variable):
         allowed = set(self.celltype.default_initial_values)

@@ -133,7 +133,14 @@ class Projection(common.Projection):
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, location_selector=None,
                             **connection_parameters):
         if location_selector is not None:
-            raise ParameterError(self, "location_selector", "point neurons have no locations", "None")
+            from .multicompartment import is_biophysical, location_label
+            if not is_biophysical(self.post.celltype):
+                raise ParameterError(self, "location_selector", "point neurons have no locations", "None")
+            label = location_label(location_selector)
+            if getattr(self, "_location", label) != label:
+                raise ParameterError(self, "location_selector", "different locations within one projection",
+                                     "one location selector per projection")
+            self._location = label
         pre = np.asarray(presynaptic_indices).ravel().astype(self._index_dtype(self.pre.size))
         params = {}
         for name, value in connection_parameters.items():

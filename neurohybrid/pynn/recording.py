@@ -25,12 +25,38 @@ class Recorder(recording.Recorder):
             variables = [variables]
         if variables == "all":
             variables = [v for v in self.population.celltype.recordable]
+        if locations is not None:
+            return self._record_at(variables, ids, sampling_interval, locations)
         for name in variables:
             if not self.population.can_record(name):
                 raise RecordingError(self.population, name,
                                      f"{type(self.population.celltype).__name__} cannot record {name!r}",
                                      ", ".join(self.population.celltype.recordable))
         super().record(variables, ids, sampling_interval, locations)
+
+    def _record_at(self, variables, ids, sampling_interval, locations):
+        """Record at named locations of multi-compartment cells: ``locations`` is a label, a
+        list of labels, or PyNN's ``centre(<section selector>)``; the signal of variable ``v`` at
+        location ``soma`` is named ``soma.v`` (as pyNN.neuron names it)."""
+        from pyNN.recording import Variable
+        from .multicompartment import is_biophysical, location_label
+        if not is_biophysical(self.population.celltype):
+            raise RecordingError(self.population, "locations", "point neurons have no locations", "locations=None")
+        self._check_sampling_interval(sampling_interval)
+        items = locations if isinstance(locations, (list, tuple)) else [locations]
+        ids = set(ids)
+        for item in items:
+            if isinstance(item, str):
+                label = item
+            elif type(item).__name__ == "centre":
+                label = location_label(item.selector if hasattr(item, "selector") else None)
+            else:
+                raise RecordingError(self.population, "locations", f"{item!r} is not supported",
+                                     "a location label, a list of labels, or centre(<section selector>)")
+            for name in variables:
+                var = Variable(location=label, name=name, label=label)
+                self.recorded[var] = self.recorded[var].union(ids)
+                self._record(var, ids, sampling_interval)
 
     def _record(self, variable, new_ids, sampling_interval=None):
         if variable.name != "spikes" and sampling_interval is not None:
@@ -43,15 +69,20 @@ class Recorder(recording.Recorder):
         if self._simulator.state.network is not None:
             self._simulator.state.network.mark_dirty("recording")
 
+    @staticmethod
+    def key(variable) -> str:
+        """Store name of a recorded variable: ``v``, or ``soma.v`` at a location."""
+        return f"{variable.label}.{variable.name}" if variable.location else variable.name
+
     def recorded_indices(self, name: str) -> np.ndarray:
         """Population-local indices of the cells recorded for variable ``name`` (sorted)."""
-        ids = [int(i) for v, cells in self.recorded.items() if v.name == name for i in cells]
+        ids = [int(i) for v, cells in self.recorded.items() if self.key(v) == name for i in cells]
         return np.unique(np.asarray(self.population.id_to_index(np.asarray(ids, dtype=int)), dtype=np.int64)
                          if ids else np.empty(0, dtype=np.int64))
 
     def recorded_variables(self) -> list[str]:
         """Names of the variables with at least one recorded cell."""
-        return sorted({v.name for v, cells in self.recorded.items() if cells})
+        return sorted({self.key(v) for v, cells in self.recorded.items() if cells})
 
     # --- reading back -----------------------------------------------------------
     def _store(self):
@@ -68,7 +99,7 @@ class Recorder(recording.Recorder):
 
     def _get_all_signals(self, variable, ids, clear=False):
         state = self._simulator.state
-        data = self._store().read_signal(self.population.label, variable.name, segment=state.segment_counter)
+        data = self._store().read_signal(self.population.label, self.key(variable), segment=state.segment_counter)
         channels = np.asarray(data["channel_ids"], dtype=np.int64)
         wanted = np.asarray(self.population.id_to_index(np.asarray([int(i) for i in ids], dtype=int)),
                             dtype=np.int64)

@@ -410,60 +410,102 @@ def _vectorised(fn):
 
 
 class _HybridRun:
-    """The co-simulation of one session: built at the first ``sim.run`` after the network's
-    engine; recording goes to the network's run store."""
+    """The co-simulation of one session, built at its first ``sim.run``: the point-neuron
+    engine ("circuits"), the NEURON engine ("biophysics") when the model has biophysical
+    populations, and the WholeBrain scaffold with its converters when there is one. Recording
+    goes to the network's run store."""
 
-    def __init__(self, brain: WholeBrain, network):
+    def __init__(self, brain: WholeBrain | None, network):
         self.brain, self.network = brain, network
-        dt = state.dt
-        st = int(round(brain.dt / dt))
-        mods = brain.modulations
+        self.sim, self.spiking, self.biophysics = None, None, None
+        self.to_circuit, self.from_circuit = {}, {}
+        self.exchange_ticks = None
+        part = network.partition
+        engine = network.engine
+        has_points = engine is not None and any(n.kind == "point" for n in engine.graph.nodes.values())
+        # ports of the point engine: the scaffold's seams and fields, and spikes crossing to NEURON
+        c_in, c_out, c_fields = {}, {}, {}
+        if brain is not None:
+            c_in.update({f"in:{r.label}": r.input_population.label for r in brain.replacements})
+            c_out.update({f"out:{r.label}": [p.label for p in r.populations] for r in brain.replacements})
+            c_fields.update({f"field:{m.field}@{p.label}": (p.label, m.modulates, m.field)
+                             for m in brain.modulations for p in m.populations})
+            if brain.modulations and not has_points:
+                raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
+                                     "populations of spiking neurons in the session")
+        if part is not None:
+            c_out.update({f"spikes:{q}": [q] for q in part.to_bio})
+            c_in.update({f"spikes:{p}": mirror for p, mirror in part.to_point.items()})
+        if has_points:
+            self.spiking = SpikingComponent("circuits", engine, inputs=c_in, outputs=c_out, fields=c_fields)
+        if part is not None and part.bio.nodes:
+            self.biophysics = SpikingComponent(
+                "biophysics", network.neuron_engine,
+                inputs={f"spikes:{q}": mirror for q, mirror in part.to_bio.items()},
+                outputs={f"spikes:{p}": [p] for p in part.to_point})
+        parallel = brain.parallel if brain is not None else True
+        cs = CoSimulation(dt=state.dt, parallel=parallel, macro_step=self._macro_step(brain, part))
+        if brain is not None:
+            self._add_brain(cs, brain)
+        else:
+            for comp in (self.spiking, self.biophysics):
+                if comp is not None:
+                    cs.add(comp)
+        if part is not None and part.exchange is not None:
+            for q in part.to_bio:
+                cs.connect("circuits", f"spikes:{q}", "biophysics", f"spikes:{q}", kind="spikes", delay=part.exchange)
+            for p in part.to_point:
+                cs.connect("biophysics", f"spikes:{p}", "circuits", f"spikes:{p}", kind="spikes", delay=part.exchange)
+        cs.build()
+        cs.on_macro_step(self._between_windows)
+        self._last_flush = time.monotonic()
+        self.cosim = cs
+        self._declared: set = set()
+        self._pending: dict = {}
+        self._pending_rows = 0
+        network.store.update_manifest(cosimulation=cs.describe(),
+                                      **({"wholebrain": brain.describe()} if brain is not None else {}))
+
+    def _macro_step(self, brain, part) -> int | None:
+        """Links bound the macro-step; without any, ~100 ms windows (fewer kernel calls)."""
+        seams = brain is not None and (brain.replacements or brain.modulations)
+        if seams or (part is not None and part.exchange is not None):
+            return None
+        st = int(round(brain.dt / state.dt)) if brain is not None else 1
+        return st * max(1, int(round(100.0 / (st * state.dt))))
+
+    def _add_brain(self, cs, brain) -> None:
+        """The scaffold, its converters and the links of its seams."""
+        st = int(round(brain.dt / state.dt))
+        mods, reps = brain.modulations, brain.replacements
         extra = [Raw(variables=tuple(sorted({m.variable for m in mods})), name="fields")] if mods else []
         sim = brain._simulation(brain.monitors + extra)
-        reps = brain.replacements
         if reps:
-            lag = self._lag_steps(sim, reps)
-            sim.replace([r.index for r in reps], lag)
+            sim.replace([r.index for r in reps], self._lag_steps(sim, reps))
         self.sim = sim
         self.exchange_ticks = sim.lag * st if reps else self._field_interval(st)
         brain_c = MeanFieldComponent(brain.label, sim, {r.label: r.inputs.gain for r in reps},
                                      {r.label: r.inputs.baseline for r in reps}, on_monitors=self._monitors,
                                      fields={f"field:{m.field}": (m.region, m.variable) for m in mods})
+        brain_c.step_ticks = st  # known before bind: without links it sets the macro-step
         fields = {m.field: FieldSource(f"field.{m.field}", m.field, _vectorised(m.fn), input_kind="fields",
                                        period=m.period, units=m.units) for m in mods}
-        engine = network.engine
-        has_points = any(n.kind == "point" for n in engine.graph.nodes.values()) if engine is not None else False
-        brain_c.step_ticks = st  # known before bind: without links it sets the macro-step
-        # Without a seam nothing bounds the macro-step: take ~100 ms windows (fewer kernel calls).
-        macro = None if (reps or mods) else st * max(1, int(round(100.0 / brain.dt)))
-        cs = CoSimulation(dt=dt, parallel=brain.parallel, macro_step=macro)
-        self.to_circuit, self.from_circuit = {}, {}
         for r in reps:
-            n_in = r.input_population.size
-            self.to_circuit[r.label] = RatesToSpikes(f"{r.label}.inputs", n_in, r.inputs.process, seed=state.seed,
-                                                     order=r.inputs.order, t_ref=r.inputs.t_ref, shared=r.inputs.shared)
+            self.to_circuit[r.label] = RatesToSpikes(f"{r.label}.inputs", r.input_population.size, r.inputs.process,
+                                                     seed=state.seed, order=r.inputs.order, t_ref=r.inputs.t_ref,
+                                                     shared=r.inputs.shared)
             sizes = np.cumsum([0] + [p.size for p in r.populations])
             groups = [np.arange(sizes[k], sizes[k + 1]) for k in range(len(r.populations))]
             self.from_circuit[r.label] = SpikesToRates(f"{r.label}.rates", r.output.kernel, tau=r.output.tau,
                                                        width=r.output.width or brain.dt,
                                                        period=r.output.period or brain.dt, groups=groups)
-        spiking = None
-        if has_points:
-            spiking = SpikingComponent("circuits", engine,
-                                       inputs={f"in:{r.label}": r.input_population.label for r in reps},
-                                       outputs={f"out:{r.label}": [p.label for p in r.populations] for r in reps},
-                                       fields={f"field:{m.field}@{p.label}": (p.label, m.modulates, m.field)
-                                               for m in mods for p in m.populations})
-        elif mods:
-            raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
-                                 "populations of spiking neurons in the session")
-        self.spiking = spiking
         for conv in list(self.to_circuit.values()) + list(self.from_circuit.values()):
             conv.listeners.append(self._seam_output)
         brain_c.listeners.append(self._seam_output)
-        D = self.exchange_ticks
-        seamless = not reps and not mods
-        if not brain.pipelined or seamless:
+        spiking, D = self.spiking, self.exchange_ticks
+        if self.biophysics is not None:
+            cs.add(self.biophysics)
+        if not brain.pipelined or not (reps or mods):
             cs.add(Fused(brain.label, brain_c, {**{f"afferent:{r.label}": self.to_circuit[r.label] for r in reps},
                                                 **{f"field:{m.field}": fields[m.field] for m in mods}}))
             if spiking is not None:
@@ -475,35 +517,26 @@ class _HybridRun:
                 for p in m.populations:
                     cs.connect(brain.label, f"field:{m.field}", "circuits", f"field:{m.field}@{p.label}",
                                kind="fields", delay=D)
-        else:
-            if D < 2:
-                raise ParameterError(f"WholeBrain({brain.label})", "pipelined", f"exchange interval of {D} tick",
-                                     "an exchange interval of at least 2 time steps")
-            half = D // 2
-            cs.add(brain_c)
-            cs.add(spiking)
-            for r in reps:
-                a, b = self.to_circuit[r.label], self.from_circuit[r.label]
-                cs.add(a)
-                cs.add(b)
-                cs.connect(brain.label, f"afferent:{r.label}", a.name, "rates", delay=half)
-                cs.connect(a.name, "spikes", "circuits", f"in:{r.label}", delay=D - half)
-                cs.connect("circuits", f"out:{r.label}", b.name, "spikes", delay=half)
-                cs.connect(b.name, "rates", brain.label, f"rates:{r.label}", delay=D - half)
-            for m in mods:
-                cs.add(fields[m.field])
-                cs.connect(brain.label, f"field:{m.field}", fields[m.field].name, "in", delay=half)
-                for p in m.populations:
-                    cs.connect(fields[m.field].name, "field", "circuits", f"field:{m.field}@{p.label}",
-                               delay=D - half)
-        cs.build()
-        cs.on_macro_step(self._between_windows)
-        self._last_flush = time.monotonic()
-        self.cosim = cs
-        self._declared: set = set()
-        self._pending: dict = {}
-        self._pending_rows = 0
-        network.store.update_manifest(wholebrain=brain.describe(), cosimulation=cs.describe())
+            return
+        if D < 2:
+            raise ParameterError(f"WholeBrain({brain.label})", "pipelined", f"exchange interval of {D} tick",
+                                 "an exchange interval of at least 2 time steps")
+        half = D // 2
+        cs.add(brain_c)
+        cs.add(spiking)
+        for r in reps:
+            a, b = self.to_circuit[r.label], self.from_circuit[r.label]
+            cs.add(a)
+            cs.add(b)
+            cs.connect(brain.label, f"afferent:{r.label}", a.name, "rates", delay=half)
+            cs.connect(a.name, "spikes", "circuits", f"in:{r.label}", delay=D - half)
+            cs.connect("circuits", f"out:{r.label}", b.name, "spikes", delay=half)
+            cs.connect(b.name, "rates", brain.label, f"rates:{r.label}", delay=D - half)
+        for m in mods:
+            cs.add(fields[m.field])
+            cs.connect(brain.label, f"field:{m.field}", fields[m.field].name, "in", delay=half)
+            for p in m.populations:
+                cs.connect(fields[m.field].name, "field", "circuits", f"field:{m.field}@{p.label}", delay=D - half)
 
     def _field_interval(self, st: int) -> int:
         """Exchange interval (ticks) of a scaffold whose only seams are fields: ``exchange``."""
@@ -592,15 +625,19 @@ class _HybridRun:
         self._append(label, "rate", msg.values)
 
     # --------------------------------------------------------------- running
+    def _owner(self) -> str:
+        return f"WholeBrain({self.brain.label})" if self.brain is not None else "co-simulation"
+
     def run_until(self, target_tick: int) -> None:
         if self.spiking is not None and self.network.engine is not self.spiking.engine:
-            raise SimulationStateError(f"WholeBrain({self.brain.label})", "network", "the spiking model changed "
+            raise SimulationStateError(self._owner(), "network", "the spiking model changed "
                                        "structure after the co-simulation started",
                                        "all populations and projections created before the first sim.run()")
-        st = self.cosim.components[self.brain.label].step_ticks
-        if target_tick % st:
-            raise ParameterError(f"WholeBrain({self.brain.label})", "t_stop", f"{target_tick * state.dt} ms",
-                                 f"a multiple of the mean-field step {self.brain.dt} ms")
+        if self.brain is not None:
+            st = self.cosim.components[self.brain.label].step_ticks
+            if target_tick % st:
+                raise ParameterError(f"WholeBrain({self.brain.label})", "t_stop", f"{target_tick * state.dt} ms",
+                                     f"a multiple of the mean-field step {self.brain.dt} ms")
         try:
             self.cosim.run_ticks(target_tick)
         finally:
@@ -615,13 +652,14 @@ class _HybridRun:
     def flush(self) -> None:
         self._last_flush = time.monotonic()
         self._write_pending()
-        if self.spiking is not None:
-            self.spiking.flush()
+        for comp in (self.spiking, self.biophysics):
+            if comp is not None:
+                comp.flush()
         self.network.store.flush()
 
     def reset(self) -> None:
         if self.spiking is not None and self.network.engine is not self.spiking.engine:
-            raise SimulationStateError(f"WholeBrain({self.brain.label})", "network", "the spiking model changed "
+            raise SimulationStateError(self._owner(), "network", "the spiking model changed "
                                        "structure after the co-simulation started",
                                        "all populations and projections created before the first sim.run()")
         self.cosim.reset()
