@@ -44,7 +44,7 @@ import re
 
 import numpy as np
 
-from neurohybrid.errors import ParameterError, UnknownParameterError, UnsupportedModelError
+from neurohybrid.errors import ParameterError, UnsupportedModelError
 
 __all__ = ["NeuronCellBuilder", "MultiCompartmentBuilder", "NeuronBuiltCell", "MultiCompartmentCell",
            "resolve_path", "describe_value"]
@@ -200,7 +200,8 @@ class NeuronBuiltCell:
     def _receptor(self, receptor: str) -> list:
         spec = self.builder.receptors.get(receptor)
         if spec is None:
-            raise UnknownParameterError(self._name, f"receptor_type {receptor!r}", list(self.builder.receptors))
+            raise ParameterError(self._name, "receptor_type", f"the cell has no receptor {receptor!r}",
+                                 ", ".join(self.builder.receptors) or "no receptors (give receptors=...)")
         try:
             value = spec(self.obj) if callable(spec) else _follow(self.obj, spec)
         except (AttributeError, IndexError, LookupError) as err:
@@ -252,8 +253,9 @@ class NeuronBuiltCell:
         return list(self.spike_source[0].sec.wholetree())
 
     def initialize(self, v: float) -> None:
+        """Set v of every node of the cell, section ends included (as ``h.finitialize(v)``)."""
         for sec in self.sections():
-            for seg in sec:
+            for seg in sec.allseg():
                 seg.v = v
 
 
@@ -491,8 +493,8 @@ class MultiCompartmentCell:
             return self._cache[key]
         per_section = self.template.synaptic_receptors.get(receptor)
         if per_section is None:
-            raise UnknownParameterError(self._name, f"receptor_type {receptor!r}",
-                                        list(self.template.synaptic_receptors))
+            raise ParameterError(self._name, "receptor_type", f"the cell has no receptor {receptor!r}",
+                                 ", ".join(self.template.synaptic_receptors) or "no post-synaptic entities")
         if location is None:
             ids = list(per_section)
         else:
@@ -518,6 +520,9 @@ class MultiCompartmentCell:
 
     def initialize(self, v: float) -> None:
         """As pyNN.neuron's initializer: the template's ``memb_init`` with ``initial_values['v']``."""
+        for sec in self.template.sections.values():
+            for seg in sec.allseg():  # section ends too, as h.finitialize(v) does
+                seg.v = v
         self.template.initial_values["v"] = v
         self.template.memb_init()
 

@@ -390,7 +390,7 @@ class NeuronEngine:
                     cell.initialize(v)
                 else:
                     for sec in cell.spike_source[0].sec.wholetree():
-                        for seg in sec:
+                        for seg in sec.allseg():
                             seg.v = v
 
     def _initialize(self) -> None:
