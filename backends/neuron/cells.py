@@ -38,6 +38,7 @@ cells the PyNN ion-channel name and state, e.g. ``"soma.na.m"``, translated as p
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import inspect
 import re
@@ -139,6 +140,12 @@ def describe_value(value, depth: int = 0):
                 "source_sha256": hashlib.sha256(src.encode()).hexdigest() if src else None}
     if inspect.isclass(value):
         return {"class": f"{value.__module__}.{value.__qualname__}"}
+    kind = type(value).__name__
+    if kind == "LazyArray" and hasattr(value, "base_value"):  # pyNN.parameters: its value, not its cache
+        return {"lazy": describe_value(value.base_value, depth + 1),
+                "operations": describe_value(getattr(value, "operations", []), depth + 1)}
+    if kind == "ParameterSpace" and hasattr(value, "items"):
+        return {str(k): describe_value(v, depth + 1) for k, v in value.items()}
     try:
         attrs = vars(value)
     except TypeError:
@@ -561,7 +568,12 @@ class MultiCompartmentBuilder:
         from pyNN.standardmodels import StandardCellType
 
         ct = self.celltype
-        ps = ct.native_parameters if isinstance(ct, StandardCellType) else ct.parameter_space
+        # MultiCompartmentNeuron.translate pops the component entries out of the parameter space it
+        # is given (celltype.native_parameters works once): translate a copy
+        ps = copy.copy(ct.parameter_space)
+        ps._parameters = dict(ct.parameter_space._parameters)
+        if isinstance(ct, StandardCellType):
+            ps = ct.translate(ps)
         ps.shape = (n,)
         ps.evaluate(mask=None, simplify=True)
         return [p for p in ps]

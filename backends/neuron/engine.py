@@ -325,6 +325,7 @@ class NeuronEngine:
                         raise ParameterError(cur.name, "amplitudes", f"{amps.size} values for {times.size} times",
                                              "one amplitude per step time")
                     ic.delay, ic.dur, ic.amp = 0.0, 1e12, 0.0
+                    times = np.rint(times / self.dt) * self.dt  # onto the grid, as PyNN does
                     tv, av = h.Vector(np.r_[0.0, times]), h.Vector(np.r_[0.0, amps])
                     av.play(ic._ref_amp, tv, 0)
                     keep += [tv, av]

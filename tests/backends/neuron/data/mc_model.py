@@ -1,0 +1,28 @@
+"""A two-compartment PyNN MultiCompartmentNeuron (soma + dendrite, HH soma, passive everywhere,
+AMPA on soma and dendrite), shared by the NEURON-engine tests and the pyNN.neuron reference run."""
+from neuroml import Morphology, Point3DWithDiam as P, Segment
+from pyNN.morphology import NeuroMLMorphology
+from pyNN.parameters import IonicSpecies
+
+
+def make_celltype(sim):
+    soma = Segment(proximal=P(x=0, y=0, z=0, diameter=18.8), distal=P(x=18.8, y=0, z=0, diameter=18.8),
+                   name="soma", id=0)
+    dend = Segment(proximal=P(x=0, y=0, z=0, diameter=2), distal=P(x=-500, y=0, z=0, diameter=2),
+                   name="dendrite", parent=soma, id=1)
+
+    class TwoCompartment(sim.MultiCompartmentNeuron):  # fresh dicts: PyNN fills them per instance
+        ion_channels = {"pas": sim.PassiveLeak, "na": sim.NaChannel, "kdr": sim.KdrChannel}
+        post_synaptic_entities = {"AMPA": sim.CondExpPostSynapticResponse}
+
+    TwoCompartment.label = "TwoCompartment"
+    return TwoCompartment(
+        morphology=NeuroMLMorphology(Morphology(segments=(soma, dend))),
+        cm=1.0, Ra=150.0,
+        ionic_species={"na": IonicSpecies("na", reversal_potential=50.0),
+                       "k": IonicSpecies("k", reversal_potential=-77.0)},
+        pas={"conductance_density": sim.morphology.uniform("all", 0.0003), "e_rev": -65.0},
+        na={"conductance_density": sim.morphology.uniform("soma", 0.12)},
+        kdr={"conductance_density": sim.morphology.uniform("soma", 0.036)},
+        AMPA={"locations": sim.morphology.LabelledLocations("soma", "dendrite"), "e_syn": 0.0, "tau_syn": 2.0},
+    )
