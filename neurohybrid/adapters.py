@@ -222,12 +222,18 @@ class SpikingComponent(Component):
     outputs : dict port -> list of node names; the spikes of these populations, indexed
         consecutively in the order given (the first population's cells first). Their spikes must
         be recorded in the engine's graph (the front end records them).
+    fields : dict port -> (population, modulates, field name): fields applied to populations.
+    output_lag : output spikes travel this many ticks after their emission tick (for engines
+        that report a spike up to that late, e.g. NEURON's threshold detection; spikes whose
+        lagged tick falls past the window go out with the next window); the links from this
+        component must be that much shorter, so arrival times stay exact.
     """
 
     def __init__(self, name: str, engine, inputs: dict | None = None, outputs: dict | None = None,
-                 fields: dict | None = None, record: bool = False):
+                 fields: dict | None = None, output_lag: int = 0, record: bool = False):
         super().__init__(name, record)
         self.engine = engine
+        self.output_lag = int(output_lag)
         graph = engine.graph
         self.field_targets = dict(fields or {})
         for port, (node, modulates, field) in self.field_targets.items():
@@ -256,7 +262,7 @@ class SpikingComponent(Component):
                 if gnode is None:
                     raise LinkError(name, port, f"no population {node!r} in the engine's model",
                                     ", ".join(graph.nodes))
-                if gnode.kind not in ("point", "source"):
+                if gnode.kind not in ("point", "source", "biophysical"):
                     raise LinkError(name, port, f"{node!r} runs on another engine ({gnode.kind}) and cannot "
                                     "send spikes from here", "a point-neuron population")
                 if node not in recorded:
@@ -269,11 +275,13 @@ class SpikingComponent(Component):
         self._tap = _Tap(engine.sink, self._offset, self._collect)
         engine.sink = self._tap
         self._got: dict[str, list] = {}
+        self._carry: dict[str, list] = {}
 
     def _collect(self, node, stamp_ticks, ids):
         port, off = self._offset[node]
-        # recordings are stamped (k + 1) dt for emission tick k: back to emission ticks
-        self._got.setdefault(port, []).append(Spikes(np.asarray(stamp_ticks, np.int64) - 1,
+        # recordings are stamped (k + 1) dt for emission tick k: back to emission ticks, plus
+        # output_lag for engines that may report a spike up to that many ticks late
+        self._got.setdefault(port, []).append(Spikes(np.asarray(stamp_ticks, np.int64) - 1 + self.output_lag,
                                                      np.asarray(ids, np.int64) + off))
 
     def bind(self, dt):
@@ -299,7 +307,15 @@ class SpikingComponent(Component):
             self.engine.set_modulation(node, modulates, value if value.size > 1 else value[0])
         self.engine.advance(t_stop)
         self.tick = t_stop
-        return self._keep({p: Spikes.concat(self._got.get(p, [])) for p in self.out_nodes})
+        out = {}
+        for p in self.out_nodes:
+            spikes = Spikes.concat(self._carry.pop(p, []) + self._got.get(p, []))
+            if self.output_lag:  # lagged ticks past the window go out with the next one
+                spikes, later = spikes.split(t_stop)
+                if len(later):
+                    self._carry[p] = [later]
+            out[p] = spikes
+        return self._keep(out)
 
     def flush(self):
         """Write everything recorded so far to the run store (call it between windows, from the
@@ -310,7 +326,7 @@ class SpikingComponent(Component):
         self.engine.reset()
         for node in self.in_nodes.values():
             self.engine.source_generator(node).reset()
-        self.tick, self._records = 0, {}
+        self.tick, self._records, self._carry = 0, {}, {}
 
     def state(self):
         raise SimulationStateError(self.name, "state", "snapshots of point-neuron engines are not implemented",

@@ -12,8 +12,15 @@ exactly ``delay`` after it was emitted:
 * biophysical -> point: the point engine's mirror emits it ``exchange`` ticks late and delivers
   it with delay - exchange, which must stay >= one time step (the point engines' minimum).
 
-``exchange`` is the largest value both allow: min(point->bio delays, bio->point delays - dt);
-less than one tick is a :class:`CausalityError` naming the projection.
+NEURON detects a threshold crossing at the start of the step after it, so a spike in the last
+NEURON step of a window is reported with the next window: NEURON's spikes therefore travel one
+tick later in kernel time, on a link one tick shorter (``exchange - 1``), which keeps them exact.
+
+``exchange`` is the largest value all allow: min(point->bio delays, bio->point delays - dt),
+and at least 2 ticks when spikes go from NEURON to the point engine;
+less than one tick is a :class:`CausalityError` naming the projection. Spike sources (Poisson,
+arrays, ...) that drive biophysical cells are not mirrored: both engines generate them from the
+same keyed streams.
 """
 from __future__ import annotations
 
@@ -55,7 +62,18 @@ def partition(graph: ModelGraph) -> Partition:
     for name, node in graph.nodes.items():
         (part.bio if name in bio_names else part.point).nodes[name] = node
     dt = graph.dt
-    crossing = [e for e in graph.edges if (e.pre in bio_names) != (e.post in bio_names)]
+    # Spike sources (Poisson, arrays, ...) that drive biophysical cells run on both sides: the
+    # NEURON engine generates them from the same keyed streams, so no spike has to cross.
+    shared = set()
+    for e in graph.edges:
+        pre = graph.nodes[e.pre]
+        if e.post in bio_names and pre.kind == "source":
+            if pre.model == MIRROR:
+                raise CausalityError(f"Projection({e.name})", "pre", f"{e.pre!r} gets its spikes from the kernel "
+                                     "and cannot also feed biophysical cells", "a point-neuron or spike-source population")
+            part.bio.nodes[e.pre] = pre
+            shared.add(e.pre)
+    crossing = [e for e in graph.edges if (e.pre in bio_names) != (e.post in bio_names) and e.pre not in shared]
     limits = []
     for e in crossing:
         ticks = int(np.rint(np.min(e.values["delay"]) / dt)) if e.pre_index.size else None
@@ -64,15 +82,17 @@ def partition(graph: ModelGraph) -> Partition:
         limits.append((ticks if e.post in bio_names else ticks - 1, e))
     if limits:
         part.exchange, worst = min(limits, key=lambda x: x[0])
-        if part.exchange < 1:
+        need = 2 if any(e.pre in bio_names for _, e in limits) else 1
+        if part.exchange < need:
             raise CausalityError(f"Projection({worst.name})", "delay",
                                  f"{float(np.min(worst.values['delay'])):g} ms between engines (point neurons and "
                                  "NEURON) leaves no time to exchange the spikes",
-                                 f"delays >= {2 * dt:g} ms on projections from biophysical to point populations, "
-                                 f">= {dt:g} ms the other way")
+                                 f"delays >= {3 * dt:g} ms on projections from biophysical to point populations "
+                                 f"(and then >= {2 * dt:g} ms the other way), >= {dt:g} ms from point to "
+                                 "biophysical populations alone")
     shift = (part.exchange or 0) * dt
     for e in graph.edges:
-        if e not in crossing:
+        if not any(e is c for c in crossing):
             (part.bio if e.post in bio_names else part.point).edges.append(e)
             continue
         to_bio = e.post in bio_names

@@ -34,7 +34,10 @@ def pynn_neuron():
     if bindir not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
     try:
-        import pyNN.neuron as pnrn
+        import warnings
+        with warnings.catch_warnings():  # pyNN.neuron warns that MPI is absent; we run one process
+            warnings.filterwarnings("ignore", message="mpi4py not available")
+            import pyNN.neuron as pnrn
     except Exception as exc:  # NEURON missing or PyNN's mechanisms failed to compile
         raise UnsupportedModelError("MultiCompartmentNeuron", None, f"NEURON is not usable here ({exc})",
                                     "the neuron package (pip install neuron) and a C compiler for nrnivmodl") from exc

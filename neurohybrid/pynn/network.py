@@ -155,7 +155,8 @@ class Network:
                 self.hybrid = _HybridRun(brain, self)
             finally:  # a refused model loses nothing already recorded
                 self.sink.flush()
-            brain._runner = self.hybrid
+            if brain is not None:
+                brain._runner = self.hybrid
         self.hybrid.run_until(target_tick)
 
     def _prepare(self) -> None:
@@ -282,9 +283,9 @@ def _biophysical_node(pop) -> PopulationNode:
     if isinstance(ct, NeuronCell):
         builder = NeuronCellBuilder(ct.cell_class, parameters=ct.cell_parameters, mechanisms=ct.mechanisms,
                                     hoc_file=ct.hoc_file, spike_location=ct.spike_location, threshold=ct.threshold,
-                                    receptors=ct.receptors, locations=ct.locations)
+                                    receptors=ct.receptors, locations=ct.locations, label=pop.label)
     else:
-        builder = MultiCompartmentBuilder(ct, pop._cell_parameters)
+        builder = MultiCompartmentBuilder(ct, size=pop.size, label=pop.label)
     initial = {}
     for name, value in pop.initial_values.items():
         if name == "v":

@@ -142,8 +142,7 @@ class Population(_InitializeOnce, common.Population):
                                   dtype=simulator.ID)
         self._mask_local = np.ones(self.size, dtype=bool)
         from .multicompartment import is_biophysical
-        if is_biophysical(self.celltype):  # built by the NEURON engine from per-cell native parameters
-            self._cell_parameters = self._biophysical_parameters()
+        if is_biophysical(self.celltype):  # the NEURON engine's cell builder evaluates the parameters
             self._parameters = {}
             for cell in self.all_cells:
                 cell.parent = self
@@ -158,17 +157,6 @@ class Population(_InitializeOnce, common.Population):
         for cell in self.all_cells:
             cell.parent = self
         simulator.state.id_counter += self.size
-
-    def _biophysical_parameters(self) -> list[dict]:
-        """Per-cell native parameters of a biophysical cell type, as pyNN.neuron passes them
-        to its cell templates (homogeneous values simplified)."""
-        from .neuroncell import NeuronCell
-        if isinstance(self.celltype, NeuronCell):
-            return [{} for _ in range(self.size)]
-        space = self.celltype.native_parameters
-        space.shape = (self.size,)
-        space.evaluate(mask=None, simplify=True)
-        return [dict(p) for p in space]
 
     def _check_initial_variable(self, variable):
         allowed = set(self.celltype.default_initial_values)

@@ -442,7 +442,7 @@ class _HybridRun:
             self.biophysics = SpikingComponent(
                 "biophysics", network.neuron_engine,
                 inputs={f"spikes:{q}": mirror for q, mirror in part.to_bio.items()},
-                outputs={f"spikes:{p}": [p] for p in part.to_point})
+                outputs={f"spikes:{p}": [p] for p in part.to_point}, output_lag=1)  # see neurohybrid.partition
         parallel = brain.parallel if brain is not None else True
         cs = CoSimulation(dt=state.dt, parallel=parallel, macro_step=self._macro_step(brain, part))
         if brain is not None:
@@ -455,7 +455,8 @@ class _HybridRun:
             for q in part.to_bio:
                 cs.connect("circuits", f"spikes:{q}", "biophysics", f"spikes:{q}", kind="spikes", delay=part.exchange)
             for p in part.to_point:
-                cs.connect("biophysics", f"spikes:{p}", "circuits", f"spikes:{p}", kind="spikes", delay=part.exchange)
+                cs.connect("biophysics", f"spikes:{p}", "circuits", f"spikes:{p}", kind="spikes",
+                           delay=part.exchange - 1)
         cs.build()
         cs.on_macro_step(self._between_windows)
         self._last_flush = time.monotonic()
