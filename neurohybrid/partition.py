@@ -73,6 +73,10 @@ def partition(graph: ModelGraph) -> Partition:
                                      "and cannot also feed biophysical cells", "a point-neuron or spike-source population")
             part.bio.nodes[e.pre] = pre
             shared.add(e.pre)
+    for name in shared:  # a source that only drives biophysical cells leaves the point engine
+        if not any(e.pre == name and e.post not in bio_names for e in graph.edges) and \
+                not any(r.node == name for r in graph.recordings):
+            del part.point.nodes[name]
     crossing = [e for e in graph.edges if (e.pre in bio_names) != (e.post in bio_names) and e.pre not in shared]
     limits = []
     for e in crossing:

@@ -1,0 +1,122 @@
+"""The partition station: point neurons and NEURON cells in one model, spikes both ways, exact.
+
+A spike crossing engines must arrive exactly ``delay`` after it was emitted, whatever the
+exchange interval. Checked end to end: an array source drives a point neuron (P1), whose spike
+drives a two-compartment NEURON cell (MC), whose spike drives another point neuron (P2); P2's
+delta synapse makes it fire in the very step the spike arrives. The MC cell's spike time must
+equal that of the same cell fed the same event in a NEURON-only model.
+"""
+import numpy as np
+import pytest
+
+import neurohybrid.pynn as sim
+from neurohybrid.errors import CausalityError
+from neurohybrid.graph import ModelGraph, PopulationNode, ProjectionEdge
+from neurohybrid.partition import MIRROR, partition
+
+DT = 0.1
+
+
+def _mc_celltype():
+    from neuroml import Morphology, Point3DWithDiam as P, Segment
+    from pyNN.morphology import NeuroMLMorphology
+    soma = Segment(proximal=P(x=0, y=0, z=0, diameter=18.8), distal=P(x=18.8, y=0, z=0, diameter=18.8),
+                   name="soma", id=0)
+    dend = Segment(proximal=P(x=0, y=0, z=0, diameter=2), distal=P(x=-300, y=0, z=0, diameter=2),
+                   name="dendrite", parent=soma, id=1)
+
+    class Cell(sim.MultiCompartmentNeuron):
+        ion_channels = {"pas": sim.PassiveLeak, "na": sim.NaChannel, "kdr": sim.KdrChannel}
+        post_synaptic_entities = {"AMPA": sim.CondExpPostSynapticResponse}
+
+    Cell.label = "PartitionTestCell"
+    return Cell(morphology=NeuroMLMorphology(Morphology(segments=(soma, dend))), cm=1.0, Ra=150.0,
+                ionic_species={"na": sim.IonicSpecies("na", reversal_potential=50.0),
+                               "k": sim.IonicSpecies("k", reversal_potential=-77.0)},
+                pas={"conductance_density": sim.morphology.uniform("all", 0.0003), "e_rev": -65.0},
+                na={"conductance_density": sim.morphology.uniform("soma", 0.12)},
+                kdr={"conductance_density": sim.morphology.uniform("soma", 0.036)},
+                AMPA={"locations": sim.morphology.LabelledLocations("soma"), "e_syn": 0.0, "tau_syn": 2.0})
+
+
+DELTA = dict(tau_m=20.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, tau_refrac=5.0, cm=1.0)
+
+
+def _chain(d_in, d_out, spike_at=10.0):
+    sim.setup(timestep=DT, neuron_dt=0.025, seed=2)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[spike_at]), label="src")
+    p1 = sim.Population(1, sim.IF_curr_delta(**DELTA), label="P1")
+    mc = sim.Population(1, _mc_celltype(), initial_values={"v": -65.0}, label="MC")
+    p2 = sim.Population(1, sim.IF_curr_delta(**DELTA), label="P2")
+    sim.Projection(src, p1, sim.OneToOneConnector(), sim.StaticSynapse(weight=30.0, delay=0.5))
+    sim.Projection(p1, mc, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.2, delay=d_in), receptor_type="AMPA")
+    sim.Projection(mc, p2, sim.OneToOneConnector(), sim.StaticSynapse(weight=30.0, delay=d_out))
+    for p in (p1, mc, p2):
+        p.record("spikes")
+    sim.run(60.0)
+    out = {p.label: np.asarray(p.get_data().segments[0].spiketrains[0]) for p in (p1, mc, p2)}
+    exchange = sim.simulator.state.network.partition.exchange
+    sim.end()
+    return out, exchange
+
+
+def _mc_alone(event_time):
+    """The MC cell alone on NEURON (through neurohybrid, no point neurons): one input spike."""
+    sim.setup(timestep=DT, neuron_dt=0.025, seed=2)
+    src = sim.Population(1, sim.SpikeSourceArray(spike_times=[event_time]), label="src")
+    mc = sim.Population(1, _mc_celltype(), initial_values={"v": -65.0}, label="MC")
+    sim.Projection(src, mc, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.2, delay=0.0 + DT),
+                   receptor_type="AMPA")
+    mc.record("spikes")
+    sim.run(60.0)
+    t = np.asarray(mc.get_data().segments[0].spiketrains[0])
+    sim.end()
+    return t
+
+
+@pytest.mark.parametrize("d_in, d_out", [(1.0, 2.0), (3.0, 0.5), (0.4, 5.0)])
+def test_spikes_cross_engines_exactly_on_time(d_in, d_out):
+    out, exchange = _chain(d_in, d_out)
+    assert exchange == int(round(min(d_in, d_out - DT) / DT))
+    assert out["P1"].size == 1 and out["MC"].size >= 1 and out["P2"].size >= 1
+    # P2 fires in the step the MC spike arrives: stamp(P2) = stamp(MC) + d_out
+    stamp_mc = np.ceil(out["MC"][0] / DT - 1e-6) * DT
+    assert out["P2"][0] == pytest.approx(stamp_mc + d_out, abs=1e-9)
+    # the MC cell saw P1's spike exactly at P1's spike time + d_in: same spike as when fed that event alone
+    alone = _mc_alone(out["P1"][0] + d_in - DT)
+    np.testing.assert_allclose(out["MC"], alone, rtol=0, atol=1e-9)
+
+
+def test_a_crossing_delay_too_short_is_refused_before_anything_runs():
+    with pytest.raises(CausalityError, match="Projection"):
+        _chain(1.0, 0.2)
+    sim.end()
+
+
+def _node(name, kind, model="IF_curr_exp", size=3):
+    return PopulationNode(name, model, size, {}, {}, kind=kind)
+
+
+def _edge(pre, post, delay):
+    n = 3
+    return ProjectionEdge(f"{pre}->{post}", pre, post, "excitatory", "StaticSynapse", np.arange(n), np.arange(n),
+                          {"weight": np.ones(n), "delay": np.full(n, delay)})
+
+
+def test_partition_mirrors_crossing_projections_and_shifts_their_delays():
+    g = ModelGraph(DT, 1)
+    for name, kind in (("A", "point"), ("B", "biophysical"), ("C", "point")):
+        g.nodes[name] = _node(name, kind)
+    g.nodes["S"] = _node("S", "source", "SpikeSourcePoisson")
+    g.edges = [_edge("A", "B", 1.5), _edge("B", "C", 2.0), _edge("A", "C", 1.0), _edge("S", "B", 0.1)]
+    part = partition(g)
+    assert part.exchange == 15  # min(1.5 ms, 2.0 ms - dt) in ticks
+    assert set(part.point.nodes) == {"A", "C", "B@point"} and part.point.nodes["B@point"].model == MIRROR
+    assert set(part.bio.nodes) == {"B", "A@neuron", "S"}  # the Poisson source runs on both sides
+    into_b = {e.pre: e for e in part.bio.edges}
+    np.testing.assert_allclose(into_b["A@neuron"].values["delay"], 0.0)
+    np.testing.assert_allclose(into_b["S"].values["delay"], 0.1)  # not crossing: unchanged
+    into_c = [e for e in part.point.edges if e.post == "C" and e.pre == "B@point"][0]
+    np.testing.assert_allclose(into_c.values["delay"], 0.5)
+    assert part.exported == {"A", "B"}  # recorded only because their spikes cross
+    assert g.edges[0].values["delay"][0] == 1.5  # the input graph is untouched
