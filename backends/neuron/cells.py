@@ -18,6 +18,7 @@ calls ``builder.build(i)`` for every cell ``i`` of the population and talks to t
         # optional, used when present:
         def location_names(self) -> list[str]      # names location() accepts (error messages, lfp)
         def ref(self, variable: str)               # NEURON pointer of a recordable variable
+        def ref_segment(self, variable: str)       # (pointer, its segment): needed with threads
         def initialize(self, v: float) -> None     # set the membrane potential before INITIAL blocks
 
 The built cell keeps references to every NEURON object of the cell (NEURON deletes sections
@@ -244,9 +245,13 @@ class NeuronBuiltCell:
         return items
 
     def ref(self, variable: str):
+        return self.ref_segment(variable)[0]
+
+    def ref_segment(self, variable: str):
+        """(NEURON pointer of ``variable``, the segment it lives in)."""
         loc, var = _split_variable(variable, self.location_names())
         seg = self.location(loc) if loc is not None else self.spike_source[0]
-        return _ref(seg, var, self._name)
+        return _ref(seg, var, self._name), seg
 
     def sections(self) -> list:
         """Every section of the cell (``obj.all`` if the cell has such a SectionList, else the
@@ -515,6 +520,10 @@ class MultiCompartmentCell:
         return items
 
     def ref(self, variable: str):
+        return self.ref_segment(variable)[0]
+
+    def ref_segment(self, variable: str):
+        """(NEURON pointer of ``variable``, the segment it lives in)."""
         loc, var = _split_variable(variable, self.location_names())
         seg = self.location(loc) if loc is not None else self.spike_source[0]
         if var != "v" and "." in var:
@@ -523,7 +532,7 @@ class MultiCompartmentCell:
             if ic is not None and state in getattr(ic, "variable_translations", {}):
                 mech, hoc_state = ic.variable_translations[state]
                 var = f"{mech}.{hoc_state}"
-        return _ref(seg, var, self._name)
+        return _ref(seg, var, self._name), seg
 
     def initialize(self, v: float) -> None:
         """As pyNN.neuron's initializer: the template's ``memb_init`` with ``initial_values['v']``."""

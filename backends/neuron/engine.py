@@ -50,7 +50,8 @@ Output
 * samples of ``RecordingSpec(node, variable, index, sampling_interval)``: ``variable`` as in
   :mod:`.cells` (``"v"``, ``"soma.v"``, ``"dendrite.v"``, ``"soma.na.m"``...), recorded with
   ``Vector.record(ref, sampling_interval)`` (a whole multiple of ``graph.dt``, default
-  ``graph.dt``); each ``advance`` sends the samples at ``j * interval`` in ``(t_prev, T]`` as one
+  ``graph.dt``; with ``threads > 1`` every NEURON step is recorded and sub-sampled, because NEURON 9
+  drops Dt-recordings of cells on threads other than the first); each ``advance`` sends the samples at ``j * interval`` in ``(t_prev, T]`` as one
   ``sink.samples`` array ``(n_samples, n_cells)``; the t = 0 sample is sent by
   ``initial_samples()`` (as the float emulator). NEURON appends the sample due exactly at the end
   of a run only in the next step; that value (the state at T) is read directly.
@@ -363,13 +364,20 @@ class NeuronEngine:
             refs, vecs = [], []
             for i in index.tolist():
                 cell = cells[i]
-                ref = cell.ref(rec.variable) if hasattr(cell, "ref") else self._ref(cell, rec.variable)
+                if hasattr(cell, "ref_segment"):
+                    ref, seg = cell.ref_segment(rec.variable)
+                else:
+                    ref, seg = self._ref(cell, rec.variable)
                 vec = h.Vector()
-                vec.record(ref, float(interval))
+                if self.threads > 1:  # NEURON 9 misses Dt-recordings of cells on threads > 0: every step
+                    vec.record(ref, sec=seg.sec)
+                else:
+                    vec.record(ref, float(interval), sec=seg.sec)
                 refs.append(ref)
                 vecs.append(vec)
             self.sample_rec.append({"node": rec.node, "variable": rec.variable, "interval": float(interval),
-                                    "every": int(round(every)), "refs": refs, "vecs": vecs, "sent": 1})
+                                    "every": int(round(every)), "refs": refs, "vecs": vecs, "sent": 1,
+                                    "stride": int(round(every)) * self.substeps if self.threads > 1 else 1})
         if getattr(self, "_initialized", False) and self.tick == 0:
             self._initialize()
 
@@ -377,7 +385,7 @@ class NeuronEngine:
         loc, _, var = variable.rpartition(".")
         seg = cell.location(loc) if loc else cell.spike_source[0]
         try:
-            return seg._ref_v if var == "v" else getattr(seg, "_ref_" + var)
+            return (seg._ref_v if var == "v" else getattr(seg, "_ref_" + var)), seg
         except AttributeError:
             raise RecordingError(cell, "variable", f"{variable!r} cannot be recorded", "'v', '<location>.v'") from None
 
@@ -468,14 +476,15 @@ class NeuronEngine:
             if due <= start:
                 continue
             cols = []
+            k = rec["stride"]
             for vec, ref in zip(rec["vecs"], rec["refs"]):
                 a = vec.as_numpy()
-                got = a[start:min(due, a.size)]
+                got = a[start * k:min((due - 1) * k + 1, a.size):k]
                 if got.size < due - start:  # the sample at t_now is appended by NEURON's next step
                     missing = due - start - got.size
                     if missing > 1 or abs((due - 1) * rec["interval"] - t_now) > 1e-6:
                         raise SimulationStateError("NeuronEngine", rec["variable"],
-                                                   f"NEURON recorded {a.size} samples, {due} expected", None)
+                                                   f"NEURON recorded {a.size} values, {due} samples expected", None)
                     got = np.r_[got, ref[0]]
                 cols.append(got)
             rec["sent"] = due
@@ -528,7 +537,7 @@ class NeuronEngine:
         """Current value of ``variable`` (as in recordings) of every cell of ``node``."""
         self._check_open()
         cells = self._cells_of(node)
-        return np.array([(c.ref(variable) if hasattr(c, "ref") else self._ref(c, variable))[0] for c in cells])
+        return np.array([(c.ref(variable) if hasattr(c, "ref") else self._ref(c, variable)[0])[0] for c in cells])
 
     def _cells_of(self, node):
         cells = self.cells.get(node)

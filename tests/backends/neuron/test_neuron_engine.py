@@ -278,3 +278,18 @@ def test_bad_inputs_are_typed_errors():
     with pytest.raises(ParameterError, match="field"):
         eng.field_value("pyr", "csd")
     eng.close()
+
+
+def test_two_threads_give_the_same_results():
+    spikes = input_spikes(ticks=200, seed=7)
+    runs = []
+    for threads in (1, 2):
+        eng, sink = run_engine(ball_graph(), spikes, ticks=200, chunk=10, threads=threads)
+        runs.append((sink.spikes_of("pyr"), sink.trace("pyr", "soma.v"), sink.trace("pyr", "dendrite.v")))
+        eng.close()
+    (s1, v1, d1), (s2, v2, d2) = runs
+    np.testing.assert_array_equal(s1[0], s2[0])
+    np.testing.assert_array_equal(s1[1], s2[1])
+    np.testing.assert_array_equal(v1, v2)
+    np.testing.assert_array_equal(d1, d2)
+    assert v1.shape == (201, 3) and d1.shape == (41, 3)
