@@ -144,6 +144,9 @@ def _hash_array(h, arr: np.ndarray) -> None:
 
 
 def _hash_value(h, value) -> None:
+    if isinstance(value, str):  # e.g. the location of a current injected into a multi-compartment cell
+        h.update(value.encode())
+        return
     if isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.dtype == object):
         for item in value:
             _hash_value(h, item)

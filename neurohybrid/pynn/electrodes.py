@@ -34,6 +34,7 @@ class CurrentSourceMixin:
     def __init__(self, **parameters):
         object.__setattr__(self, "_params", {k: _plain(v) for k, v in self.default_parameters.items()})
         object.__setattr__(self, "_targets", [])  # list of ID
+        object.__setattr__(self, "_target_locations", [])  # location label (or None) of each target
         object.__setattr__(self, "_recording", False)
         object.__setattr__(self, "index", len(state.current_sources))
         self._update(parameters)
@@ -71,14 +72,23 @@ class CurrentSourceMixin:
         last = np.append(ticks[1:] != ticks[:-1], True)  # keep the last time of each grid point
         return ticks[last] * state.dt, amplitudes[last]
 
-    def inject_into(self, cells):
-        """Inject this current into ``cells`` (Population, PopulationView, Assembly or list of IDs)."""
+    def inject_into(self, cells, location=None):
+        """Inject this current into ``cells`` (Population, PopulationView, Assembly or list of IDs);
+        for multi-compartment cells at ``location`` (a location label, default the soma)."""
+        from .multicompartment import is_biophysical
         cells = list(cells.all_cells) if isinstance(cells, (BasePopulation, Assembly)) else list(cells)
         for cell in cells:
             if not cell.celltype.injectable:
                 raise TypeError(f"{self}: cannot inject current into {cell.celltype.__class__.__name__} "
                                 f"cell {int(cell)} (spike sources are not injectable)")
+            if location is not None and not is_biophysical(cell.celltype):
+                from ..errors import ParameterError
+                raise ParameterError(self, "location", f"{location!r}: point neurons have no locations", "None")
+        if location is not None and not isinstance(location, str):
+            from ..errors import ParameterError
+            raise ParameterError(self, "location", f"{location!r}", "a location label such as 'soma'")
         self._targets.extend(cells)
+        self._target_locations.extend([location] * len(cells))
         state.network.mark_dirty("currents")
 
     def set_native_parameters(self, parameters):

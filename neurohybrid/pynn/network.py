@@ -391,10 +391,13 @@ def _edges(prj) -> list[ProjectionEdge]:
 def _injections(src) -> list[CurrentInjection]:
     out = []
     by_root: dict = {}
-    for cell in src._targets:
-        by_root.setdefault(cell.parent, []).append(cell.parent.id_to_index(cell))
-    for root, index in by_root.items():
-        out.append(CurrentInjection(f"{type(src).__name__}#{src.index}", type(src).__name__, src.native_values(),
+    locations = getattr(src, "_target_locations", [None] * len(src._targets))
+    for cell, location in zip(src._targets, locations):
+        by_root.setdefault((cell.parent, location), []).append(cell.parent.id_to_index(cell))
+    for (root, location), index in by_root.items():
+        params = src.native_values() if location is None else {**src.native_values(), "location": location}
+        suffix = "" if location is None else f"@{location}"
+        out.append(CurrentInjection(f"{type(src).__name__}#{src.index}{suffix}", type(src).__name__, params,
                                     root.label, np.asarray(sorted(index), dtype=np.int64)))
     return out
 

@@ -2,8 +2,8 @@
 distribution), run against neurohybrid.pynn exactly as they run against pyNN.nest.
 
 The Makefile unpacks PyNN's sdist into ``.venv/pynn-sdist`` at install time (tests never download).
-Scenarios that need multi-compartment cells are PyNN-backend specific (arbor/neuron only) and are
-not collected. Scenarios neurohybrid does not pass yet are listed in KNOWN_FAILURES with the reason;
+Multi-compartment scenarios (written for pyNN.neuron) run too: neurohybrid builds those cells
+with PyNN's NEURON templates and runs them on its NEURON engine. Scenarios neurohybrid does not pass yet are listed in KNOWN_FAILURES with the reason;
 they run as strict xfails, so one that starts passing turns the suite red until the list is updated.
 """
 import importlib
@@ -43,8 +43,8 @@ def _cases():
                 continue
             marks = [m for m in getattr(func, "pytestmark", []) if m.name == "parametrize" and m.args[0] == "sim"]
             sims = [p.id for m in marks for p in m.args[1]]
-            if marks and not ({"nest", "brian2"} & set(sims)):
-                continue  # multi-compartment scenarios (arbor/neuron only)
+            if marks and not ({"nest", "brian2", "neuron"} & set(sims)):
+                continue  # scenarios for backends whose features neurohybrid does not offer
             case_id = f"{path.stem}::{name}"
             mark = ([pytest.mark.xfail(reason=KNOWN_FAILURES[case_id], strict=True)]
                     if case_id in KNOWN_FAILURES else [])
