@@ -223,6 +223,9 @@ class SpikingComponent(Component):
         consecutively in the order given (the first population's cells first). Their spikes must
         be recorded in the engine's graph (the front end records them).
     fields : dict port -> (population, modulates, field name): fields applied to populations.
+    field_outputs : dict port -> (population, proxy, field name, fn or None): a field proxy of the
+        engine (``engine.field_value(population, proxy)``, e.g. NEURON's ``"lfp"``), through
+        ``fn``, emitted once per window at its last tick.
     output_lag : output spikes travel this many ticks after their emission tick (for engines
         that report a spike up to that late, e.g. NEURON's threshold detection; spikes whose
         lagged tick falls past the window go out with the next window); the links from this
@@ -230,10 +233,16 @@ class SpikingComponent(Component):
     """
 
     def __init__(self, name: str, engine, inputs: dict | None = None, outputs: dict | None = None,
-                 fields: dict | None = None, output_lag: int = 0, record: bool = False):
+                 fields: dict | None = None, output_lag: int = 0, field_outputs: dict | None = None,
+                 record: bool = False):
         super().__init__(name, record)
         self.engine = engine
         self.output_lag = int(output_lag)
+        self.field_outputs = dict(field_outputs or {})
+        for port, (node, proxy, field, fn) in self.field_outputs.items():
+            if not hasattr(engine, "field_value"):
+                raise UnsupportedModelError(name, port, f"{type(engine).__name__} has no field proxies",
+                                            "the NEURON engine (biophysical populations)")
         graph = engine.graph
         self.field_targets = dict(fields or {})
         for port, (node, modulates, field) in self.field_targets.items():
@@ -272,6 +281,7 @@ class SpikingComponent(Component):
         self.inputs = {p: "spikes" for p in self.in_nodes}
         self.inputs.update({p: Port("fields", field=f, modulates=m) for p, (_, m, f) in self.field_targets.items()})
         self.outputs = {p: "spikes" for p in self.out_nodes}
+        self.outputs.update({p: Port("fields", field=f) for p, (_, _, f, _) in self.field_outputs.items()})
         self._tap = _Tap(engine.sink, self._offset, self._collect)
         engine.sink = self._tap
         self._got: dict[str, list] = {}
@@ -297,6 +307,7 @@ class SpikingComponent(Component):
             if msg is not None and len(msg):
                 self.engine.source_generator(node).push(msg.ticks, msg.index)
         self._got = {}
+        t0 = self.tick
         # fields take effect at their sample ticks: the engine stops there to apply them
         changes = sorted((int(t), port, msg.values[j]) for port in self.field_targets
                          for msg in [inbox.get(port)] if msg is not None and len(msg)
@@ -315,6 +326,12 @@ class SpikingComponent(Component):
                 if len(later):
                     self._carry[p] = [later]
             out[p] = spikes
+        for port, (node, proxy, field, fn) in self.field_outputs.items():
+            # a field proxy is sampled once per window, at its last tick
+            value = float(self.engine.field_value(node, proxy))
+            value = value if fn is None else float(fn(value))
+            out[port] = Series(np.array([t_stop - 1], np.int64), np.array([[value]]), max(1, t_stop - t0), "fields",
+                               field)
         return self._keep(out)
 
     def flush(self):

@@ -67,6 +67,7 @@ class State(common.control.BaseState):
         self.write_on_end = []
         self.network = None  # neurohybrid.pynn.network.Network, created by setup()
         self.wholebrain = None  # neurohybrid.pynn.wholebrain.WholeBrain of the session, if any
+        self.field_links = []  # neurohybrid.pynn.fields.FieldLink: biophysical proxies -> point neurons
         self.reset()
 
     def reset(self):

@@ -433,16 +433,20 @@ class _HybridRun:
             if brain.modulations and not has_points:
                 raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
                                      "populations of spiking neurons in the session")
+        links = list(state.field_links)
         if part is not None:
             c_out.update({f"spikes:{q}": [q] for q in part.to_bio})
             c_in.update({f"spikes:{p}": mirror for p, mirror in part.to_point.items()})
+        c_fields.update({f"field:{fl.field}@{p.label}": (p.label, fl.modulates, fl.field)
+                         for fl in links for p in fl.targets})
         if has_points:
             self.spiking = SpikingComponent("circuits", engine, inputs=c_in, outputs=c_out, fields=c_fields)
         if part is not None and part.bio.nodes:
             self.biophysics = SpikingComponent(
                 "biophysics", network.neuron_engine,
                 inputs={f"spikes:{q}": mirror for q, mirror in part.to_bio.items()},
-                outputs={f"spikes:{p}": [p] for p in part.to_point}, output_lag=1)  # see neurohybrid.partition
+                outputs={f"spikes:{p}": [p] for p in part.to_point}, output_lag=1,  # see neurohybrid.partition
+                field_outputs={f"field:{fl.field}": (fl.source.label, fl.proxy, fl.field, fl.fn) for fl in links})
         parallel = brain.parallel if brain is not None else True
         cs = CoSimulation(dt=state.dt, parallel=parallel, macro_step=self._macro_step(brain, part))
         if brain is not None:
@@ -457,6 +461,10 @@ class _HybridRun:
             for p in part.to_point:
                 cs.connect("biophysics", f"spikes:{p}", "circuits", f"spikes:{p}", kind="spikes",
                            delay=part.exchange - 1)
+        for fl in links:
+            for p in fl.targets:
+                cs.connect("biophysics", f"field:{fl.field}", "circuits", f"field:{fl.field}@{p.label}", kind="fields",
+                           delay=max(1, int(round(fl.delay / state.dt))))
         cs.build()
         cs.on_macro_step(self._between_windows)
         self._last_flush = time.monotonic()
@@ -470,7 +478,7 @@ class _HybridRun:
     def _macro_step(self, brain, part) -> int | None:
         """Links bound the macro-step; without any, ~100 ms windows (fewer kernel calls)."""
         seams = brain is not None and (brain.replacements or brain.modulations)
-        if seams or (part is not None and part.exchange is not None):
+        if seams or (part is not None and part.exchange is not None) or state.field_links:
             return None
         st = int(round(brain.dt / state.dt)) if brain is not None else 1
         return st * max(1, int(round(100.0 / (st * state.dt))))

@@ -120,3 +120,43 @@ def test_partition_mirrors_crossing_projections_and_shifts_their_delays():
     np.testing.assert_allclose(into_c.values["delay"], 0.5)
     assert part.exported == {"A", "B"}  # recorded only because their spikes cross
     assert g.edges[0].values["delay"][0] == 1.5  # the input graph is untouched
+
+
+def test_a_biophysical_field_proxy_modulates_point_neurons():
+    """The MC cells' soma voltage (raised by a current pulse from 50 to 150 ms) drives a current
+    into point neurons: their rate follows the pulse, after the field's delay."""
+    def run(with_field):
+        sim.setup(timestep=DT, neuron_dt=0.025, seed=4)
+        mc = sim.Population(3, _mc_celltype(), initial_values={"v": -65.0}, label="MC")
+        sim.DCSource(amplitude=0.3, start=50.0, stop=150.0).inject_into(mc, location="soma")
+        e = sim.Population(50, sim.IF_curr_exp(), label="E")
+        bg = sim.Population(50, sim.SpikeSourcePoisson(rate=2500.0), label="bg")
+        sim.Projection(bg, e, sim.OneToOneConnector(), sim.StaticSynapse(weight=0.1, delay=1.0))
+        e.record("spikes")
+        if with_field:
+            sim.modulate(e, mc, "mean_v:soma", modulates="current", fn=lambda v: 0.04 * (v + 65.0), delay=2.0)
+        sim.run(200.0)
+        spikes = np.concatenate([np.asarray(s) for s in e.get_data().segments[0].spiketrains])
+        sim.end()
+        return np.histogram(spikes, bins=[0.0, 50.0, 150.0, 200.0])[0]
+    base, mod = run(False), run(True)
+    assert mod[1] > 1.3 * base[1]  # during the pulse the field adds drive
+    assert abs(int(mod[0]) - int(base[0])) <= 0.25 * base[0] + 5  # before it, only the resting offset acts
+
+
+def test_field_links_refuse_bad_input():
+    sim.setup(timestep=DT, seed=4)
+    mc = sim.Population(2, _mc_celltype(), label="MC")
+    e = sim.Population(5, sim.IF_curr_exp(), label="E")
+    from neurohybrid.errors import ParameterError, PlacementError
+    with pytest.raises(PlacementError, match="source"):
+        sim.modulate(e, e)  # a point population has no field proxies
+    with pytest.raises(PlacementError, match="targets"):
+        sim.modulate(mc, mc)
+    with pytest.raises(ParameterError, match="proxy"):
+        sim.modulate(e, mc, proxy="power")
+    with pytest.raises(ParameterError, match="modulates"):
+        sim.modulate(e, mc, modulates="mood")
+    with pytest.raises(ParameterError, match="delay"):
+        sim.modulate(e, mc, delay=0.0)
+    sim.end()
