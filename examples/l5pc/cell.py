@@ -24,6 +24,7 @@ Nature 398:338). ``run_bac_protocol`` reproduces the three conditions; with the 
 * both, the volley 3 ms after the step's onset: a dendritic Ca spike (hot zone +11 mV, peak
   Ca current ~11x the bAP's) and a somatic burst of 3 APs (~10 ms apart). The coincidence
   window is about -5..+5 ms (volley onset relative to the step onset; the AP comes at +2 ms).
+  With a fast Ca decay (``ca_tau`` = 20 ms) the hot zone can fire again ~100 ms after an AP.
 
 Synapses (lists of ``h.Exp2Syn``, for ``sim.NeuronCell(receptors=...)``):
 
@@ -80,7 +81,7 @@ class L5PC:
                  gna_trunk: float = 0.012, gkdr_trunk: float = 0.01, na_decay: float = 600.0,
                  vtraub: float = -63.0, vtraub_dend: float = -55.0,
                  gca_hot: float = 0.015, gca_dend: float = 0.0002, gsk_hot: float = 0.002, gsk_soma: float = 0.0005,
-                 hot_zone: tuple = (550.0, 750.0), ca_tau: float = 80.0,
+                 hot_zone: tuple = (550.0, 750.0), ca_tau: float = 20.0,
                  # synapses
                  ampa_tau: tuple = (0.5, 3.0), tuft_tau: tuple = (0.5, 5.0), gaba_tau: tuple = (0.5, 8.0),
                  n_tuft_syn: int = 10, n_basal_syn: int = 10, n_trunk_syn: int = 5, n_soma_syn: int = 5):
