@@ -601,7 +601,11 @@ class MultiCompartmentBuilder:
         if hasattr(ct, "post_synaptic_receptors"):
             psr_models = {name: psr.model for name, psr in ct.post_synaptic_receptors.items()}
         psr_params = {name: params.pop(name) for name in (psr_models or {})}
-        template = ct.model(**params)
+        try:
+            template = ct.model(**params)
+        except (ValueError, KeyError, TypeError) as err:  # e.g. a channel on a section label the morphology lacks
+            raise ParameterError(self.label, "celltype", f"cell {index} cannot be built: {err}",
+                                 "ion channels and synapses placed on sections the morphology has") from err
         if psr_models:  # as pyNN.neuron ID._build_cell (point-neuron-with-receptors cell types)
             template.set_parameters()
             for name, model in psr_models.items():

@@ -24,7 +24,7 @@ from ..errors import UnsupportedModelError
 
 #: names this module adds to ``neurohybrid.pynn`` (resolved lazily by its ``__getattr__``)
 LAZY_NAMES = ("MultiCompartmentNeuron", "PassiveLeak", "NaChannel", "KdrChannel", "PassiveLeakHH",
-              "CondExpPostSynapticResponse", "morphology", "IonicSpecies", "NeuronCell")
+              "CondExpPostSynapticResponse", "morphology", "IonicSpecies", "NeuronCell", "load_morphology")
 
 
 def pynn_neuron():
@@ -49,6 +49,8 @@ def lazy(name: str):
     if name == "NeuronCell":
         from .neuroncell import NeuronCell
         return NeuronCell
+    if name == "load_morphology":
+        return load_morphology
     if name == "IonicSpecies":
         from pyNN.parameters import IonicSpecies
         return IonicSpecies
@@ -84,3 +86,21 @@ def location_label(selector) -> str | None:
     raise UnsupportedModelError("Projection", "location_selector", f"{selector!r} is not understood",
                                 "a section label string, dendrites(), apical_dendrites(), basal_dendrites(), "
                                 "axon(), soma(), or random_section(<one of those>)")
+
+
+def load_morphology(path, use_library: str = "neuroml"):
+    """A morphology from an SWC file (``use_library="neuroml"`` or ``"morphio"``), as PyNN's
+    ``pyNN.morphology.load_morphology`` but never downloading: a path that does not exist or a
+    file that does not parse is a :class:`~neurohybrid.errors.ParameterError` naming it."""
+    from ..errors import ParameterError
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise ParameterError("load_morphology", "path", f"no such file {path!r}", "an existing SWC file")
+    if use_library not in ("neuroml", "morphio"):
+        raise ParameterError("load_morphology", "use_library", f"{use_library!r}", "'neuroml' or 'morphio'")
+    from pyNN.morphology import load_morphology as pynn_load
+    try:
+        return pynn_load(path, use_library=use_library)
+    except Exception as err:  # the readers raise assorted errors on malformed files
+        raise ParameterError("load_morphology", "path", f"{path!r} does not parse as a morphology ({err})",
+                             "a valid SWC file") from err

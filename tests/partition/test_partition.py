@@ -160,3 +160,37 @@ def test_field_links_refuse_bad_input():
     with pytest.raises(ParameterError, match="delay"):
         sim.modulate(e, mc, delay=0.0)
     sim.end()
+
+
+def test_biophysical_bad_input_is_typed_and_leaves_the_model_usable(tmp_path):
+    from neurohybrid.errors import ParameterError
+    sim.setup(timestep=DT, seed=4)
+    with pytest.raises(ParameterError, match="no such file"):
+        sim.load_morphology(tmp_path / "missing.swc")
+    bad = tmp_path / "bad.swc"
+    bad.write_text("this is not\nan swc file\n")
+    with pytest.raises(ParameterError, match="does not parse"):
+        sim.load_morphology(bad)
+    good = tmp_path / "good.swc"
+    good.write_text("1 1 0 0 0 5 -1\n2 3 0 10 0 1 1\n3 3 0 20 0 1 2\n")
+    assert sim.load_morphology(good) is not None
+    # a channel on a section label the morphology does not have: refused when the cells are built
+    from neuroml import Morphology, Point3DWithDiam as P, Segment
+    from pyNN.morphology import NeuroMLMorphology
+    soma = Segment(proximal=P(x=0, y=0, z=0, diameter=10), distal=P(x=10, y=0, z=0, diameter=10), name="soma", id=0)
+
+    class Cell(sim.MultiCompartmentNeuron):
+        ion_channels = {"pas": sim.PassiveLeak}
+        post_synaptic_entities = {}
+
+    ct = Cell(morphology=NeuroMLMorphology(Morphology(segments=(soma,))), cm=1.0, Ra=100.0, ionic_species={},
+              pas={"conductance_density": sim.morphology.uniform("apical_tuft", 0.0003), "e_rev": -65.0})
+    p = sim.Population(1, sim.IF_curr_exp(), label="P")
+    p.record("spikes")
+    sim.run(5.0)  # the point part runs
+    mc = sim.Population(1, ct, label="MC")
+    with pytest.raises(ParameterError, match="apical_tuft"):
+        sim.run(5.0)
+    assert sim.get_current_time() == pytest.approx(5.0)
+    assert len(p.get_data().segments[0].spiketrains) == 1  # what was recorded is still there
+    sim.end()
