@@ -91,5 +91,8 @@ def test_l5_island_example(tmp_path):
     out = subprocess.run([sys.executable, str(EXAMPLES / "l5_island.py"), "--duration", "150",
                           "--output", str(tmp_path)], capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stderr[-4000:]
-    assert "outputs:" in out.stdout
+    assert "outputs:" in out.stdout and "BAC firing raises" in out.stdout
     assert (tmp_path / "l5_island.png").stat().st_size > 20_000
+    import h5py
+    with h5py.File(tmp_path / "l5_island.h5", "r") as f:
+        assert f["spikes/L5/timestamps"].size > 0 and f["spikes/E/timestamps"].size > 0
