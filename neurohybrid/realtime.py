@@ -53,6 +53,7 @@ the run manifest and ``pacer.stats.arrays()`` to the store.
 """
 from __future__ import annotations
 
+import gc
 import math
 import select
 import signal
@@ -184,10 +185,13 @@ class Pacer:
     pollers : components/objects with ``poll_io(timeout_s)`` (and ``fileno()`` for the
         sleeping phase) serviced while waiting; by default every component of ``cosim`` that
         has ``poll_io``.
+    freeze_gc : collect and ``gc.freeze()`` before a paced run, so that the objects built so far
+        (engines, tables) are never scanned again by the cyclic collector (its full collections
+        otherwise pause a run for milliseconds)
     """
 
     def __init__(self, cosim, rtf: float = 1.0, policy: str = "catch_up", tolerance_ms: float = 0.0,
-                 spin_ms: float = 0.3, capacity: int = 1 << 17, pollers=None):
+                 spin_ms: float = 0.3, capacity: int = 1 << 17, pollers=None, freeze_gc: bool = True):
         from .kernel import CoSimulation
         if not isinstance(cosim, CoSimulation):
             raise ParameterError("Pacer", "cosim", f"got {type(cosim).__name__}", "a neurohybrid.kernel.CoSimulation")
@@ -199,6 +203,7 @@ class Pacer:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
                 raise ParameterError("Pacer", pname, f"{v!r}", "a finite number of ms >= 0")
         self.cosim = cosim
+        self.freeze_gc = bool(freeze_gc)
         self.rtf, self.policy = float(rtf), policy
         self.tolerance_s, self.spin_s = tolerance_ms * 1e-3, spin_ms * 1e-3
         self.stats = RealTimeStats(capacity)
@@ -316,6 +321,9 @@ class Pacer:
                 self.stop("SIGINT")
             old_handler = signal.signal(signal.SIGINT, _sigint)
         self._setup_pollers()
+        if self.freeze_gc:
+            gc.collect()
+            gc.freeze()
         self._running = True
         tick0, wall_start = cs.tick, time.perf_counter()
         self.reanchor()
