@@ -6,6 +6,7 @@ glue to neurohybrid's model graph, engines and HDF5 recording.
 from pyNN import errors, random, space  # noqa: F401
 from pyNN.connectors import *  # noqa: F401,F403
 from pyNN.network import Network as _PyNNNetwork  # noqa: F401
+from pyNN.parameters import Sequence  # noqa: F401
 from pyNN.random import GSLRNG, NumpyRNG, RandomDistribution  # noqa: F401
 from pyNN.recording import *  # noqa: F401,F403
 from pyNN.space import Space  # noqa: F401
