@@ -64,7 +64,7 @@ def client_main(host: str, port: int) -> None:
 
 
 # ------------------------------------------------------------------------------ one paced run
-def run_loop(n: int, duration_s: float, flush_every_s: float, path: str) -> dict:
+def run_loop(n: int, duration_s: float, flush_every_s: float) -> dict:
     import brunel
     import neurohybrid.pynn as sim
     from neurohybrid.adapters import SpikingComponent
@@ -74,7 +74,6 @@ def run_loop(n: int, duration_s: float, flush_every_s: float, path: str) -> dict
 
     t_build = time.perf_counter()
     exc, inh, noise, both = brunel.build_network(sim, n, threads=1)
-    sim.state.network.store  # noqa: B018 (the session's run store)
     ext = sim.Population(N_SENSORY, sim.SpikeSourceExternal(), label="sensory")
     sim.Projection(ext, exc[:N_SENSORY], sim.OneToOneConnector(), sim.StaticSynapse(weight=2.0, delay=1.5),
                    receptor_type="excitatory")
@@ -152,9 +151,7 @@ def main() -> None:
         client_main(args.client[0], int(args.client[1]))
         return
     if args.one:
-        import tempfile
-        with tempfile.TemporaryDirectory() as d:
-            r = run_loop(int(args.one[0]), float(args.one[1]), float(args.one[2]), os.path.join(d, "run.h5"))
+        r = run_loop(int(args.one[0]), float(args.one[1]), float(args.one[2]))  # store in a temporary file
         print(json.dumps(r), flush=True)
         return
     t0 = time.perf_counter()

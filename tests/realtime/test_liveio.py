@@ -12,8 +12,8 @@ import pytest
 import neurohybrid.pynn as sim
 from neurohybrid.adapters import SpikingComponent
 from neurohybrid.errors import ParameterError
-from neurohybrid.kernel import CoSimulation, Recorder, Series, SpikeSource, Spikes
-from neurohybrid.liveio import (BYE, DATA, FLAG_ACK, FLAG_ASAP, HEADER, HELLO, LiveClient, LiveIO, LiveServer,
+from neurohybrid.kernel import CoSimulation, Recorder, SpikeSource, Spikes
+from neurohybrid.liveio import (BYE, DATA, FLAG_ACK, FLAG_ASAP, HELLO, LiveClient, LiveIO, LiveServer,
                                 ProtocolError, _SeqTracker, decode_packet, encode_packet)
 from neurohybrid.realtime import Pacer
 
