@@ -521,12 +521,21 @@ class LiveServer(_LiveBase):
     max_packet : largest datagram accepted (bytes); larger ones are counted ``oversized``
     peer_timeout_s : a peer silent this long is counted once as ``silent_peer``
     rtt_capacity : round-trip times kept for the percentiles
+    await_reply_ms : before each window, wait up to this long (ms) for the client's answer to the
+        previous window's packet (an ACK of it) if it has not come yet; 0 (default): never wait
+        (real-time runs: a late answer is counted, the run goes on), ``math.inf``: lockstep with
+        the client (a simulator or game engine running at its own pace). Timeouts are counted
+        (``reply_timeouts``); waiting stops if the client says BYE.
     """
 
     def __init__(self, name: str, inputs: dict | None = None, outputs: dict | None = None, host: str = "127.0.0.1",
                  port: int = 0, peer=None, max_packet: int = MAX_UDP, peer_timeout_s: float = 2.0,
-                 rtt_capacity: int = 1 << 17, record: bool = False):
+                 rtt_capacity: int = 1 << 17, await_reply_ms: float = 0.0, record: bool = False):
         super().__init__(name, inputs, outputs, record)
+        if isinstance(await_reply_ms, bool) or not isinstance(await_reply_ms, (int, float)) or not await_reply_ms >= 0:
+            raise ParameterError(name, "await_reply_ms", f"{await_reply_ms!r}", "a time >= 0 in ms (inf: lockstep)")
+        self.await_reply_s = float(await_reply_ms) * 1e-3
+        self._awaiting: int | None = None
         if not isinstance(max_packet, (int, np.integer)) or not HEADER.size <= max_packet <= MAX_UDP:
             raise ParameterError(name, "max_packet", f"{max_packet!r}", f"{HEADER.size}..{MAX_UDP} bytes")
         self.max_packet = int(max_packet)
@@ -562,7 +571,7 @@ class LiveServer(_LiveBase):
         self.counters.update({"packets_in": 0, "packets_out": 0, "bytes_in": 0, "bytes_out": 0, "oversized": 0,
                               "truncated": 0, "malformed": 0, "unknown_port": 0, "kind_mismatch": 0, "foreign": 0,
                               "hellos": 0, "disconnects": 0, "silent_peer": 0, "send_errors": 0,
-                              "socket_errors": 0, "spikes_in": 0, "spikes_out": 0})
+                              "socket_errors": 0, "spikes_in": 0, "spikes_out": 0, "reply_timeouts": 0})
 
     @property
     def address(self) -> tuple[str, int]:
@@ -693,9 +702,21 @@ class LiveServer(_LiveBase):
         self.counters["bytes_out"] += len(packet)
         return True
 
+    def _await_reply(self) -> None:
+        j = self._awaiting % _RING
+        deadline = time.perf_counter() + self.await_reply_s
+        while self.peer is not None and not (self._send_seq[j] == self._awaiting and self._acked[j]):
+            left = deadline - time.perf_counter()
+            if left <= 0:
+                self.counters["reply_timeouts"] += 1
+                return
+            self.poll_io(min(left, 0.5))
+
     def advance(self, t_stop, inbox):
         t0 = self.tick
         self.poll_io(0.0)
+        if self.await_reply_s > 0 and self._awaiting is not None:
+            self._await_reply()
         if self.peer is not None and not self._silent and time.monotonic() - self._last_rx > self.peer_timeout_s:
             self.counters["silent_peer"] += 1
             self._silent = True
@@ -725,6 +746,7 @@ class LiveServer(_LiveBase):
             elif self._send(pkt):
                 j = seq % _RING
                 self._send_ns[j], self._send_seq[j], self._acked[j] = now, seq, False
+                self._awaiting = seq
         self.step += 1
         self.tick = t_stop
         return self._keep(out)

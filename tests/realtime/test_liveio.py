@@ -354,3 +354,33 @@ def test_wire_loop_paced_with_an_external_client(circuit):
     assert r["rx_lost"] == 0 and r["rx_reordered"] == 0 and report["rx_lost"] == 0
     assert r["rtt_ms"]["n"] >= 50 and r["rtt_ms"]["p50"] < 20.0
     assert report["server_bye"] == 1
+
+
+def test_lockstep_with_a_slow_client(circuit):
+    """await_reply_ms=inf: the server waits for each answer, so a client slower than the
+    simulation (3 ms per window, unpaced run) still closes the loop exactly, with no late spike."""
+    net, comp = circuit
+    srv = LiveServer("env", inputs={"motor": ("spikes", 10)}, outputs={"sensory": ("spikes", 10)},
+                     await_reply_ms=float("inf"))
+    cs = _loop(comp, srv)
+
+    def client():
+        with LiveClient(srv.address, timeout_s=1.0) as c:
+            c.hello()
+            while (f := c.recv(timeout_s=1.0)) is not None:
+                time.sleep(0.003)
+                _, ids = f.spikes["motor"]
+                c.reply(f, spikes={"sensory": [3] if f.step == 0 else ids})
+    th = threading.Thread(target=client)
+    th.start()
+    assert srv.wait_for_client(5.0)
+    cs.run(30.0)
+    srv.close()
+    th.join(5.0)
+    r = srv.report()
+    assert r["late_spikes"] == 0 and r["reply_timeouts"] == 0
+    ticks, ids = _a_spikes(net, comp)
+    t = ticks[ids == 3]
+    assert t[0] == 2 * M + 5 and np.all(np.diff(t) == 3 * M) and t.size == 10, t  # 25, 55, ..., 295
+    with pytest.raises(ParameterError, match="await_reply_ms"):
+        LiveServer("x", await_reply_ms=-1)
