@@ -323,9 +323,11 @@ def test_callback_errors_are_typed(circuit):
 
 def test_wire_loop_paced_with_an_external_client(circuit):
     """A LiveClient in a thread echoes the motor spikes with reply(): at rtf 0.25 the replies
-    are on time, the loop period is 3 macro-steps, round trips are measured."""
+    are on time (a bounded wait for them covers a loaded machine), the loop period is 3
+    macro-steps, round trips are measured."""
     net, comp = circuit
-    srv = LiveServer("env", inputs={"motor": ("spikes", 10)}, outputs={"sensory": ("spikes", 10)})
+    srv = LiveServer("env", inputs={"motor": ("spikes", 10)}, outputs={"sensory": ("spikes", 10)},
+                     await_reply_ms=100.0)
     cs = _loop(comp, srv)
     report = {}
 
