@@ -171,11 +171,18 @@ class EventSource:
 
 
 class NeuronEngine:
-    """Biophysical populations on NEURON (fixed step ``dt`` ms, ``threads`` NEURON threads)."""
+    """Biophysical populations on NEURON (fixed step ``dt`` ms, ``threads`` NEURON threads, temperature
+    ``celsius`` degrees C, set when the model is built; default NEURON's 6.3)."""
 
     name = "neuron"
 
-    def __init__(self, dt: float = 0.025, threads: int | None = 1):
+    def __init__(self, dt: float = 0.025, threads: int | None = 1, celsius: float = 6.3):
+        try:
+            self.celsius = float(celsius)
+        except (TypeError, ValueError):
+            self.celsius = math.nan
+        if not math.isfinite(self.celsius):
+            raise ParameterError("NeuronEngine", "celsius", f"{celsius!r}", "a temperature in degrees Celsius")
         try:
             self.neuron_dt = float(dt)
         except (TypeError, ValueError):
@@ -208,6 +215,9 @@ class NeuronEngine:
         self.graph, self.sink, self.dt = graph, sink, float(graph.dt)
         self.substeps = int(round(ratio))
         h.CVode().active(0)
+        # NEURON's temperature is process-global: set it for this model (cell classes may still
+        # set their own when built, as many published cells do)
+        h.celsius = self.celsius
         h.dt = self.neuron_dt
         h.steps_per_ms = 1.0 / self.neuron_dt
         self.pc = h.ParallelContext()

@@ -24,7 +24,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     approximations the Loihi quantiser may make), ``threads`` (int, default: all cores),
     ``recording_path`` (HDF5 file the run streams into; default a temporary file),
     ``neuron_dt`` (NEURON's own step for biophysical cells, ms; default min(0.025, timestep); it
-    must divide ``timestep``) and
+    must divide ``timestep``), ``neuron_celsius`` (NEURON's temperature, default 6.3) and
     ``delay_rounding`` ("strict": delays off the dt grid are an error; "nearest": round them).
     """
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
@@ -54,6 +54,10 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     if not (isinstance(neuron_dt, (int, float)) and 0 < neuron_dt < float("inf")):
         raise ParameterError("setup", "neuron_dt", f"{neuron_dt!r}", "a positive NEURON time step in ms")
     state.neuron_dt = float(neuron_dt)
+    celsius = extra_params.get("neuron_celsius", 6.3)
+    if not (isinstance(celsius, (int, float)) and abs(celsius) < float("inf")):
+        raise ParameterError("setup", "neuron_celsius", f"{celsius!r}", "a temperature in degrees Celsius")
+    state.neuron_celsius = float(celsius)
     state.network = Network(state, backend=extra_params.get("backend", "emulator"),
                             numerics=extra_params.get("numerics"),
                             path=extra_params.get("recording_path"), threads=extra_params.get("threads"),

@@ -194,7 +194,7 @@ class Network:
         from ..backends.neuron.engine import NeuronEngine
         if self.neuron_engine is not None:
             self.neuron_engine.close()
-        engine = NeuronEngine(dt=self.state.neuron_dt, threads=self.threads or 1)
+        engine = NeuronEngine(dt=self.state.neuron_dt, threads=self.threads or 1, celsius=self.state.neuron_celsius)
         engine.build(part.bio, self.sink)
         self.neuron_engine = engine
         if self.hybrid is not None:  # the co-simulation holds the old engine: rebuild it at the next run
