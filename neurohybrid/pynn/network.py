@@ -124,13 +124,19 @@ class Network:
             graph.currents.extend(_injections(src))
         for pop in st.populations:
             graph.recordings.extend(_recordings(pop))
+        live_reads = {pop.label for link in st.live_links for pop in link.read.values()}
+        recorded = {r.node for r in graph.recordings if r.variable == "spikes"}
+        live_exported = set()
+        for name in sorted(live_reads - recorded):  # read live, not recorded by the user
+            graph.recordings.append(RecordingSpec(name, "spikes", np.arange(graph.nodes[name].size)))
+            live_exported.add(name)
         self.full_graph = graph
         if not any(n.kind == "biophysical" for n in graph.nodes.values()):
-            self.partition, self.exported = None, set()
+            self.partition, self.exported = None, live_exported
             return graph
         from ..partition import partition
         self.partition = partition(graph)
-        self.exported = set(self.partition.exported)
+        self.exported = set(self.partition.exported) | live_exported
         return self.partition.point  # what the point-neuron engine runs
 
     # --- running ------------------------------------------------------------------------------
@@ -143,21 +149,44 @@ class Network:
             self._initial_sent = self.segment
         brain = self.state.wholebrain
         biophysical = self.partition is not None and bool(self.partition.bio.nodes)
-        if brain is None and not biophysical:
+        if brain is None and not biophysical and not self.needs_cosimulation():
             self.engine.advance(target_tick)
             return
         if biophysical and self.neuron_engine.tick == 0 and self._initial_sent_bio != self.segment:
             self.neuron_engine.initial_samples()
             self._initial_sent_bio = self.segment
+        self._start_cosimulation()
+        self.hybrid.run_until(target_tick)
+
+    def needs_cosimulation(self) -> bool:
+        """Whether runs go through the co-simulation kernel (a WholeBrain, NEURON cells, live
+        links or real-time pacing) rather than straight to the point engine."""
+        st = self.state
+        return (st.wholebrain is not None or bool(st.live_links) or st.realtime is not None
+                or bool(st.field_links) or (self.partition is not None and bool(self.partition.bio.nodes)))
+
+    def _start_cosimulation(self) -> None:
         if self.hybrid is None:  # the co-simulation starts: scaffold, converters, circuits, biophysics
             from .wholebrain import _HybridRun
             try:
-                self.hybrid = _HybridRun(brain, self)
+                self.hybrid = _HybridRun(self.state.wholebrain, self)
             finally:  # a refused model loses nothing already recorded
                 self.sink.flush()
-            if brain is not None:
-                brain._runner = self.hybrid
-        self.hybrid.run_until(target_tick)
+            if self.state.wholebrain is not None:
+                self.state.wholebrain._runner = self.hybrid
+
+    def ensure_cosimulation(self) -> None:
+        """Bring the engines up to date and build the session's co-simulation (for open-ended
+        runs, which always go through it)."""
+        self._prepare()
+        self._declare_outputs(self.full_graph)
+        if self.engine.tick == 0 and self._initial_sent != self.segment:
+            self.engine.initial_samples()
+            self._initial_sent = self.segment
+        if self.neuron_engine is not None and self.neuron_engine.tick == 0 and self._initial_sent_bio != self.segment:
+            self.neuron_engine.initial_samples()
+            self._initial_sent_bio = self.segment
+        self._start_cosimulation()
 
     def _prepare(self) -> None:
         if not self.dirty and self.engine is not None:
@@ -263,6 +292,7 @@ class Network:
         if self.hybrid is not None:
             self.hybrid.flush()
             self.hybrid.close()
+            self.hybrid = None
         if self.neuron_engine is not None:
             self.neuron_engine.close()
             self.neuron_engine = None

@@ -68,6 +68,8 @@ class State(common.control.BaseState):
         self.network = None  # neurohybrid.pynn.network.Network, created by setup()
         self.wholebrain = None  # neurohybrid.pynn.wholebrain.WholeBrain of the session, if any
         self.field_links = []  # neurohybrid.pynn.fields.FieldLink: biophysical proxies -> point neurons
+        self.live_links = []  # neurohybrid.pynn.live.LiveLink: closed-loop I/O
+        self.realtime = None  # pacing of the session (neurohybrid.pynn.live.realtime)
         self.reset()
 
     def reset(self):

@@ -366,7 +366,7 @@ class WholeBrain:
             label, var = variable, "rate"
         else:
             label, var = self.label, variable
-        if state.network is not None and self._runner is not None:
+        if state.network is not None and self._runner is not None and state.network.hybrid is self._runner:
             self._runner.flush()
         sig = store.read_signal(label, var, segment=seg)
         n = sig["samples"].shape[0]
@@ -439,6 +439,14 @@ class _HybridRun:
             c_in.update({f"spikes:{p}": mirror for p, mirror in part.to_point.items()})
         c_fields.update({f"field:{fl.field}@{p.label}": (p.label, fl.modulates, fl.field)
                          for fl in links for p in fl.targets})
+        lives = list(state.live_links)
+        for lk in lives:
+            name = lk.component.name
+            c_out.update({f"live:{name}:{port}": [pop.label] for port, pop in lk.read.items()})
+            c_in.update({f"live:{name}:{port}": pop.label for port, pop in lk.write.items()})
+        if lives and not has_points:
+            raise PlacementError("live", "read", "live links need point-neuron populations in the session",
+                                 "populations on the emulator or Lava")
         if has_points:
             self.spiking = SpikingComponent("circuits", engine, inputs=c_in, outputs=c_out, fields=c_fields)
         if part is not None and part.bio.nodes:
@@ -465,10 +473,21 @@ class _HybridRun:
             for p in fl.targets:
                 cs.connect("biophysics", f"field:{fl.field}", "circuits", f"field:{fl.field}@{p.label}", kind="fields",
                            delay=max(1, int(round(fl.delay / state.dt))))
+        for lk in lives:  # the live loop: one period each way
+            name, period = lk.component.name, int(round(lk.period / state.dt))
+            cs.add(lk.component)
+            for port in lk.read:
+                cs.connect("circuits", f"live:{name}:{port}", name, port, kind="spikes", delay=period)
+            for port in lk.write:
+                cs.connect(name, port, "circuits", f"live:{name}:{port}", kind="spikes", delay=period)
         cs.build()
         cs.on_macro_step(self._between_windows)
         self._last_flush = time.monotonic()
         self.cosim = cs
+        self.pacer = None
+        self._rt_written = 0
+        if state.realtime is not None:
+            self.set_pacing(state.realtime)
         self._declared: set = set()
         self._pending: dict = {}
         self._pending_rows = 0
@@ -476,10 +495,13 @@ class _HybridRun:
                                       **({"wholebrain": brain.describe()} if brain is not None else {}))
 
     def _macro_step(self, brain, part) -> int | None:
-        """Links bound the macro-step; without any, ~100 ms windows (fewer kernel calls)."""
+        """Links bound the macro-step; without any, ~100 ms windows (fewer kernel calls), or
+        1 ms in a real-time session (its pacing resolution)."""
         seams = brain is not None and (brain.replacements or brain.modulations)
-        if seams or (part is not None and part.exchange is not None) or state.field_links:
+        if seams or (part is not None and part.exchange is not None) or state.field_links or state.live_links:
             return None
+        if state.realtime is not None:
+            return max(1, int(round(1.0 / state.dt)))
         st = int(round(brain.dt / state.dt)) if brain is not None else 1
         return st * max(1, int(round(100.0 / (st * state.dt))))
 
@@ -648,19 +670,63 @@ class _HybridRun:
                 raise ParameterError(f"WholeBrain({self.brain.label})", "t_stop", f"{target_tick * state.dt} ms",
                                      f"a multiple of the mean-field step {self.brain.dt} ms")
         try:
-            self.cosim.run_ticks(target_tick)
+            if self.pacer is not None:
+                self.pacer.run_ticks(target_tick)
+            else:
+                self.cosim.run_ticks(target_tick)
         finally:
             self.flush()
+
+    def set_pacing(self, pacing: dict) -> None:
+        """Pace the co-simulation to the wall clock (see neurohybrid.pynn.live.realtime)."""
+        from ..realtime import Pacer
+        if self.pacer is not None:
+            self.pacer.rtf, self.pacer.policy = pacing["factor"], pacing["overrun"]
+            self.pacer.tolerance_s = pacing["tolerance_ms"] * 1e-3
+            return
+        self.pacer = Pacer(self.cosim, rtf=pacing["factor"], policy=pacing["overrun"],
+                           tolerance_ms=pacing["tolerance_ms"])
+
+    def run_forever(self, max_ms=None) -> str:
+        """Open-ended run (paced if the session is real-time): until stop(), Ctrl-C or max_ms."""
+        from ..realtime import Pacer
+        pacer = self.pacer
+        if pacer is None:  # unpaced: a pacer that never waits, for its stop() and Ctrl-C handling
+            pacer = self._fast_pacer = getattr(self, "_fast_pacer", None) or Pacer(self.cosim, rtf=1e12,
+                                                                                     freeze_gc=False)
+        self._active = pacer
+        try:
+            return pacer.run_forever(max_ms=max_ms)
+        finally:
+            self._active = None
+            self.flush()
+
+    def stop(self, reason: str) -> None:
+        """Stop an open-ended or paced run at the next macro-step boundary (any thread)."""
+        for pacer in (getattr(self, "_active", None), self.pacer):
+            if pacer is not None:
+                pacer.stop(reason)
 
     def _between_windows(self, k, t_ms, outboxes) -> None:
         """Kernel hook (main thread): write recordings at most every half second of wall clock
         or when much is buffered, so a killed run keeps what was recorded before."""
+        pacer = self.pacer
+        if pacer is not None and pacer.stats.n > self._rt_written:
+            st = pacer.stats
+            new = min(st.n - self._rt_written, st.capacity)
+            rows = [(st.n - new + i) % st.capacity for i in range(new)]
+            timing = np.column_stack([st.lateness[rows], st.compute[rows], st.jitter[rows]]) * 1e3
+            self._declare("realtime", "timing_ms", "ms", self.cosim.M * state.dt, 0.0, 3)
+            self._append("realtime", "timing_ms", timing)
+            self._rt_written = st.n
         if self._pending_rows > 50_000 or time.monotonic() - self._last_flush > 0.5:
             self.flush()
 
     def flush(self) -> None:
         self._last_flush = time.monotonic()
         self._write_pending()
+        if self.pacer is not None and self.pacer.stats.n:
+            self.network.store.update_manifest(realtime=self.pacer.stats.summary())
         for comp in (self.spiking, self.biophysics):
             if comp is not None:
                 comp.flush()
