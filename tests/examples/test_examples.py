@@ -32,3 +32,15 @@ def test_hybrid_brain_example(tmp_path):
         manifest = json.loads(f.attrs["manifest"])
     assert manifest["wholebrain"]["replaced"][0]["region"] == "rPFCDL"
     assert "Lava" not in out.stdout  # --lava-check 0 skips the cross-check
+
+
+def test_closed_loop_example(tmp_path):
+    """The real-time closed loop for 1.5 s: it runs paced, steers, and writes its outputs."""
+    out = subprocess.run([sys.executable, str(EXAMPLES / "closed_loop.py"), "--duration", "1500",
+                          "--output", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "windows 1500" in out.stdout and "targets reached" in out.stdout
+    assert (tmp_path / "closed_loop.png").stat().st_size > 10_000
+    with h5py.File(tmp_path / "closed_loop.h5", "r") as f:
+        assert f["spikes/motor_left/timestamps"].size > 0
+        assert f["signals/realtime/timing_ms/data"].shape[0] >= 1499  # the first window anchors the clock
