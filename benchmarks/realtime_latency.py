@@ -14,12 +14,18 @@ at once with the spikes of cells 0..99 as sensory spikes for the next window.
 
 Figures: round trip (server send -> reply on the server's socket, kernel receive time stamps)
 p50/p99/max; window lateness p99 (release - scheduled end) and compute time; overruns (windows
-whose compute ended past their scheduled end); late replies; loss. Then the scan: the same loop
+whose compute ended past their scheduled end; ``overrun_events`` counts stalls, each of which
+makes several consecutive windows late until catch-up recovers); late replies; loss. Then the scan: the same loop
 for ``--scan-duration`` s at each size of ``--sizes``; a size holds real time when it has no
 overrun (and no late reply). The numba warm-up (first 200 ms, unpaced) is never timed.
 
     .venv/bin/python benchmarks/realtime_latency.py [--duration 60] [--sizes 1000 2000 5000 10000]
-                                                    [--scan-duration 5] [--flush-every 1.0]
+                                                    [--scan-duration 5] [--flush-every 1.0] [--spin-ms 1.0]
+
+``--flush-every`` s: the recorded spikes stream to the HDF5 store that often, in the simulation
+thread between windows (each flush of ~90k spikes blocks it for several ms: overruns that
+catch-up recovers); 0 keeps them in memory until the end. ``--spin-ms 1.0`` spins the whole
+slack of each window (the simulation owns one core; the client has the other).
 
 The last line printed is one JSON object: ``ratio`` = p99 round trip (ms) / target (1 ms).
 """
@@ -64,7 +70,7 @@ def client_main(host: str, port: int) -> None:
 
 
 # ------------------------------------------------------------------------------ one paced run
-def run_loop(n: int, duration_s: float, flush_every_s: float) -> dict:
+def run_loop(n: int, duration_s: float, flush_every_s: float, spin_ms: float) -> dict:
     import brunel
     import neurohybrid.pynn as sim
     from neurohybrid.adapters import SpikingComponent
@@ -97,7 +103,7 @@ def run_loop(n: int, duration_s: float, flush_every_s: float) -> dict:
     if not server.wait_for_client(30.0):
         client.kill()
         raise RuntimeError("the client process did not say HELLO")
-    pacer = Pacer(cs, rtf=1.0, policy="catch_up")
+    pacer = Pacer(cs, rtf=1.0, policy="catch_up", spin_ms=spin_ms)
     last = [time.perf_counter()]
 
     def on_step(p):  # recordings stream to the HDF5 store every flush_every_s (its time is counted)
@@ -120,7 +126,7 @@ def run_loop(n: int, duration_s: float, flush_every_s: float) -> dict:
     sim.end()
     return {"n": n, "duration_s": duration_s, "build_s": build_s, "rtt_ms": srep["rtt_ms"],
             "lateness_ms": stats["lateness_ms"], "compute_ms": stats["compute_ms"], "jitter_ms": stats["jitter_ms"],
-            "overruns": stats["overruns"], "windows": stats["windows"], "wall_per_brain": stats["wall_per_brain"],
+            "overruns": stats["overruns"], "overrun_events": stats["overrun_events"], "windows": stats["windows"], "wall_per_brain": stats["wall_per_brain"],
             "late_reply_spikes": srep["late_spikes"], "replies_received": srep["rx_received"],
             "replies_lost": srep["rx_lost"], "replies_reordered": srep["rx_reordered"],
             "frames_lost_at_client": crep["rx_lost"], "client_frames": crep["client_frames"],
@@ -131,7 +137,7 @@ def run_loop(n: int, duration_s: float, flush_every_s: float) -> dict:
 
 def _one(args) -> dict:
     """One run in a fresh process (engines and numba caches of one size do not disturb the next)."""
-    cmd = [sys.executable, os.path.abspath(__file__), "--one", str(args[0]), str(args[1]), str(args[2])]
+    cmd = [sys.executable, os.path.abspath(__file__), "--one"] + [str(a) for a in args]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode:
         raise RuntimeError(res.stderr[-3000:])
@@ -145,18 +151,19 @@ def main() -> None:
     ap.add_argument("--scan-duration", type=float, default=5.0)
     ap.add_argument("--flush-every", type=float, default=1.0, help="s between HDF5 flushes (0: at the end only)")
     ap.add_argument("--client", nargs=2, metavar=("HOST", "PORT"))
-    ap.add_argument("--one", nargs=3, metavar=("N", "DURATION", "FLUSH"))
+    ap.add_argument("--spin-ms", type=float, default=1.0, help="Pacer spin_ms (1 ms: the whole slack of a 1-ms window is spun on the simulation's core)")
+    ap.add_argument("--one", nargs=4, metavar=("N", "DURATION", "FLUSH", "SPIN"))
     args = ap.parse_args()
     if args.client:
         client_main(args.client[0], int(args.client[1]))
         return
     if args.one:
-        r = run_loop(int(args.one[0]), float(args.one[1]), float(args.one[2]))  # store in a temporary file
+        r = run_loop(int(args.one[0]), float(args.one[1]), float(args.one[2]), float(args.one[3]))  # store in a temporary file
         print(json.dumps(r), flush=True)
         return
     t0 = time.perf_counter()
     print(f"load: {os.getloadavg()}", flush=True)
-    head = _one((1000, args.duration, args.flush_every))
+    head = _one((1000, args.duration, args.flush_every, args.spin_ms))
     print(f"1000 neurons, {args.duration:g} s: rtt p50/p99/max {head['rtt_ms']['p50']:.3f}/"
           f"{head['rtt_ms']['p99']:.3f}/{head['rtt_ms']['max']:.3f} ms, lateness p99 "
           f"{head['lateness_ms']['p99']:.3f} ms, compute p99 {head['compute_ms']['p99']:.3f} ms, overruns "
@@ -164,7 +171,7 @@ def main() -> None:
           f"rate {head['mean_rate_hz']:.1f} Hz", flush=True)
     scan = []
     for n in args.sizes:
-        r = _one((n, args.scan_duration, args.flush_every))
+        r = _one((n, args.scan_duration, args.flush_every, args.spin_ms))
         holds = r["overruns"] == 0 and r["late_reply_spikes"] == 0
         r["holds_real_time"] = holds
         scan.append(r)

@@ -23,7 +23,8 @@ Overruns (a window whose compute ends after its scheduled end + ``tolerance_ms``
 Statistics (:class:`RealTimeStats`, ``pacer.stats``): per window, preallocated ring buffers of
 the compute time (release of the previous window to end of this window's compute), the lateness
 (actual release - scheduled end; >= 0, a few µs when on time) and the jitter (|release interval
-- nominal period|); counts of windows, overruns, dropped wall time; ``summary()`` gives
+- nominal period|); counts of windows, overruns (late windows) and overrun events (runs of consecutive late
+windows: one stall that catch-up recovers over several windows is one event), dropped wall time; ``summary()`` gives
 p50/p99/max in ms (percentiles over the last ``capacity`` windows, maxima and counts over the
 whole run) and the wall/brain ratio.
 
@@ -130,6 +131,8 @@ class RealTimeStats:
         """Forget everything (arrays are kept, not reallocated)."""
         self.n = 0                    # windows recorded over the whole run
         self.overruns = 0             # windows whose compute ended past schedule + tolerance
+        self.overrun_events = 0       # runs of consecutive overruns (one stall late by several
+        self._late = False            # windows counts once here, once per window in overruns)
         self.dropped_s = 0.0          # wall time given up by policy "drop"
         self.max_lateness = 0.0
         self.max_compute = 0.0
@@ -161,7 +164,8 @@ class RealTimeStats:
         """JSON-serialisable figures (times in ms)."""
         m = min(self.n, self.capacity)
         late, comp, jit = self.lateness[:m] * 1e3, self.compute[:m] * 1e3, self.jitter[:m] * 1e3
-        return {"windows": int(self.n), "overruns": int(self.overruns), "dropped_ms": self.dropped_s * 1e3,
+        return {"windows": int(self.n), "overruns": int(self.overruns), "overrun_events": int(self.overrun_events),
+                "dropped_ms": self.dropped_s * 1e3,
                 "lateness_ms": {"p50": _pct(late, 50), "p99": _pct(late, 99), "max": self.max_lateness * 1e3},
                 "jitter_ms": {"p50": _pct(jit, 50), "p99": _pct(jit, 99), "max": self.max_jitter * 1e3},
                 "compute_ms": {"p50": _pct(comp, 50), "p99": _pct(comp, 99), "max": self.max_compute * 1e3},
@@ -255,6 +259,9 @@ class Pacer:
         late = now - target
         if late > self.tolerance_s:
             self.stats.overruns += 1
+            if not self.stats._late:
+                self.stats.overrun_events += 1
+            self.stats._late = True
             self.stats.last_overrun = (int(k), float(t_ms), float(late))
             if self.policy == "stop":
                 self._last_release = now
@@ -268,6 +275,7 @@ class Pacer:
                 self._anchor = (now, int(round(t_ms / dt)))
                 target = now
         else:
+            self.stats._late = False
             precise_wait(target, self.spin_s, self._pollers, self._fds)
             now = time.perf_counter()
         interval = now - self._last_release
