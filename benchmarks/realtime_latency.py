@@ -16,8 +16,10 @@ Figures: round trip (server send -> reply on the server's socket, kernel receive
 p50/p99/max; window lateness p99 (release - scheduled end) and compute time; overruns (windows
 whose compute ended past their scheduled end; ``overrun_events`` counts stalls, each of which
 makes several consecutive windows late until catch-up recovers); late replies; loss. Then the scan: the same loop
-for ``--scan-duration`` s at each size of ``--sizes``; a size holds real time when it has no
-overrun (and no late reply). The numba warm-up (first 200 ms, unpaced) is never timed.
+for ``--scan-duration`` s at each size of ``--sizes``. A size *sustains* real time when its
+window compute p99 is below the 1-ms period and the schedule is kept (lateness p99 < 10 ms:
+stalls are recovered by catch-up, brain time does not slip); it is *overrun-free* when no
+window at all ended late (the stricter target, which flushes and VM preemption break). The numba warm-up (first 200 ms, unpaced) is never timed.
 
     .venv/bin/python benchmarks/realtime_latency.py [--duration 60] [--sizes 1000 2000 5000 10000]
                                                     [--scan-duration 5] [--flush-every 1.0] [--spin-ms 1.0]
@@ -167,28 +169,35 @@ def main() -> None:
     print(f"1000 neurons, {args.duration:g} s: rtt p50/p99/max {head['rtt_ms']['p50']:.3f}/"
           f"{head['rtt_ms']['p99']:.3f}/{head['rtt_ms']['max']:.3f} ms, lateness p99 "
           f"{head['lateness_ms']['p99']:.3f} ms, compute p99 {head['compute_ms']['p99']:.3f} ms, overruns "
-          f"{head['overruns']}/{head['windows']}, late reply spikes {head['late_reply_spikes']}, "
+          f"{head['overruns']}/{head['windows']} ({head['overrun_events']} stalls), late reply spikes {head['late_reply_spikes']}, "
           f"rate {head['mean_rate_hz']:.1f} Hz", flush=True)
     scan = []
     for n in args.sizes:
         r = _one((n, args.scan_duration, args.flush_every, args.spin_ms))
-        holds = r["overruns"] == 0 and r["late_reply_spikes"] == 0
+        holds = r["compute_ms"]["p99"] < 1.0 and r["lateness_ms"]["p99"] < 10.0
         r["holds_real_time"] = holds
+        r["overrun_free"] = r["overruns"] == 0
         scan.append(r)
         print(f"{n} neurons, {args.scan_duration:g} s: compute p50/p99/max {r['compute_ms']['p50']:.3f}/"
               f"{r['compute_ms']['p99']:.3f}/{r['compute_ms']['max']:.3f} ms, overruns {r['overruns']}, "
-              f"rtt p99 {r['rtt_ms']['p99']:.3f} ms, late reply spikes {r['late_reply_spikes']}, "
-              f"holds: {holds}", flush=True)
+              f"({r['overrun_events']} stalls), lateness p99 {r['lateness_ms']['p99']:.3f} ms, rtt p99 "
+              f"{r['rtt_ms']['p99']:.3f} ms, late reply spikes {r['late_reply_spikes']}, sustains real time: {holds}",
+              flush=True)
     held = [r["n"] for r in scan if r["holds_real_time"]]
+    free = [r["n"] for r in scan if r["overrun_free"]]
     p99 = head["rtt_ms"]["p99"]
     met = bool(p99 is not None and p99 < 1.0 and head["overruns"] == 0)
     result = {"benchmark": "realtime_latency", "ratio": p99 / 1.0 if p99 is not None else None, "target": 1.0,
               "met": met, "rtt_p50_ms": head["rtt_ms"]["p50"], "rtt_p99_ms": p99, "rtt_max_ms": head["rtt_ms"]["max"],
               "lateness_p99_ms": head["lateness_ms"]["p99"], "lateness_max_ms": head["lateness_ms"]["max"],
               "overruns": head["overruns"], "windows": head["windows"],
-              "largest_real_time_n": max(held) if held else None, "head": head,
+              "overrun_events": head["overrun_events"], "late_reply_spikes": head["late_reply_spikes"],
+              "replies": head["replies_received"],
+              "largest_real_time_n": max(held) if held else None,
+              "largest_overrun_free_n": max(free) if free else None, "head": head,
               "scan": [{k: r[k] for k in ("n", "overruns", "windows", "compute_ms", "rtt_ms", "lateness_ms",
-                                          "late_reply_spikes", "holds_real_time", "mean_rate_hz")} for r in scan],
+                                          "overrun_events", "late_reply_spikes", "holds_real_time", "overrun_free",
+                                          "mean_rate_hz")} for r in scan],
               "macro_step_ms": M * 0.1, "rtf": 1.0, "threads": 1, "flush_every_s": args.flush_every,
               "load_before": os.getloadavg(), "total_s": time.perf_counter() - t0}
     print(json.dumps(result))
