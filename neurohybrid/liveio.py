@@ -115,7 +115,10 @@ the co-simulation and linked like :class:`LiveIO`; each window it drains its soc
 blocking), emits the inputs due in the window and sends one DATA packet with what the network
 sent it. Under a :class:`~neurohybrid.realtime.Pacer` its socket is also drained while the pacer
 waits, so replies are taken (and time-stamped) as they arrive. ``wait_for_client(timeout_s)``
-blocks until a client said HELLO (before a run).
+blocks until a client said HELLO (before a run). ``await_reply_ms`` makes each window wait (up
+to that long; ``inf``: lockstep with a client running at its own pace) for the client's answer
+to the previous window's packet; by default a real-time run never waits and a late answer is
+counted (``late_spikes``).
 """
 from __future__ import annotations
 
