@@ -180,7 +180,8 @@ class Pacer:
     Parameters
     ----------
     cosim : CoSimulation (built or not; the pacer builds it)
-    rtf : float > 0, real-time factor (brain ms per wall ms)
+    rtf : float > 0, real-time factor (brain ms per wall ms); ``math.inf``: never wait and never
+        count overruns (an unpaced run that still stops cleanly and records compute times)
     policy : "catch_up" | "drop" | "stop" — what an overrun does
     tolerance_ms : float >= 0 — lateness of a window's compute (wall ms) that still is not an
         overrun
@@ -199,8 +200,9 @@ class Pacer:
         from .kernel import CoSimulation
         if not isinstance(cosim, CoSimulation):
             raise ParameterError("Pacer", "cosim", f"got {type(cosim).__name__}", "a neurohybrid.kernel.CoSimulation")
-        if isinstance(rtf, bool) or not isinstance(rtf, (int, float)) or not (math.isfinite(rtf) and rtf > 0):
-            raise ParameterError("Pacer", "rtf", f"{rtf!r}", "a finite real-time factor > 0 (1.0 = real time)")
+        if isinstance(rtf, bool) or not isinstance(rtf, (int, float)) or not rtf > 0:
+            raise ParameterError("Pacer", "rtf", f"{rtf!r}", "a real-time factor > 0 (1.0 = real time; "
+                                 "math.inf: unpaced, for stop()/Ctrl-C and timing only)")
         if policy not in POLICIES:
             raise ParameterError("Pacer", "policy", f"{policy!r}", ", ".join(POLICIES))
         for pname, v in (("tolerance_ms", tolerance_ms), ("spin_ms", spin_ms)):
@@ -251,6 +253,10 @@ class Pacer:
         now = time.perf_counter()
         if self._anchor is None:
             self.reanchor()
+            return
+        if math.isinf(self.rtf):
+            self.stats.add(k, t_ms, now - self._last_release, 0.0, 0.0)
+            self._last_release = now
             return
         wall0, tick0 = self._anchor
         dt = self.cosim.dt

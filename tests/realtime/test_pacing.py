@@ -132,7 +132,7 @@ def test_stop_policy_raises_at_a_macro_step_boundary_and_can_resume():
 
 def test_bad_parameters_are_typed_errors():
     cs = trivial()
-    for kw, pname in (({"rtf": 0}, "rtf"), ({"rtf": float("nan")}, "rtf"), ({"policy": "skip"}, "policy"),
+    for kw, pname in (({"rtf": 0}, "rtf"), ({"rtf": float("nan")}, "rtf"), ({"rtf": True}, "rtf"), ({"policy": "skip"}, "policy"),
                       ({"tolerance_ms": -1}, "tolerance_ms"), ({"spin_ms": "a"}, "spin_ms"),
                       ({"capacity": 0}, "capacity")):
         with pytest.raises(ParameterError) as e:
@@ -142,6 +142,16 @@ def test_bad_parameters_are_typed_errors():
         Pacer(object())
     with pytest.raises(ParameterError, match="whole number of ticks"):
         Pacer(cs).run(1.05)
+
+
+def test_unpaced_pacer_runs_flat_out_and_counts_no_overruns():
+    cs = trivial()
+    pacer = Pacer(cs, rtf=float("inf"))
+    t0 = time.perf_counter()
+    pacer.run(2000.0)
+    assert time.perf_counter() - t0 < 1.5
+    s = pacer.stats.summary()
+    assert s["windows"] == 2000 and s["overruns"] == 0 and s["lateness_ms"]["max"] == 0.0
 
 
 # ------------------------------------------------------------------ open-ended runs on a PyNN-built network
