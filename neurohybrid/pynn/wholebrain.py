@@ -692,7 +692,7 @@ class _HybridRun:
         from ..realtime import Pacer
         pacer = self.pacer
         if pacer is None:  # unpaced: a pacer that never waits, for its stop() and Ctrl-C handling
-            pacer = self._fast_pacer = getattr(self, "_fast_pacer", None) or Pacer(self.cosim, rtf=1e12,
+            pacer = self._fast_pacer = getattr(self, "_fast_pacer", None) or Pacer(self.cosim, rtf=math.inf,
                                                                                      freeze_gc=False)
         self._active = pacer
         try:
