@@ -128,3 +128,27 @@ def test_live_bad_input():
     with pytest.raises(SimulationStateError):
         sim.live(lambda t, i: None, read={"motor": motor}, label="b")
     sim.end()
+
+
+def test_live_loop_through_lava_matches_the_fixed_point_emulator():
+    import warnings
+    from neurohybrid.errors import LavaUnavailableWarning
+    results = {}
+    for backend in ("lava", "emulator"):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LavaUnavailableWarning)
+            sim.setup(timestep=0.1, seed=1, backend=backend, numerics="fixed" if backend == "emulator" else None)
+        if any(issubclass(w.category, LavaUnavailableWarning) for w in caught):
+            sim.end()
+            pytest.skip("Lava cannot run here (fell back to the emulator)")
+        sensors = sim.Population(5, sim.SpikeSourceExternal(), label="sensors")
+        motor = sim.Population(5, sim.IF_curr_exp(tau_syn_E=2.0, tau_syn_I=2.0), label="motor")
+        sim.Projection(sensors, motor, sim.OneToOneConnector(), sim.StaticSynapse(weight=5.0, delay=0.5))
+        motor.record("spikes")
+        sim.live(lambda t_ms, inputs: {"sensors": [int(t_ms) % 5]}, read={"motor": motor},
+                 write={"sensors": sensors}, period=1.0)
+        sim.run(12.0)
+        results[backend] = [np.asarray(s) for s in motor.get_data().segments[0].spiketrains]
+        sim.end()
+    assert sum(len(s) for s in results["lava"]) >= 5
+    assert all(np.array_equal(a, b) for a, b in zip(results["lava"], results["emulator"]))
