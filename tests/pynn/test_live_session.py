@@ -147,7 +147,7 @@ def test_live_loop_through_lava_matches_the_fixed_point_emulator():
         motor.record("spikes")
         sim.live(lambda t_ms, inputs: {"sensors": [int(t_ms) % 5]}, read={"motor": motor},
                  write={"sensors": sensors}, period=1.0)
-        sim.run(12.0)
+        sim.run(20.0)
         results[backend] = [np.asarray(s) for s in motor.get_data().segments[0].spiketrains]
         sim.end()
     assert sum(len(s) for s in results["lava"]) >= 5
