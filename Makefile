@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 	rm -rf $(VENV)/pynn-sdist && mkdir -p $(VENV)/pynn-sdist
 	$(PY) -m pip download -q --no-deps --no-binary :all: PyNN==0.13.0 -d $(VENV)/pynn-sdist
 	tar xzf $(VENV)/pynn-sdist/pynn-0.13.0.tar.gz -C $(VENV)/pynn-sdist
+	# pyNN.neuron compiles its NMODL mechanisms on first import with nrnivmodl (from the venv's bin)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -c "import warnings; warnings.simplefilter('ignore'); import pyNN.neuron"
 	touch $(STAMP)
 
 demo: $(STAMP)
