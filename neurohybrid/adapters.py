@@ -205,9 +205,15 @@ class _Tap:
     def samples(self, node, variable, values):
         self.inner.samples(node, variable, values)
 
-    def flush(self, force: bool = False):
+    def flush(self, force: bool = False, sync: bool = True):
         if force:
-            self.inner.flush()
+            if sync:
+                self.inner.flush()
+            else:  # sinks that can write without an HDF5 file flush say so with a `sync` parameter
+                try:
+                    self.inner.flush(sync=False)
+                except TypeError:
+                    self.inner.flush()
 
 
 class SpikingComponent(Component):
@@ -334,10 +340,11 @@ class SpikingComponent(Component):
                                field)
         return self._keep(out)
 
-    def flush(self):
+    def flush(self, sync: bool = True):
         """Write everything recorded so far to the run store (call it between windows, from the
-        thread running the kernel; standalone users call it after ``CoSimulation.run``)."""
-        self._tap.flush(force=True)
+        thread running the kernel; standalone users call it after ``CoSimulation.run``);
+        ``sync=False`` skips the HDF5 file flush (see RunStore.flush)."""
+        self._tap.flush(force=True, sync=sync)
 
     def reset(self):
         self.engine.reset()

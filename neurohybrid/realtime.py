@@ -209,6 +209,10 @@ class Pacer:
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
                 raise ParameterError("Pacer", pname, f"{v!r}", "a finite number of ms >= 0")
         self.cosim = cosim
+        #: callables ``f(budget_s)`` run after a window that finished early, before the wait, with
+        #: the wall time left until the deadline (minus the spin); they must stay within it (e.g.
+        #: write recordings in small batches in the slack instead of stalling a window)
+        self.idle: list = []
         self.freeze_gc = bool(freeze_gc)
         self.rtf, self.policy = float(rtf), policy
         self.tolerance_s, self.spin_s = tolerance_ms * 1e-3, spin_ms * 1e-3
@@ -282,6 +286,10 @@ class Pacer:
                 target = now
         else:
             self.stats._late = False
+            for work in self.idle:
+                budget = target - time.perf_counter() - self.spin_s
+                if budget > 0:
+                    work(budget)
             precise_wait(target, self.spin_s, self._pollers, self._fds)
             now = time.perf_counter()
         interval = now - self._last_release

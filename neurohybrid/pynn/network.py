@@ -48,7 +48,7 @@ class _StoreSink:
         if self._pending > 2_000_000:
             self.flush()
 
-    def flush(self) -> None:
+    def flush(self, sync: bool = True) -> None:
         store, seg, dt = self.network.store, self.network.segment, self.network.dt
         for node, parts in self._spikes.items():
             ticks = np.concatenate([p[0] for p in parts])
@@ -58,7 +58,7 @@ class _StoreSink:
         for (node, variable), parts in self._samples.items():
             store.append_signal(node, variable, np.concatenate(parts, axis=0), segment=seg)
         self._spikes, self._samples, self._pending = {}, {}, 0
-        store.flush()
+        store.flush(sync=sync)
 
 
 class Network:

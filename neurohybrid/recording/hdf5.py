@@ -255,13 +255,16 @@ class RunStore:
                                  "a dict of JSON-serialisable values (numbers, strings, lists, dicts, "
                                  "numpy scalars/arrays)") from None
 
-    def flush(self) -> None:
-        """Write everything appended so far and flush HDF5: a later kill keeps all of it."""
+    def flush(self, sync: bool = True) -> None:
+        """Write everything appended so far and flush HDF5: a later kill keeps all of it.
+        ``sync=False`` writes the datasets but skips the file flush (cheaper, for the slack of
+        real-time windows; what a kill keeps is then up to HDF5's cache)."""
         f = self._require_open()
         if self._mode != "w":
             return
         self._write_pending()
-        f.flush()
+        if sync:
+            f.flush()
 
     def close(self) -> None:
         """Flush and close the file. Calling it again does nothing."""
