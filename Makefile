@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/meanfield_vs_tvb.py
 	$(PY) benchmarks/cosim_overhead.py
 	$(PY) benchmarks/hybrid_fc.py
+	$(PY) benchmarks/biophysics_overhead.py
+	$(PY) benchmarks/realtime_latency.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -22,12 +22,14 @@ stalls are recovered by catch-up, brain time does not slip); it is *overrun-free
 window at all ended late (the stricter target, which flushes and VM preemption break). The numba warm-up (first 200 ms, unpaced) is never timed.
 
     .venv/bin/python benchmarks/realtime_latency.py [--duration 60] [--sizes 1000 2000 5000 10000]
-                                                    [--scan-duration 5] [--flush-every 1.0] [--spin-ms 1.0]
+                                                    [--scan-duration 5] [--flush-every -0.02] [--spin-ms 0.3]
 
 ``--flush-every`` s: the recorded spikes stream to the HDF5 store that often, in the simulation
 thread between windows (each flush of ~90k spikes blocks it for several ms: overruns that
-catch-up recovers); 0 keeps them in memory until the end. ``--spin-ms 1.0`` spins the whole
-slack of each window (the simulation owns one core; the client has the other).
+catch-up recovers); 0 keeps them in memory until the end; negative (the default, -0.02): the
+datasets are written every 20 ms in the slack of windows that ended early (``Pacer.idle``) and
+the file is flushed at the end, as paced PyNN sessions do. ``--spin-ms`` is the part of each
+window's slack that is spun rather than slept (1.0 spins all of it, leaving no slack for writes).
 
 The last line printed is one JSON object: ``ratio`` = p99 round trip (ms) / target (1 ms).
 """
@@ -162,11 +164,11 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=60.0, help="wall seconds of the 1,000-neuron run")
     ap.add_argument("--sizes", type=int, nargs="*", default=[1000, 2000, 5000, 10000])
     ap.add_argument("--scan-duration", type=float, default=5.0)
-    ap.add_argument("--flush-every", type=float, default=1.0, help="s between HDF5 flushes (0: at the end only; "
+    ap.add_argument("--flush-every", type=float, default=-0.02, help="s between HDF5 flushes (0: at the end only; "
                     "negative: datasets written every |value| s in the slack of windows that ended early "
                     "(Pacer.idle), the file flushed at the end)")
     ap.add_argument("--client", nargs=2, metavar=("HOST", "PORT"))
-    ap.add_argument("--spin-ms", type=float, default=1.0, help="Pacer spin_ms (1 ms: the whole slack of a 1-ms window is spun on the simulation's core)")
+    ap.add_argument("--spin-ms", type=float, default=0.3, help="Pacer spin_ms (1 ms: the whole slack of a 1-ms window is spun on the simulation's core)")
     ap.add_argument("--one", nargs=4, metavar=("N", "DURATION", "FLUSH", "SPIN"))
     args = ap.parse_args()
     if args.client:
