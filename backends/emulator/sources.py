@@ -258,6 +258,16 @@ def _check_window(obj, t0, n_ticks) -> tuple[int, int]:
     return t0, n_ticks
 
 
+def pushed_spikes(obj, ticks, ids) -> tuple[np.ndarray, np.ndarray]:
+    """Spikes pushed into an external source: (emission ticks, neuron indices) as flat int64
+    arrays of equal length (ParameterError otherwise). Shared by every engine's push()."""
+    t = np.asarray(ticks, dtype=np.int64).ravel()
+    i = np.asarray(ids, dtype=np.int64).ravel()
+    if t.shape != i.shape:
+        raise ParameterError(obj, "ids", f"{i.size} ids for {t.size} ticks", "as many ids as ticks")
+    return t, i
+
+
 def _ms_to_ticks(value_ms: np.ndarray, dt: float) -> np.ndarray:
     """Times in ms to (float) ticks, snapped to an integer when round-off is all that separates them."""
     with np.errstate(invalid="ignore"):
@@ -619,10 +629,7 @@ class SpikeSourceExternal(_SpikeSource):
 
     def push(self, ticks, ids) -> None:
         """Queue spikes: emission ticks and neuron indices (int arrays, any order)."""
-        t = np.asarray(ticks, dtype=np.int64).ravel()
-        i = np.asarray(ids, dtype=np.int64).ravel()
-        if t.shape != i.shape:
-            raise ParameterError(self, "ids", f"{i.size} ids for {t.size} ticks", "as many ids as ticks")
+        t, i = pushed_spikes(self, ticks, ids)
         if not t.size:
             return
         sorted_chunk = t.size < 2 or bool(np.all((t[1:] > t[:-1]) | ((t[1:] == t[:-1]) & (i[1:] >= i[:-1]))))

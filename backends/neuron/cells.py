@@ -168,8 +168,24 @@ def _parameters_for(parameters: dict, index: int, owner) -> dict:
     return out
 
 
+class _Recordable:
+    """Variable lookup shared by the built cells: ``"v"``, ``"soma.v"``, ``"soma.na.m"``."""
+
+    def _native_variable(self, var: str) -> str:
+        return var
+
+    def ref(self, variable: str):
+        return self.ref_segment(variable)[0]
+
+    def ref_segment(self, variable: str):
+        """(NEURON pointer of ``variable``, the segment it lives in)."""
+        loc, var = _split_variable(variable, self.location_names())
+        seg = self.location(loc) if loc is not None else self.spike_source[0]
+        return _ref(seg, self._native_variable(var), self._name), seg
+
+
 # ============================================================================ user NEURON cells
-class NeuronBuiltCell:
+class NeuronBuiltCell(_Recordable):
     """One cell of a :class:`NeuronCellBuilder`: the user's object plus the named places."""
 
     def __init__(self, builder: "NeuronCellBuilder", index: int, obj):
@@ -244,14 +260,6 @@ class NeuronBuiltCell:
         self._syn_cache[key] = items
         return items
 
-    def ref(self, variable: str):
-        return self.ref_segment(variable)[0]
-
-    def ref_segment(self, variable: str):
-        """(NEURON pointer of ``variable``, the segment it lives in)."""
-        loc, var = _split_variable(variable, self.location_names())
-        seg = self.location(loc) if loc is not None else self.spike_source[0]
-        return _ref(seg, var, self._name), seg
 
     def sections(self) -> list:
         """Every section of the cell (``obj.all`` if the cell has such a SectionList, else the
@@ -428,7 +436,7 @@ _SELECTOR_LABELS = {
 }
 
 
-class MultiCompartmentCell:
+class MultiCompartmentCell(_Recordable):
     """One cell of a :class:`MultiCompartmentBuilder`: ``template`` is the pyNN.neuron
     ``NeuronTemplate`` instance (sections, ``section_labels``, ``locations``,
     ``synaptic_receptors[receptor][section_id]``)."""
@@ -519,20 +527,15 @@ class MultiCompartmentCell:
         self._cache[key] = items
         return items
 
-    def ref(self, variable: str):
-        return self.ref_segment(variable)[0]
-
-    def ref_segment(self, variable: str):
-        """(NEURON pointer of ``variable``, the segment it lives in)."""
-        loc, var = _split_variable(variable, self.location_names())
-        seg = self.location(loc) if loc is not None else self.spike_source[0]
+    def _native_variable(self, var: str) -> str:
+        """PyNN channel-state names ("na.m") as the NEURON mechanism names pyNN.neuron uses."""
         if var != "v" and "." in var:
             channel, state = var.split(".", 1)
             ic = self.template.ion_channels.get(channel)
             if ic is not None and state in getattr(ic, "variable_translations", {}):
                 mech, hoc_state = ic.variable_translations[state]
-                var = f"{mech}.{hoc_state}"
-        return _ref(seg, var, self._name), seg
+                return f"{mech}.{hoc_state}"
+        return var
 
     def initialize(self, v: float) -> None:
         """As pyNN.neuron's initializer: the template's ``memb_init`` with ``initial_values['v']``."""

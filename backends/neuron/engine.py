@@ -131,10 +131,8 @@ class EventSource:
             self.generator.reset()
 
     def push(self, ticks, ids) -> None:
-        t = np.asarray(ticks, dtype=np.int64).ravel()
-        i = np.asarray(ids, dtype=np.int64).ravel()
-        if t.shape != i.shape:
-            raise ParameterError(self, "ids", f"{i.size} ids for {t.size} ticks", "as many ids as ticks")
+        from neurohybrid.backends.emulator.sources import pushed_spikes
+        t, i = pushed_spikes(self, ticks, ids)
         if not t.size:
             return
         if i.min() < 0 or i.max() >= self.size:

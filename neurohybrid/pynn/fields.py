@@ -20,6 +20,23 @@ class FieldLink:
     delay: float = 1.0
 
 
+MODULATES = ("gain", "threshold", "current")
+
+
+def modulated_populations(who: str, parameter: str, targets, modulates: str) -> list:
+    """The point-neuron populations a field acts on (one or a list), checked with ``modulates``."""
+    from .populations import Population
+    from .standardmodels import NEURON_TYPES
+    if modulates not in MODULATES:
+        raise ParameterError(who, "modulates", f"{modulates!r}", "'gain', 'threshold' or 'current'")
+    pops = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    for p in pops:
+        if not isinstance(p, Population) or type(p.celltype).__name__ not in NEURON_TYPES:
+            raise PlacementError(who, parameter, f"{p!r} is not a population of point neurons",
+                                 "sim.Population objects of point-neuron cell types")
+    return pops
+
+
 def modulate(targets, source, proxy: str = "lfp", modulates: str = "gain", fn=None, field: str | None = None,
              delay: float = 1.0) -> FieldLink:
     """Let a biophysical (NEURON) population's field proxy modulate point-neuron populations.
@@ -34,7 +51,6 @@ def modulate(targets, source, proxy: str = "lfp", modulates: str = "gain", fn=No
     """
     from .multicompartment import is_biophysical
     from .populations import Population
-    from .standardmodels import NEURON_TYPES
     state._check_usable("modulate")
     who = "modulate"
     if not isinstance(source, Population) or not is_biophysical(source.celltype):
@@ -42,13 +58,7 @@ def modulate(targets, source, proxy: str = "lfp", modulates: str = "gain", fn=No
                              "a Population of sim.MultiCompartmentNeuron or sim.NeuronCell cells")
     if not (proxy == "lfp" or (isinstance(proxy, str) and proxy.startswith("mean_v:"))):
         raise ParameterError(who, "proxy", f"{proxy!r}", "'lfp' or 'mean_v:<location>'")
-    if modulates not in ("gain", "threshold", "current"):
-        raise ParameterError(who, "modulates", f"{modulates!r}", "'gain', 'threshold' or 'current'")
-    pops = list(targets) if isinstance(targets, (list, tuple)) else [targets]
-    for p in pops:
-        if not isinstance(p, Population) or type(p.celltype).__name__ not in NEURON_TYPES:
-            raise PlacementError(who, "targets", f"{p!r} is not a population of point neurons",
-                                 "sim.Population objects of point-neuron cell types")
+    pops = modulated_populations(who, "targets", targets, modulates)
     if fn is not None and not callable(fn):
         raise ParameterError(who, "fn", f"{fn!r} is not callable", "a function of the proxy value")
     if not (isinstance(delay, (int, float)) and delay >= state.dt):

@@ -90,7 +90,7 @@ class Network:
         self.partition = None  # neurohybrid.partition.Partition when the model has biophysical populations
         self.exported: set = set()
         self.neuron_engine = None
-        self.hybrid = None  # the co-simulation, when the session has a WholeBrain (wholebrain._HybridRun)
+        self.hybrid = None  # the co-simulation, when the session has a WholeBrain (session.SessionCoSimulation)
 
     @property
     def dt(self) -> float:
@@ -141,22 +141,25 @@ class Network:
 
     # --- running ------------------------------------------------------------------------------
     def run_until(self, target_tick: int) -> None:
-        """Bring the engine up to date and advance it to ``target_tick``."""
+        """Bring the engines up to date and advance them to ``target_tick``."""
         self._prepare()
         self._declare_outputs(self.full_graph)
+        self._send_initial_samples()
+        if not self.needs_cosimulation():
+            self.engine.advance(target_tick)
+            return
+        self._start_cosimulation()
+        self.hybrid.run_until(target_tick)
+
+    def _send_initial_samples(self) -> None:
+        """The t = 0 samples of every engine, once per segment (PyNN includes them)."""
         if self.engine.tick == 0 and self._initial_sent != self.segment:
             self.engine.initial_samples()
             self._initial_sent = self.segment
-        brain = self.state.wholebrain
-        biophysical = self.partition is not None and bool(self.partition.bio.nodes)
-        if brain is None and not biophysical and not self.needs_cosimulation():
-            self.engine.advance(target_tick)
-            return
-        if biophysical and self.neuron_engine.tick == 0 and self._initial_sent_bio != self.segment:
-            self.neuron_engine.initial_samples()
+        bio = self.neuron_engine
+        if bio is not None and bio.tick == 0 and self._initial_sent_bio != self.segment:
+            bio.initial_samples()
             self._initial_sent_bio = self.segment
-        self._start_cosimulation()
-        self.hybrid.run_until(target_tick)
 
     def needs_cosimulation(self) -> bool:
         """Whether runs go through the co-simulation kernel (a WholeBrain, NEURON cells, live
@@ -167,9 +170,9 @@ class Network:
 
     def _start_cosimulation(self) -> None:
         if self.hybrid is None:  # the co-simulation starts: scaffold, converters, circuits, biophysics
-            from .wholebrain import _HybridRun
+            from .session import SessionCoSimulation
             try:
-                self.hybrid = _HybridRun(self.state.wholebrain, self)
+                self.hybrid = SessionCoSimulation(self.state.wholebrain, self)
             finally:  # a refused model loses nothing already recorded
                 self.sink.flush()
             if self.state.wholebrain is not None:
@@ -180,12 +183,7 @@ class Network:
         runs, which always go through it)."""
         self._prepare()
         self._declare_outputs(self.full_graph)
-        if self.engine.tick == 0 and self._initial_sent != self.segment:
-            self.engine.initial_samples()
-            self._initial_sent = self.segment
-        if self.neuron_engine is not None and self.neuron_engine.tick == 0 and self._initial_sent_bio != self.segment:
-            self.neuron_engine.initial_samples()
-            self._initial_sent_bio = self.segment
+        self._send_initial_samples()
         self._start_cosimulation()
 
     def _prepare(self) -> None:
