@@ -184,7 +184,7 @@ class WholeBrain:
         self.replacements: list[Replacement] = []
         self.modulations: list[Modulation] = []
         self.monitors: list = []
-        self._runner: _HybridRun | None = None
+        self._runner = None  # the session co-simulation (session.SessionCoSimulation) once running
         # Build the simulation now so that bad parameters fail here, not at run time.
         self._simulation()
         state.wholebrain = self
