@@ -41,7 +41,7 @@ import numpy as np
 from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
 
-from neurohybrid.backends.emulator.fixed_engine import LoihiOutputs
+from neurohybrid.backends.emulator.fixed_engine import LoihiOutputs, _graph_for_circuit
 
 from .process_graph import LavaGraph, build_processes, lava_available, loihi_extension_available
 
@@ -318,17 +318,3 @@ def same_circuit(a, b) -> bool:
             if not np.array_equal(np.broadcast_to(getattr(pa, key), n), np.broadcast_to(getattr(pb, key), n)):
                 return False
     return True
-
-
-def _graph_for_circuit(circuit) -> ModelGraph:
-    """A minimal graph for a circuit run on its own: its nodes and spike recording of every
-    population (seed from the circuit's manifest)."""
-    from neurohybrid.graph import PopulationNode, RecordingSpec
-    seed = int((circuit.manifest or {}).get("seed", 0))
-    graph = ModelGraph(dt=float(circuit.dt_ms), seed=seed)
-    for name, pop in circuit.populations.items():
-        graph.nodes[name] = PopulationNode(name, pop.source_model, pop.size, {}, kind="point")
-        graph.recordings.append(RecordingSpec(name, "spikes", np.arange(pop.size)))
-    for name, inp in circuit.inputs.items():
-        graph.nodes[name] = PopulationNode(name, inp.source_model, inp.size, {}, kind="source")
-    return graph
