@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/hybrid_fc.py
 	$(PY) benchmarks/biophysics_overhead.py
 	$(PY) benchmarks/realtime_latency.py
+	$(PY) benchmarks/va_benchmarks.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -4,6 +4,10 @@ The kernels follow NEST's ``iaf_cond_exp`` and ``iaf_cond_alpha``: each tick is 
 with GSL's adaptive Runge–Kutta–Fehlberg 4(5) (absolute error 1e-3 in NEST units, the
 step size carried from tick to tick per neuron, see ``_common.rkf45_evolve_apply``), then
 the arriving conductance jumps are added, then refractoriness / threshold are handled.
+As in NEST's right-hand sides, the currents see v clamped to v_reset while refractory (and
+dv/dt = 0 then) and capped at v_thresh otherwise: without the cap, a large conductance jump
+(COBA's 100 nS Poisson kicks) makes a Runge–Kutta stage overshoot the threshold with too
+large a driving force, and the neuron fires a tick earlier than in NEST.
 Inside a window the state is held in NEST's units (pF, nS, pA) so that the error control
 sees the same numbers as NEST's; ``S`` holds PyNN units (mV, µS, ms).
 
@@ -26,7 +30,8 @@ PARAMS = ("v_rest", "cm", "tau_m", "tau_refrac", "tau_syn_E", "tau_syn_I", "e_re
 _ATOL = 1e-3  # gsl_odeiv_control_y_new(1e-3, 0.0) in NEST's iaf_cond_* models
 
 # layout of the per-neuron parameter vector handed to the right-hand sides
-_EL, _GL, _CM, _EEX, _EIN, _TEX, _TIN, _IE, _ISTIM = range(9)
+_EL, _GL, _CM, _EEX, _EIN, _TEX, _TIN, _IE, _ISTIM, _VRESET, _VTH, _REFR = range(12)
+_NP = 12
 
 
 @numba.njit(cache=True)
@@ -40,16 +45,26 @@ def _load_p(P, i, p):
     p[_EIN] = P[7, i]
     p[_IE] = P[10, i] * 1000.0
     p[_ISTIM] = 0.0
+    p[_VRESET] = P[9, i]
+    p[_VTH] = P[8, i]
+    p[_REFR] = 0.0
+
+
+@numba.njit(cache=True)
+def _clamped_v(v, p):
+    """The membrane potential the currents see: NEST clamps it to V_reset while refractory
+    and bounds it by V_th otherwise."""
+    return p[_VRESET] if p[_REFR] > 0.0 else min(v, p[_VTH])
 
 
 @numba.njit(cache=True)
 def rhs_cond_exp(y, f, p):
     """dy/dt of iaf_cond_exp; y = (V mV, g_ex nS, g_in nS)."""
-    v = y[0]
+    v = _clamped_v(y[0], p)
     i_syn_exc = y[1] * (v - p[_EEX])
     i_syn_inh = y[2] * (v - p[_EIN])
     i_l = p[_GL] * (v - p[_EL])
-    f[0] = (-i_l + p[_ISTIM] + p[_IE] - i_syn_exc - i_syn_inh) / p[_CM]
+    f[0] = 0.0 if p[_REFR] > 0.0 else (-i_l + p[_ISTIM] + p[_IE] - i_syn_exc - i_syn_inh) / p[_CM]
     f[1] = -y[1] / p[_TEX]
     f[2] = -y[2] / p[_TIN]
 
@@ -57,11 +72,11 @@ def rhs_cond_exp(y, f, p):
 @numba.njit(cache=True)
 def rhs_cond_alpha(y, f, p):
     """dy/dt of iaf_cond_alpha; y = (V mV, dg_ex nS/ms, g_ex nS, dg_in nS/ms, g_in nS)."""
-    v = y[0]
+    v = _clamped_v(y[0], p)
     i_syn_exc = y[2] * (v - p[_EEX])
     i_syn_inh = y[4] * (v - p[_EIN])
     i_leak = p[_GL] * (v - p[_EL])
-    f[0] = (-i_leak - i_syn_exc - i_syn_inh + p[_ISTIM] + p[_IE]) / p[_CM]
+    f[0] = 0.0 if p[_REFR] > 0.0 else (-i_leak - i_syn_exc - i_syn_inh + p[_ISTIM] + p[_IE]) / p[_CM]
     f[1] = -y[1] / p[_TEX]
     f[2] = y[1] - y[2] / p[_TEX]
     f[3] = -y[3] / p[_TIN]
@@ -81,7 +96,7 @@ def step_if_cond_exp(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells, r
     n_ticks = syn_in.shape[0]
     pos = record_positions(rec_cells, n)
     for i in numba.prange(n):
-        p = np.empty(9)
+        p = np.empty(_NP)
         _load_p(P, i, p)
         v_th = P[8, i]
         v_reset = P[9, i]
@@ -95,6 +110,7 @@ def step_if_cond_exp(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells, r
         h = S[4, i] if S[4, i] > 0.0 else dt
         for k in range(n_ticks):
             p[_ISTIM] = i_ext[k, i] * 1000.0
+            p[_REFR] = 1.0 if r > 0 else 0.0
             t = 0.0
             while t < dt:
                 t, h = rkf45_evolve_apply(rhs_cond_exp, p, y, t, dt, h, work, _ATOL, 0.0, 1.0, 0.0)
@@ -135,7 +151,7 @@ def step_if_cond_alpha(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells,
     n_ticks = syn_in.shape[0]
     pos = record_positions(rec_cells, n)
     for i in numba.prange(n):
-        p = np.empty(9)
+        p = np.empty(_NP)
         _load_p(P, i, p)
         v_th = P[8, i]
         v_reset = P[9, i]
@@ -153,6 +169,7 @@ def step_if_cond_alpha(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells,
         h = S[6, i] if S[6, i] > 0.0 else dt
         for k in range(n_ticks):
             p[_ISTIM] = i_ext[k, i] * 1000.0
+            p[_REFR] = 1.0 if r > 0 else 0.0
             t = 0.0
             while t < dt:
                 t, h = rkf45_evolve_apply(rhs_cond_alpha, p, y, t, dt, h, work, _ATOL, 0.0, 1.0, 0.0)

@@ -64,6 +64,12 @@ NEST_REFERENCES = {
     'HH_cond_exp': (
         [15.3, 55.0, 67.1, 79.2, 91.3, 103.4, 115.4, 129.8, 141.9, 153.1, 165.2, 177.3, 192.5, 204.5, 216.6, 228.7, 240.8, 274.6],
         (-62.85162462866658, -60.82150534231163, -36.90713642030612, -66.36904441165657, -55.96409990960251, -63.19888741086044, -70.34014734158818, -57.52939101405194, -68.34201324281366)),
+    'IF_cond_exp/COBA': (
+        [1.6, 6.9, 12.8, 21.1, 26.4, 33.0, 61.5, 66.8, 72.6, 81.2, 141.5, 146.9, 153.1, 202.0, 207.5, 214.1, 291.7, 298.1],
+        (-60.0, -60.0, -60.0, -60.45814877955375, -57.79892889298562, -60.0, -55.55975533988505, -58.70964774858419, -60.0)),
+    'IF_cond_alpha/COBA': (
+        [2.2, 7.4, 12.6, 17.9, 23.1, 28.3, 33.5, 39.0, 46.0, 62.6, 67.8, 73.0, 78.4, 84.2, 91.4, 142.5, 147.7, 153.0, 158.5, 164.6, 174.2, 203.7, 209.0, 214.4, 220.2, 227.5, 293.1, 298.6],
+        (-60.0, -60.0, -60.0, -60.0, -54.63702058148406, -60.0, -60.0, -59.57894223028364, -60.0)),
 }
 
 
@@ -341,7 +347,7 @@ def test_adex_without_refractory_period_can_fire_again_at_once():
 
 
 # --- (3) NEST 3.10 references ----------------------------------------------------------------------
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", list(nest_scenarios.SCENARIOS))
 def test_spike_times_match_nest(name):
     """DC step + input spikes (``make_nest_references.SCENARIOS``), windows of 13 ticks.
 
@@ -354,7 +360,7 @@ def test_spike_times_match_nest(name):
     """
     params, initial, amp, exc, inh = nest_scenarios.SCENARIOS[name]
     n_ticks = int(round(nest_scenarios.T_STOP / DT))
-    spec, S, P = make_arrays(name, 1, params, initial)
+    spec, S, P = make_arrays(nest_scenarios.model_of(name), 1, params, initial)
     syn_in, i_ext = zero_inputs(spec, n_ticks, 1)
     for receptor, spikes in ((0, exc), (1, inh)):
         for t, w in spikes:
