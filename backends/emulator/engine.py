@@ -10,8 +10,10 @@ integrate the whole window without talking to any other. Per window:
 3. the spikes the neurons emitted are delivered (they arrive in later windows).
 
 Windows are aligned on multiples of the window length and ring buffers hold a whole number of
-windows, so the input of a window is one contiguous slice of the ring, read in place.
-Delivery tables are per target block, CSR over global source index, split into one sub-table
+windows, so the input of a window is one contiguous slice of the ring. The ring holds exact
+128-bit fixed-point sums (``ring.py``): the input a cell receives does not depend on the order
+its spikes were added in, so a model split over several engine instances (or threads) gives
+bit-identical results. Delivery tables are per target block, CSR over global source index, split into one sub-table
 per thread block of target neurons so that threads never write the same ring entry.
 Weights are stored as small integer codes into a per-table lookup table when a table has
 few distinct weights (the common case), which keeps memory near 6 bytes per synapse.
@@ -32,21 +34,11 @@ from neurohybrid.rng import stream_key
 from . import models as model_registry
 from . import currents as current_kinds
 from . import sources as source_kinds
+from .ring import FixedRing
 from .tables import _distinct, build_tables
 
 MAX_WINDOW_TICKS = 64
 FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
-
-
-@numba.njit(parallel=True, cache=True)
-def _zero(buffer):
-    """Zero a [ticks, receptors, n] ring slice with all threads (a serial memset of the window's
-    input was a visible share of a 2-thread run)."""
-    n = buffer.shape[2]
-    for i in numba.prange(n):
-        for k in range(buffer.shape[0]):
-            for q in range(buffer.shape[1]):
-                buffer[k, q, i] = 0.0
 
 
 @dataclass
@@ -58,7 +50,8 @@ class NeuronBlock:
     offset: int  # first global index
     S: np.ndarray
     P: np.ndarray
-    ring: np.ndarray  # [n_slots, n_receptors, n]
+    ring: FixedRing  # [n_slots, n_receptors, n] exact sums of the arriving weights
+    syn_in: np.ndarray  # [W, n_receptors, n] the window's input as floats, read from the ring
     i_ext: np.ndarray  # [W, n] nA
     spikes: np.ndarray  # [W, n] uint8
     rec_rows: np.ndarray
@@ -134,7 +127,8 @@ class EmulatorEngine:
         S = np.empty((len(spec.state), n))
         P = np.empty((len(spec.params), n))
         block = NeuronBlock(node, spec, offset, S, P,
-                            ring=np.zeros((self.n_slots, len(spec.receptors), n)),
+                            ring=FixedRing(self.n_slots, len(spec.receptors), n),
+                            syn_in=np.zeros((W, len(spec.receptors), n)),
                             i_ext=np.zeros((W, n)), spikes=np.zeros((W, n), dtype=np.uint8),
                             rec_rows=np.zeros(0, np.int64), rec_cells=np.zeros(0, np.int64),
                             rec_out=np.zeros((W, 0, 0)), rec_vars=[])
@@ -202,7 +196,7 @@ class EmulatorEngine:
             self.update_parameters(graph)
         for block in self.blocks.values():
             self._load_initial(block)
-            block.ring[:] = 0.0
+            block.ring.clear()
         for src in self.sources.values():
             src.generator.reset()
         for table in self.tables:
@@ -246,7 +240,7 @@ class EmulatorEngine:
             if len(emitted) > 1:
                 order = np.argsort(ticks, kind="stable")
                 ticks, gids = ticks[order], gids[order]
-            mult = np.ones(ticks.size)
+            mult = np.ones(ticks.size, np.int64)
             for table in self.tables:
                 table.deliver(ticks, gids, mult, self.n_slots)
 
@@ -265,7 +259,7 @@ class EmulatorEngine:
         self._record_spikes(src.node.name, ticks, ids)
         if ticks.size:
             for table in self.tables:
-                table.deliver(ticks, ids + src.offset, np.ones(ticks.size), self.n_slots)
+                table.deliver(ticks, ids + src.offset, np.ones(ticks.size, np.int64), self.n_slots)
 
     def _apply_currents(self, t0: int, n: int) -> None:
         if not self.currents:
@@ -282,14 +276,12 @@ class EmulatorEngine:
 
     def _integrate(self, block: NeuronBlock, t0: int, n: int):
         """Run a block's kernel over the window; returns its spikes (emission ticks, global ids)."""
-        first = t0 % self.n_slots
-        syn_in = block.ring[first:first + n]
+        syn_in = block.ring.read(t0 % self.n_slots, n, block.syn_in)
         if block.gain is not None:
             syn_in *= block.gain
         block.spikes[:n] = 0
         block.spec.step(block.S, block.P, syn_in, block.i_ext[:n], self.dt, block.spikes[:n],
                         block.rec_rows, block.rec_cells, block.rec_out[:n])
-        _zero(syn_in)
         rows, cells = np.nonzero(block.spikes[:n])
         ticks, cells = t0 + rows.astype(np.int64), cells.astype(np.int64)
         self._record_spikes(block.node.name, ticks, cells)

@@ -16,8 +16,12 @@ from numba import njit, prange
 
 from neurohybrid.graph import ModelGraph, ProjectionEdge
 
+from .ring import add_fixed, add_fixed_times, choose_shift, to_fixed
+
 _SAMPLE = 4096
 _NO_CODES = np.zeros(1, dtype=np.uint8)  # placeholder code array when weights are stored directly
+_NO_LUT_HI = np.zeros(1, dtype=np.int64)  # placeholder fixed-point lookup table (weights stored directly)
+_NO_LUT_LO = np.zeros(1, dtype=np.uint64)
 
 
 @njit(cache=True)
@@ -43,14 +47,18 @@ def _scatter_rows(pre, post, src_offset, col_offset, n_target, n_blocks, n_src, 
 
 
 @njit(cache=True, inline="always")
-def _weight(k, direct, wcode, weights):
-    # direct: weights holds one weight per synapse; else weights is the lookup table of the codes
-    return weights[k] if direct else weights[wcode[k]]
+def _fixed_weight(k, direct, wcode, weights, lut_hi, lut_lo, scale):
+    """(hi, lo) of synapse k's weight: converted from the float (direct) or from the code's
+    precomputed fixed-point value."""
+    if direct:
+        return to_fixed(weights[k], scale)
+    c = wcode[k]
+    return lut_hi[c], lut_lo[c]
 
 
 @njit(parallel=True, cache=True)
-def _deliver_list(ticks, sources, mult, indptr, n_src, col, direct, wcode, weights, delay, ring, n_slots,
-                  n_blocks):
+def _deliver_list(ticks, sources, mult, indptr, n_src, col, direct, wcode, weights, lut_hi, lut_lo, scale, delay,
+                  ring_hi, ring_lo, n_slots, n_blocks):
     """Spikes given as (emission tick, global source, count) lists, sorted by tick."""
     for b in prange(n_blocks):
         base = b * n_src
@@ -62,17 +70,21 @@ def _deliver_list(ticks, sources, mult, indptr, n_src, col, direct, wcode, weigh
                 slot = t + delay[k]
                 if slot >= n_slots:
                     slot -= n_slots
-                ring[slot, col[k]] += m * _weight(k, direct, wcode, weights)
+                w_hi, w_lo = _fixed_weight(k, direct, wcode, weights, lut_hi, lut_lo, scale)
+                if m == 1:
+                    add_fixed(ring_hi, ring_lo, slot, col[k], w_hi, w_lo)
+                else:
+                    add_fixed_times(ring_hi, ring_lo, slot, col[k], w_hi, w_lo, m)
 
 
 @njit(parallel=True, cache=True)
-def _deliver_dense(counts, first_tick, offset, lo, hi, indptr, n_src, col, direct, wcode, weights, delay, ring,
-                   n_slots, n_blocks):
+def _deliver_dense(counts, first_tick, offset, lo, hi, indptr, n_src, col, direct, wcode, weights, lut_hi, lut_lo,
+                   scale, delay, ring_hi, ring_lo, n_slots, n_blocks):
     """counts[j, i]: spikes of source offset+i emitted in tick first_tick+j (a spike matrix or
-    Poisson counts); same order of summation as _deliver_list on the nonzero entries. Thread
-    block b only scans sources lo[b]..hi[b]-1, the ones with synapses onto its targets: with
-    one-to-one drives, scanning every source in every block made delivery cost O(sources) per
-    thread, and it did not scale with threads."""
+    Poisson counts); the same sums as _deliver_list on the nonzero entries. Thread block b only
+    scans sources lo[b]..hi[b]-1, the ones with synapses onto its targets: with one-to-one
+    drives, scanning every source in every block made delivery cost O(sources) per thread, and
+    it did not scale with threads."""
     for b in prange(n_blocks):
         base = b * n_src + offset
         for j in range(counts.shape[0]):
@@ -86,12 +98,13 @@ def _deliver_dense(counts, first_tick, offset, lo, hi, indptr, n_src, col, direc
                     slot = t + delay[k]
                     if slot >= n_slots:
                         slot -= n_slots
-                    ring[slot, col[k]] += m * _weight(k, direct, wcode, weights)
+                    w_hi, w_lo = _fixed_weight(k, direct, wcode, weights, lut_hi, lut_lo, scale)
+                    add_fixed_times(ring_hi, ring_lo, slot, col[k], w_hi, w_lo, np.int64(m))
 
 
 @njit(parallel=True, cache=True)
 def _deliver_tsodyks(ticks, sources, indptr, n_src, col, weight, delay, U, tau_rec, tau_facil,
-                     u, x, last_tick, ring, n_slots, n_blocks, dt):
+                     u, x, last_tick, ring_hi, ring_lo, scale, n_slots, n_blocks, dt):
     for b in prange(n_blocks):
         base = b * n_src
         for s in range(ticks.size):
@@ -105,7 +118,8 @@ def _deliver_tsodyks(ticks, sources, indptr, n_src, col, weight, delay, U, tau_r
                 x[k] = 1.0 + (x[k] - x[k] * u[k] - 1.0) * x_decay
                 u[k] = U[k] + u[k] * (1.0 - U[k]) * u_decay
                 last_tick[k] = t
-                ring[(t + delay[k]) % n_slots, col[k]] += weight[k] * u[k] * x[k]
+                w_hi, w_lo = to_fixed(weight[k] * u[k] * x[k], scale)
+                add_fixed(ring_hi, ring_lo, (t + delay[k]) % n_slots, col[k], w_hi, w_lo)
 
 
 def _smallest_uint(max_value: int):
@@ -140,7 +154,7 @@ class DeliveryTable:
                  n_sources: int):
         self.block, self.n_blocks, self.n_src = block, n_blocks, n_sources
         n = block.node.size
-        self.ring2d = block.ring.reshape(block.ring.shape[0], -1)
+        self.ring = block.ring
         self._receives = {}
         to_ticks = lambda d: np.rint(d / dt)  # noqa: E731
         max_delay = max(int(to_ticks(_distinct(e.values["delay"])).max()) for e in edges)
@@ -184,19 +198,23 @@ class DeliveryTable:
             self._encoders = [lambda w: _per_synapse(w, np.float64)] * len(edges)
             return
         self.wlut = lut.astype(np.float64)
+        fixed = [to_fixed(float(w), self.ring.scale) for w in self.wlut]
+        self.lut_hi = np.array([f[0] for f in fixed], dtype=np.int64)
+        self.lut_lo = np.array([f[1] for f in fixed], dtype=np.uint64)
         self.wcode_dtype = _smallest_uint(lut.size - 1)
         self._encoders = [lambda w, lut=lut: _per_synapse(w, self.wcode_dtype, lambda x: np.searchsorted(lut, x))
                           ] * len(edges)
 
     def _weight_args(self):
         if self.wlut is None:
-            return True, _NO_CODES, self.weight
-        return False, self.wcode, self.wlut
+            return True, _NO_CODES, self.weight, _NO_LUT_HI, _NO_LUT_LO, self.ring.scale
+        return False, self.wcode, self.wlut, self.lut_hi, self.lut_lo, self.ring.scale
 
     def deliver(self, ticks: np.ndarray, sources: np.ndarray, mult: np.ndarray, n_slots: int) -> None:
-        """Add the weights of the spikes (emission ticks, global sources, spike counts) into the ring."""
+        """Add the weights of the spikes (emission ticks, global sources, int64 spike counts)
+        into the ring."""
         _deliver_list(ticks, sources, mult, self.indptr, self.n_src, self.col, *self._weight_args(), self.delay,
-                      self.ring2d, n_slots, self.n_blocks)
+                      self.ring.hi, self.ring.lo, n_slots, self.n_blocks)
 
     def source_ranges(self, offset: int, size: int):
         """For each thread block, the range [lo, hi) of sources offset..offset+size-1 (relative to
@@ -222,8 +240,8 @@ class DeliveryTable:
             self._receives[key] = self.source_ranges(offset, counts.shape[1])
         if self._receives[key] is None:
             return
-        _deliver_dense(counts, first_tick, offset, *self._receives[key], self.indptr, self.n_src, self.col, *self._weight_args(),
-                       self.delay, self.ring2d, n_slots, self.n_blocks)
+        _deliver_dense(counts, first_tick, offset, *self._receives[key], self.indptr, self.n_src, self.col,
+                       *self._weight_args(), self.delay, self.ring.hi, self.ring.lo, n_slots, self.n_blocks)
 
     def reset(self) -> None:
         """Static synapses have no state."""
@@ -271,7 +289,7 @@ class TsodyksTable(DeliveryTable):
             return
         rows, ids = np.nonzero(counts)
         self.deliver(rows.astype(np.int64) + first_tick, ids.astype(np.int64) + offset,
-                     counts[rows, ids].astype(np.float64), n_slots)
+                     counts[rows, ids].astype(np.int64), n_slots)
 
     def deliver(self, ticks, sources, mult, n_slots) -> None:
         if mult.size and mult.max() > 1:  # each of several spikes in one tick depresses the synapse again
@@ -279,17 +297,31 @@ class TsodyksTable(DeliveryTable):
             ticks, sources = np.repeat(ticks, reps), np.repeat(sources, reps)
         # the spike time stamp is emission tick + 1
         _deliver_tsodyks(ticks + 1, sources, self.indptr, self.n_src, self.col, self.weight, self.delay - 1,
-                         self.U, self.tau_rec, self.tau_facil, self.u, self.x, self.last_tick, self.ring2d,
-                         n_slots, self.n_blocks, self.dt)
+                         self.U, self.tau_rec, self.tau_facil, self.u, self.x, self.last_tick, self.ring.hi,
+                         self.ring.lo, self.ring.scale, n_slots, self.n_blocks, self.dt)
+
+
+def max_input(edges: list[ProjectionEdge], n_cells: int) -> float:
+    """The largest sum of absolute weights over the synapses of any one cell (per spike round)."""
+    total = np.zeros(n_cells)
+    for e in edges:
+        w = e.values["weight"]
+        if w.size and w.strides == (0,):
+            total += abs(float(w[0])) * np.bincount(e.post_index, minlength=n_cells)
+        else:
+            total += np.bincount(e.post_index, weights=np.abs(w), minlength=n_cells)
+    return float(total.max()) if total.size else 0.0
 
 
 def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int) -> list:
-    """One static table per target block (all its static edges merged) and one per plastic edge."""
+    """One static table per target block (all its static edges merged) and one per plastic edge.
+    Sets each block ring's fixed-point scaling from the largest input a cell can receive."""
     n_sources = sum(node.size for node in graph.nodes.values())
     tables = []
     for name, block in blocks.items():
         n_blocks = max(1, min(n_threads, block.node.size))
         incoming = [e for e in graph.edges if e.post == name and e.pre_index.size]
+        block.ring.set_shift(choose_shift(max_input(incoming, block.node.size)))
         static = [e for e in incoming if e.synapse == "StaticSynapse"]
         if static:
             tables.append(DeliveryTable(block, static, offsets, graph.dt, n_blocks, n_sources))

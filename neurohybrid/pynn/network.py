@@ -451,4 +451,4 @@ def _carry_state(old, new) -> None:
         if previous is not None and previous.S.shape == block.S.shape:
             block.S[:] = previous.S
             if previous.ring.shape == block.ring.shape:
-                block.ring[:] = previous.ring
+                block.ring.copy_from(previous.ring)

@@ -1,17 +1,20 @@
 """Delivery tables: the compact (weight-code) and direct storage deliver the same input, lists and
-dense matrices deliver the same input, and the table holds exactly the graph's synapses."""
+dense matrices deliver the same input, the ring's sums do not depend on the order spikes arrive
+in, and the table holds exactly the graph's synapses."""
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from neurohybrid.backends.emulator import tables
+from neurohybrid.backends.emulator.ring import FixedRing, choose_shift
 from neurohybrid.graph import ProjectionEdge
 
 
-def _block(n=7, n_slots=20):
+def _block(n=7, n_slots=20, max_input=50.0):
     spec = SimpleNamespace(receptors=("excitatory", "inhibitory"))
-    return SimpleNamespace(node=SimpleNamespace(size=n), spec=spec, ring=np.zeros((n_slots, 2, n)))
+    return SimpleNamespace(node=SimpleNamespace(size=n), spec=spec,
+                           ring=FixedRing(n_slots, 2, n, choose_shift(max_input)))
 
 
 def _edge(rng, n_pre, n_post, weights, receptor="excitatory", n_syn=40, pre="src"):
@@ -28,7 +31,7 @@ def test_codes_and_direct_weights_deliver_the_same(n_blocks, monkeypatch):
     edges = [_edge(rng, 5, 7, few), _edge(rng, 5, 7, few, receptor="inhibitory")]
     ticks = np.array([0, 0, 1, 3, 3, 3], dtype=np.int64)
     srcs = np.array([0, 4, 2, 1, 2, 4], dtype=np.int64)
-    mult = np.array([1.0, 2.0, 1.0, 1.0, 3.0, 1.0])
+    mult = np.array([1, 2, 1, 1, 3, 1], dtype=np.int64)
 
     coded_block = _block()
     coded = tables.DeliveryTable(coded_block, edges, {"src": 0}, 0.1, n_blocks, 5)
@@ -40,7 +43,7 @@ def test_codes_and_direct_weights_deliver_the_same(n_blocks, monkeypatch):
     direct = tables.DeliveryTable(direct_block, edges, {"src": 0}, 0.1, n_blocks, 5)
     assert direct.wlut is None
     direct.deliver(ticks, srcs, mult, 20)
-    np.testing.assert_array_equal(coded_block.ring, direct_block.ring)
+    np.testing.assert_array_equal(coded_block.ring.values(), direct_block.ring.values())
 
     # expected, by brute force
     expected = np.zeros((20, 2, 7))
@@ -49,7 +52,7 @@ def test_codes_and_direct_weights_deliver_the_same(n_blocks, monkeypatch):
             for k in np.nonzero(e.pre_index == s)[0]:
                 d = int(round(e.values["delay"][k] / 0.1))
                 expected[(t + d) % 20, q, e.post_index[k]] += m * e.values["weight"][k]
-    np.testing.assert_allclose(coded_block.ring, expected, rtol=1e-12)
+    np.testing.assert_allclose(coded_block.ring.values(), expected, rtol=1e-12)
 
 
 def test_dense_and_list_delivery_agree():
@@ -61,6 +64,34 @@ def test_dense_and_list_delivery_agree():
     tb = tables.DeliveryTable(b, edges, {"src": 0}, 0.1, 2, 6)
     ta.deliver_dense(counts, 5, 0, 20)
     rows, ids = np.nonzero(counts)
-    tb.deliver(rows.astype(np.int64) + 5, ids.astype(np.int64), counts[rows, ids].astype(float), 20)
-    np.testing.assert_array_equal(a.ring, b.ring)
-    assert a.ring.any()
+    tb.deliver(rows.astype(np.int64) + 5, ids.astype(np.int64), counts[rows, ids].astype(np.int64), 20)
+    np.testing.assert_array_equal(a.ring.values(), b.ring.values())
+    assert a.ring.values().any()
+
+
+def test_ring_sums_do_not_depend_on_the_order_of_arrival():
+    """Float addition is not associative; the fixed-point ring is, so the same spikes delivered
+    in another order (as when a model is split over two engines) give bit-identical input."""
+    rng = np.random.default_rng(2)
+    edges = [_edge(rng, 50, 7, lambda n: rng.normal(size=n) * np.exp(rng.normal(size=n) * 5), n_syn=400)]
+    ticks = np.zeros(50, np.int64)
+    srcs = np.arange(50, dtype=np.int64)
+    ones = np.ones(50, np.int64)
+    a, b = _block(max_input=1e4), _block(max_input=1e4)
+    ta = tables.DeliveryTable(a, edges, {"src": 0}, 0.1, 1, 50)
+    tb = tables.DeliveryTable(b, edges, {"src": 0}, 0.1, 1, 50)
+    ta.deliver(ticks, srcs, ones, 20)
+    for half in (srcs[25:][::-1], srcs[:25][::-1]):
+        tb.deliver(ticks[:25], half, ones[:25], 20)
+    np.testing.assert_array_equal(a.ring.values(), b.ring.values())
+    out_a, out_b = np.zeros((20, 2, 7)), np.zeros((20, 2, 7))
+    a.ring.read(0, 20, out_a)
+    b.ring.read(0, 20, out_b)
+    assert out_a.tobytes() == out_b.tobytes() and out_a.any()
+    assert not a.ring.values().any()  # reading clears the slots
+
+
+def test_ring_shift_leaves_headroom_for_the_largest_input():
+    ring = FixedRing(2, 1, 1, choose_shift(3.0))
+    from neurohybrid.backends.emulator.ring import HEADROOM
+    assert 3.0 * HEADROOM * ring.scale < 2.0 ** 63
