@@ -31,17 +31,19 @@ def derived(n):
     return ne, ni, ce, ci, 1000.0 * PARAMS["eta"] * nu_th * ce  # Hz
 
 
-def build_network(sim, n, threads=None, connect=True):
+def build_network(sim, n, threads=None, connect=True, engines=None):
     """Set up the Brunel network in a neurohybrid.pynn session; returns (exc, inh, noise, exc + inh).
     With ``connect=False`` only the populations are created (benchmarks/loihi_reports.py builds
-    the 100k network's edges itself)."""
+    the 100k network's edges itself). ``engines``: {"E"/"I": engine instance} places populations
+    (benchmarks/partition_overhead.py splits the network over two engines)."""
+    engines = engines or {}
     p = PARAMS
     ne, ni, ce, ci, p_rate = derived(n)
     sim.setup(timestep=p["dt"], min_delay=p["delay"], max_delay=p["delay"], threads=threads, seed=p["seed"])
     cells = dict(tau_m=p["tau_m"], cm=1.0, v_rest=0.0, v_reset=p["v_reset"], v_thresh=p["theta"],
                  tau_refrac=p["t_ref"], i_offset=0.0)
-    exc = sim.Population(ne, sim.IF_curr_delta(**cells), label="E")
-    inh = sim.Population(ni, sim.IF_curr_delta(**cells), label="I")
+    exc = sim.Population(ne, sim.IF_curr_delta(**cells), label="E", engine=engines.get("E"))
+    inh = sim.Population(ni, sim.IF_curr_delta(**cells), label="I", engine=engines.get("I"))
     rng = sim.NumpyRNG(seed=p["seed"])
     both = exc + inh
     both.initialize(v=sim.RandomDistribution("uniform", (0.0, p["theta"]), rng=rng))

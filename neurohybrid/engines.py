@@ -11,7 +11,9 @@ from .errors import UnsupportedModelError
 
 _ENGINES: dict[str, str] = {
     "emulator": "neurohybrid.backends.emulator.engine:EmulatorEngine",
+    "emulator-fixed": "neurohybrid.backends.emulator.fixed_engine:FixedEmulatorEngine",
     "lava": "neurohybrid.backends.lava.engine:LavaEngine",
+    "neuron": "neurohybrid.backends.neuron.engine:NeuronEngine",
 }
 
 

@@ -1,26 +1,29 @@
-"""The partition station: splits one model graph between the point-neuron engine and the
-biophysical (NEURON) engine, and says which spikes cross between them.
+"""The partition station: places every node of a model graph on an engine instance and splits
+the graph into one part per engine, with a bridge for every pair of engines that exchange spikes.
+
+Placement (:func:`place`): a node's ``engine`` (a user override, e.g. ``"emulator"``) or else
+the default engine for its kind: point populations go to the session's point engine when it can
+run them (the Loihi path runs only what has a faithful Loihi form), else to the float emulator,
+with the reason; biophysical cells go to NEURON. An engine instance is an engine name with an
+optional tag (``"emulator:thalamus"``): two tags are two instances of one engine.
 
 A projection that crosses engines becomes, on its target's side, a projection from a *mirror*:
-a ``SpikeSourceExternal`` population standing in for the source population, fed by the
-co-simulation kernel. The kernel link between the engines has a delay of ``exchange`` ticks,
-which the crossing projections give up from their own delays, so every spike still arrives
-exactly ``delay`` after it was emitted:
+a ``SpikeSourceExternal`` population named ``"<source population>@<target engine>"``, fed by
+the co-simulation kernel. For every ordered pair of engines A -> B that exchange spikes there
+is one kernel link (a :class:`Bridge`) of ``delay`` ticks. Every spike still arrives exactly
+``delay`` after it was emitted:
 
-* point -> biophysical: NEURON receives the spike ``exchange`` ticks after its emission and
-  schedules it at spike time + (delay - exchange); any ``exchange <= delay`` works;
-* biophysical -> point: the point engine's mirror emits it ``exchange`` ticks late and delivers
-  it with delay - exchange, which must stay >= one time step (the point engines' minimum).
+* engine A reports a spike emitted at tick e at tick e + ``latency(A)`` (NEURON detects a
+  threshold crossing at the start of the step after it: 1; point engines: 0);
+* the link adds ``L`` ticks; B's mirror emits it at e + latency(A) + L and delivers it with the
+  projection's delay minus that shift, which must stay >= ``min_input_delay(B)`` (point
+  engines: one tick, the smallest PyNN delay; NEURON: 0).
 
-NEURON detects a threshold crossing at the start of the step after it, so a spike in the last
-NEURON step of a window is reported with the next window: NEURON's spikes therefore travel one
-tick later in kernel time, on a link one tick shorter (``exchange - 1``), which keeps them exact.
-
-``exchange`` is the largest value all allow: min(point->bio delays, bio->point delays - dt),
-and at least 2 ticks when spikes go from NEURON to the point engine;
-less than one tick is a :class:`CausalityError` naming the projection. Spike sources (Poisson,
-arrays, ...) that drive biophysical cells are not mirrored: both engines generate them from the
-same keyed streams.
+So ``L = min over A->B projections of (delay - min_input_delay(B) - latency(A))`` ticks, and
+``L < 1`` is a :class:`CausalityError` naming the projection. Spike sources generated from
+keyed streams (Poisson, arrays, ...) are not mirrored: every engine with targets of a source
+runs its own copy, which gives the same spikes; it is recorded only at its home engine.
+Sources fed from outside (``SpikeSourceExternal``) cannot be copied and cross like neurons.
 """
 from __future__ import annotations
 
@@ -29,94 +32,216 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import CausalityError
+from .errors import CausalityError, UnsupportedModelError
 from .graph import ModelGraph, PopulationNode, RecordingSpec
 
-__all__ = ["Partition", "partition", "MIRROR"]
+__all__ = ["Partition", "Bridge", "Placement", "place", "partition", "MIRROR", "engine_of", "NEURON"]
 
 #: model name of mirror nodes (and of every population that receives spikes from the kernel)
 MIRROR = "SpikeSourceExternal"
+#: engine instance of biophysical populations
+NEURON = "neuron"
+
+#: (latency, min_input_delay) in ticks of each engine family (see the module docstring)
+_TIMING = {"neuron": (1, 0)}
+_POINT_TIMING = (0, 1)
+
+
+def engine_of(instance: str) -> str:
+    """The engine name of an engine instance (``"emulator:thalamus"`` -> ``"emulator"``)."""
+    return instance.split(":", 1)[0]
+
+
+def timing(instance: str) -> tuple[int, int]:
+    """(latency, min_input_delay) in ticks of an engine instance (module docstring)."""
+    return _TIMING.get(engine_of(instance), _POINT_TIMING)
+
+
+@dataclass
+class Placement:
+    """Where one node runs and why."""
+
+    node: str
+    engine: str  # engine instance
+    reason: str
+    kind: str = "point"
+    model: str = ""
+    copies: tuple = ()  # for spike sources: the other engines that run a copy of it
+
+    def line(self) -> str:
+        extra = f" (copies on {', '.join(self.copies)})" if self.copies else ""
+        return f"{self.node} ({self.model}, {self.kind}) -> {self.engine}{extra}: {self.reason}"
+
+
+@dataclass
+class Bridge:
+    """The kernel link from engine ``source`` to engine ``target``: the spikes of ``populations``
+    (each on its own port), ``delay`` ticks, the target's mirrors ``mirrors[population]``."""
+
+    source: str
+    target: str
+    delay: int
+    populations: list = field(default_factory=list)
+    mirrors: dict = field(default_factory=dict)
 
 
 @dataclass
 class Partition:
-    """Result of :func:`partition` (see the module docstring). Mirror names are
-    ``"<source population>@<engine>"``."""
+    """Result of :func:`partition` (see the module docstring)."""
 
-    point: ModelGraph
-    bio: ModelGraph
-    to_bio: dict[str, str] = field(default_factory=dict)  # point population -> its mirror in bio
-    to_point: dict[str, str] = field(default_factory=dict)  # biophysical population -> its mirror in point
-    exchange: int | None = None  # ticks; None when nothing crosses
-    exported: set = field(default_factory=set)  # populations recorded only because their spikes cross
+    parts: dict[str, ModelGraph]  # engine instance -> the part of the model it runs
+    placement: dict[str, Placement]
+    bridges: list[Bridge] = field(default_factory=list)
+    #: populations whose spikes are recorded only because they cross (the user did not record them)
+    exported: set = field(default_factory=set)
+
+    def engine_of_node(self, node: str) -> str:
+        return self.placement[node].engine
+
+    def report(self) -> str:
+        """What runs where and why, one line per node, then the bridges."""
+        lines = [p.line() for p in self.placement.values()]
+        lines += [f"bridge {b.source} -> {b.target}: {len(b.populations)} population(s), {b.delay} ticks"
+                  for b in self.bridges]
+        return "\n".join(lines)
+
+
+def place(graph: ModelGraph, default: str, refusal) -> dict[str, Placement]:
+    """Place every node (module docstring). ``default``: the session's point engine instance;
+    ``refusal(instance, node, graph)`` returns why an engine cannot run a node, or None.
+    An override that cannot run its node is an :class:`UnsupportedModelError` naming both."""
+    out: dict[str, Placement] = {}
+    for name, node in graph.nodes.items():
+        if node.kind == "biophysical":
+            chosen = node.engine or NEURON
+            why = refusal(chosen, node, graph)
+            if why:
+                raise UnsupportedModelError(f"Population({name})", "engine", f"{chosen!r} cannot run it: {why}",
+                                            "'neuron'")
+            out[name] = Placement(name, chosen, "multi-compartment cell: NEURON", node.kind, node.model)
+            continue
+        if node.engine is not None:
+            why = refusal(node.engine, node, graph)
+            if why:
+                raise UnsupportedModelError(f"Population({name})", "engine",
+                                            f"{node.engine!r} cannot run {node.model}: {why}",
+                                            "an engine that has this cell type (see sim.placement())")
+            out[name] = Placement(name, node.engine, "chosen by the user", node.kind, node.model)
+            continue
+        why = refusal(default, node, graph)
+        if why is None:
+            out[name] = Placement(name, default, "the session's engine", node.kind, node.model)
+        else:
+            out[name] = Placement(name, "emulator", f"{why} -> float emulator on the host", node.kind, node.model)
+    _follow_targets(graph, out, refusal)
+    return out
+
+
+def _follow_targets(graph: ModelGraph, placement: dict, refusal) -> None:
+    """A kernel-fed source (``SpikeSourceExternal``: a scaffold's afferent spikes, a live input)
+    without an override runs where its first target runs, so its spikes need no bridge."""
+    for name, node in graph.nodes.items():
+        if node.model != MIRROR or node.engine is not None:
+            continue
+        targets = [placement[e.post].engine for e in graph.edges if e.pre == name]
+        if targets and targets[0] != placement[name].engine and refusal(targets[0], node, graph) is None:
+            placement[name] = Placement(name, targets[0], "fed by the kernel: runs where its targets run",
+                                        node.kind, node.model)
 
 
 def _mirror(node: PopulationNode, engine: str) -> PopulationNode:
     return PopulationNode(f"{node.name}@{engine}", MIRROR, node.size, {}, {}, kind="source")
 
 
-def partition(graph: ModelGraph) -> Partition:
-    """Split ``graph`` (see the module docstring); the input graph is not modified."""
-    bio_names = {n for n, node in graph.nodes.items() if node.kind == "biophysical"}
-    part = Partition(ModelGraph(graph.dt, graph.seed), ModelGraph(graph.dt, graph.seed))
+def _copyable(node: PopulationNode) -> bool:
+    """Spike sources generated from keyed streams: every engine can run its own copy."""
+    return node.kind == "source" and node.model != MIRROR
+
+
+def partition(graph: ModelGraph, placement: dict[str, Placement]) -> Partition:
+    """Split ``graph`` by ``placement`` (see the module docstring); ``graph`` is not modified.
+    With a single engine the part is ``graph`` itself."""
+    home = {n: p.engine for n, p in placement.items()}
+    engines = list(dict.fromkeys(home.values()))
+    if len(engines) <= 1:
+        return Partition({e: graph for e in engines} or {}, placement)
+    parts = {e: ModelGraph(graph.dt, graph.seed) for e in engines}
     for name, node in graph.nodes.items():
-        (part.bio if name in bio_names else part.point).nodes[name] = node
-    dt = graph.dt
-    # Spike sources (Poisson, arrays, ...) that drive biophysical cells run on both sides: the
-    # NEURON engine generates them from the same keyed streams, so no spike has to cross.
-    shared = set()
+        parts[home[name]].nodes[name] = node
+    # copies of stream sources on every engine that has targets of them
     for e in graph.edges:
         pre = graph.nodes[e.pre]
-        if e.post in bio_names and pre.kind == "source":
-            if pre.model == MIRROR:
-                raise CausalityError(f"Projection({e.name})", "pre", f"{e.pre!r} gets its spikes from the kernel "
-                                     "and cannot also feed biophysical cells", "a point-neuron or spike-source population")
-            part.bio.nodes[e.pre] = pre
-            shared.add(e.pre)
-    for name in shared:  # a source that only drives biophysical cells leaves the point engine
-        if not any(e.pre == name and e.post not in bio_names for e in graph.edges) and \
-                not any(r.node == name for r in graph.recordings):
-            del part.point.nodes[name]
-    crossing = [e for e in graph.edges if (e.pre in bio_names) != (e.post in bio_names) and e.pre not in shared]
-    limits = []
-    for e in crossing:
-        ticks = int(np.rint(np.min(e.values["delay"]) / dt)) if e.pre_index.size else None
-        if ticks is None:
-            continue
-        limits.append((ticks if e.post in bio_names else ticks - 1, e))
-    if limits:
-        part.exchange, worst = min(limits, key=lambda x: x[0])
-        need = 2 if any(e.pre in bio_names for _, e in limits) else 1
-        if part.exchange < need:
-            raise CausalityError(f"Projection({worst.name})", "delay",
-                                 f"{float(np.min(worst.values['delay'])):g} ms between engines (point neurons and "
-                                 "NEURON) leaves no time to exchange the spikes",
-                                 f"delays >= {3 * dt:g} ms on projections from biophysical to point populations "
-                                 f"(and then >= {2 * dt:g} ms the other way), >= {dt:g} ms from point to "
-                                 "biophysical populations alone")
-    shift = (part.exchange or 0) * dt
+        where = home[e.post]
+        if _copyable(pre) and where != home[e.pre]:
+            parts[where].nodes[e.pre] = pre
+            if where not in placement[e.pre].copies:
+                placement[e.pre].copies = placement[e.pre].copies + (where,)
+    _move_unused_sources(graph, parts, placement, home)
+    crossing = [e for e in graph.edges if home[e.pre] != home[e.post] and not _copyable(graph.nodes[e.pre])]
+    bridges = _bridges(graph, crossing, home)
+    by_pair = {(b.source, b.target): b for b in bridges}
     for e in graph.edges:
+        target = home[e.post]
+        if any(e is c for c in crossing) and not e.pre_index.size:
+            continue  # a crossing projection without connections carries nothing
         if not any(e is c for c in crossing):
-            (part.bio if e.post in bio_names else part.point).edges.append(e)
+            parts[target].edges.append(e)
             continue
-        to_bio = e.post in bio_names
-        side, other = (part.bio, part.point) if to_bio else (part.point, part.bio)
-        mirrors = part.to_bio if to_bio else part.to_point
-        if e.pre not in mirrors:
-            mirror = _mirror(graph.nodes[e.pre], "neuron" if to_bio else "point")
-            side.nodes[mirror.name] = mirror
-            mirrors[e.pre] = mirror.name
+        bridge = by_pair[(home[e.pre], target)]
+        if e.pre not in bridge.mirrors:
+            mirror = _mirror(graph.nodes[e.pre], target)
+            parts[target].nodes[mirror.name] = mirror
+            bridge.mirrors[e.pre] = mirror.name
+            bridge.populations.append(e.pre)
+        shift = (bridge.delay + timing(bridge.source)[0]) * graph.dt
         values = dict(e.values)
         values["delay"] = np.asarray(e.values["delay"], dtype=float) - shift
-        side.edges.append(dataclasses.replace(e, pre=mirrors[e.pre], values=values))
+        parts[target].edges.append(dataclasses.replace(e, pre=bridge.mirrors[e.pre], values=values))
     for cur in graph.currents:
-        (part.bio if cur.node in bio_names else part.point).currents.append(cur)
+        parts[home[cur.node]].currents.append(cur)
     recorded = {(r.node, r.variable) for r in graph.recordings}
     for rec in graph.recordings:
-        (part.bio if rec.node in bio_names else part.point).recordings.append(rec)
-    for source, into in ((part.to_bio, part.point), (part.to_point, part.bio)):
-        for name in source:
-            if (name, "spikes") not in recorded:  # the engine reports only recorded spikes
-                into.recordings.append(RecordingSpec(name, "spikes", np.arange(graph.nodes[name].size)))
+        parts[home[rec.node]].recordings.append(rec)
+    part = Partition(parts, placement, bridges)
+    for bridge in bridges:
+        for name in bridge.populations:
+            if (name, "spikes") not in recorded and name not in part.exported:  # engines report recorded spikes only
+                parts[bridge.source].recordings.append(RecordingSpec(name, "spikes", np.arange(graph.nodes[name].size)))
                 part.exported.add(name)
     return part
+
+
+def _move_unused_sources(graph: ModelGraph, parts: dict, placement: dict, home: dict) -> None:
+    """A copied source whose home engine neither drives nor records it moves home to its first
+    copy (a Poisson source driving only host populations leaves the Loihi path)."""
+    for name, p in placement.items():
+        if not p.copies or any(e.pre == name and home[e.post] == p.engine for e in graph.edges) or \
+                any(r.node == name for r in graph.recordings):
+            continue
+        del parts[p.engine].nodes[name]
+        p.engine, p.copies = p.copies[0], p.copies[1:]
+        p.reason = f"runs where its targets are ({p.reason})"
+        home[name] = p.engine
+
+
+def _bridges(graph: ModelGraph, crossing: list, home: dict) -> list[Bridge]:
+    """One bridge per engine pair, its delay the largest every crossing projection allows."""
+    limits: dict[tuple, tuple] = {}
+    for e in crossing:
+        if not e.pre_index.size:
+            continue
+        pair = (home[e.pre], home[e.post])
+        ticks = int(np.rint(np.min(e.values["delay"]) / graph.dt))
+        allowed = ticks - timing(pair[1])[1] - timing(pair[0])[0]
+        if pair not in limits or allowed < limits[pair][0]:
+            limits[pair] = (allowed, e)
+    bridges = []
+    for (source, target), (allowed, worst) in limits.items():
+        if allowed < 1:
+            need = (1 + timing(target)[1] + timing(source)[0]) * graph.dt
+            raise CausalityError(f"Projection({worst.name})", "delay",
+                                 f"{float(np.min(worst.values['delay'])):g} ms from {source} to {target} leaves no "
+                                 "time to exchange the spikes between the engines",
+                                 f"delays >= {need:g} ms on projections from {source} to {target}")
+        bridges.append(Bridge(source, target, int(allowed)))
+    return bridges

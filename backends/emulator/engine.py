@@ -73,14 +73,31 @@ class EmulatorEngine:
 
     name = "emulator"
 
-    def __init__(self, numerics: str = "float", threads: int | None = None):
+    def __init__(self, numerics: str = "float", threads: int | None = None, max_window: int | None = None):
         if numerics != "float":
             raise UnsupportedModelError("EmulatorEngine", "numerics", f"{numerics!r} is not available yet",
                                         "'float'")
+        if max_window is not None and (not isinstance(max_window, (int, np.integer)) or max_window < 1):
+            raise UnsupportedModelError("EmulatorEngine", "max_window", f"{max_window!r}", "a positive number of ticks")
         self.numerics = numerics
+        #: longest internal window (ticks): the co-simulation's macro-step, so windows align with it
+        self.max_window = MAX_WINDOW_TICKS if max_window is None else min(int(max_window), MAX_WINDOW_TICKS)
         self.threads = threads or min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS)
         self.graph: ModelGraph | None = None
         self.tick = 0
+
+    @staticmethod
+    def refusal(node: PopulationNode, graph: ModelGraph, options: dict | None = None) -> str | None:
+        """Why this engine cannot run ``node`` (None: it can), for the partition."""
+        if node.kind == "source":
+            return None if hasattr(source_kinds, node.model) else f"the emulator has no {node.model} source"
+        if node.kind != "point":
+            return f"the point-neuron emulator cannot run a {node.kind} population"
+        try:
+            model_registry.get(node.model)
+        except KeyError:
+            return f"the emulator has no {node.model} model"
+        return None
 
     # --- build -------------------------------------------------------------------------------
     def build(self, graph: ModelGraph, sink) -> None:
@@ -88,11 +105,15 @@ class EmulatorEngine:
         self.graph, self.sink = graph, sink
         numba.set_num_threads(self.threads)
         self.dt = graph.dt
-        delays = [np.rint(_distinct(e.values["delay"]) / graph.dt).astype(np.int64)
-                  for e in graph.edges if e.pre_index.size]
-        self.min_delay = int(min(d.min() for d in delays)) if delays else MAX_WINDOW_TICKS
-        self.max_delay = int(max(d.max() for d in delays)) if delays else 1
-        self.window = max(1, min(self.min_delay, MAX_WINDOW_TICKS))
+        delays = {id(e): np.rint(_distinct(e.values["delay"]) / graph.dt).astype(np.int64)
+                  for e in graph.edges if e.pre_index.size}
+        # Only neurons' spikes bound the window: a source's spikes for a window (kernel-fed
+        # mirrors included) are all known, and delivered, before the window is integrated.
+        from_neurons = [d for e in graph.edges if id(e) in delays and graph.nodes[e.pre].kind == "point"
+                        for d in [delays[id(e)]]]
+        self.min_delay = int(min(d.min() for d in from_neurons)) if from_neurons else MAX_WINDOW_TICKS
+        self.max_delay = int(max(d.max() for d in delays.values())) if delays else 1
+        self.window = max(1, min(self.min_delay, self.max_window))
         self.n_slots = -(-(self.window + self.max_delay) // self.window) * self.window
         self.blocks: dict[str, NeuronBlock] = {}
         self.sources: dict[str, SourceBlock] = {}

@@ -268,7 +268,16 @@ class HostInputs:
 
 class LoihiOutputs:
     """Recording shared by the engines that run Loihi circuits (this one and the Lava engine):
-    spikes filtered to the recorded cells, v converted back to mV, signals subsampled."""
+    spikes filtered to the recorded cells, v converted back to mV, signals subsampled; and the
+    placement question both answer alike (:meth:`refusal`)."""
+
+    @staticmethod
+    def refusal(node, graph: ModelGraph, options: dict | None = None) -> str | None:
+        """Why the Loihi path cannot run ``node`` of ``graph`` (None: it can), for the partition."""
+        if node.kind == "source":
+            return None if node.model in source_kinds.SPIKE_SOURCES else f"{node.model} is not a host spike source"
+        from neurohybrid.mappings.loihi.quantize import refusal
+        return refusal(node, graph, (options or {}).get("approximations", ()))
 
     def source_generator(self, node: str):
         """The host-side spike generator of input ``node`` (e.g. to push spikes into a

@@ -196,6 +196,14 @@ class NeuronEngine:
         self.tick = 0
         self._closed = True
 
+    @staticmethod
+    def refusal(node, graph: ModelGraph, options: dict | None = None) -> str | None:
+        """Why NEURON cannot run ``node`` (None: it can), for the partition: it runs the
+        multi-compartment cells (spike sources only as copies beside them)."""
+        if node.kind == "biophysical":
+            return None
+        return f"NEURON runs multi-compartment cells; {node.model} is a {node.kind} population"
+
     # --- build -----------------------------------------------------------------------------------
     def build(self, graph: ModelGraph, sink) -> None:
         """Build every biophysical cell, connection, current source and recording of ``graph``."""

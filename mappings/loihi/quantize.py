@@ -803,6 +803,25 @@ def _dc_currents(graph: ModelGraph, mapped: set[str]) -> dict[str, np.ndarray]:
     return extra
 
 
+def refusal(node: PopulationNode, graph: ModelGraph, approximations=()) -> str | None:
+    """Why ``node`` has no faithful Loihi form in ``graph`` (its cell type, its incoming
+    synapses, the currents injected into it), or None when the quantiser would map it; what the
+    partition uses to keep such populations on the host. Parameter values that do not fit
+    Loihi's registers are not a refusal: they raise when the circuit is built."""
+    if node.kind != "point":
+        return None if node.kind == "source" else f"a {node.kind} population has no Loihi form"
+    try:
+        extra = _dc_currents(ModelGraph(graph.dt, graph.seed, {node.name: node},
+                                        currents=[c for c in graph.currents if c.node == node.name]), {node.name})
+        _plan_population(node, set(approximations or ()), float(graph.dt), extra.get(node.name, 0.0))
+    except UnsupportedModelError as exc:
+        return exc.problem if hasattr(exc, "problem") else str(exc)
+    for edge in graph.edges:
+        if edge.post == node.name and edge.synapse != "StaticSynapse":
+            return f"projection {edge.name} uses {edge.synapse}, which Loihi's static synapses cannot run"
+    return None
+
+
 def quantize(graph: ModelGraph, approximations=(), dt: float | None = None) -> LoihiCircuit:
     """Translate the point-neuron part of ``graph`` into a :class:`LoihiCircuit` (module docstring).
 

@@ -137,3 +137,19 @@ def get_max_delay():
         return value
     delays = _delays()
     return float(delays.max()) if delays.size else simulator.state.dt
+
+
+def placement(show: bool = True) -> dict:
+    """What runs where and why, for every population of the session: ``{label: {"engine",
+    "reason", "model", "kind", "copies"}}`` (``copies``: other engines that run a copy of a
+    spike source). With ``show`` it is also printed, one line per population, e.g.
+    ``TC (Izhikevich, point) -> emulator: Izhikevich has no Loihi mapping -> float emulator on the host``.
+    """
+    state = simulator.state
+    state._check_usable("placement")
+    rows = state.network.placement()
+    if show:
+        for label, row in rows.items():
+            copies = f" (copies on {', '.join(row['copies'])})" if row["copies"] else ""
+            print(f"{label} ({row['model']}, {row['kind']}) -> {row['engine']}{copies}: {row['reason']}")
+    return rows

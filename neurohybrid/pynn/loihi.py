@@ -148,6 +148,9 @@ def resolve_engine(backend: str = "emulator", numerics: str | None = None, appro
                                                                   if numerics == "float" else "")), stacklevel=4)
         return _fixed_engine_class(), fixed_kwargs, {"numerics": "fixed", "engine": "emulator-fixed",
                                                      "fallback_reason": reason}
+    if backend == "neuron":
+        raise ParameterError("setup", "backend", "NEURON runs the multi-compartment cells of every session; it is "
+                             "not a point-neuron backend", "'emulator' or 'lava'")
     if approximations:
         raise ParameterError("setup", "loihi_approximations", f"do not apply to backend={backend!r}",
                              "backend='lava' or numerics='fixed'")

@@ -1,5 +1,6 @@
-"""The runtime behind the PyNN front end: builds the model graph from PyNN objects, hands it
-to the engine, and streams what the engine records into the run's HDF5 store.
+"""The runtime behind the PyNN front end: builds the model graph from PyNN objects, places
+each population on an engine, hands each engine its part, and streams what the engines record
+into the run's HDF5 store.
 
 The front end marks what changed between runs (``mark_dirty``); before the next run the
 network brings the engine up to date as cheaply as the change allows: new parameter values
@@ -19,6 +20,7 @@ from .. import __version__
 from ..engines import engine_class
 from ..errors import RecordingError, UnsupportedModelError
 from ..graph import CurrentInjection, ModelGraph, PopulationNode, ProjectionEdge, RecordingSpec
+from ..partition import NEURON, engine_of, partition, place
 from ..recording import RunStore, open_run
 from .standardmodels import NEURON_TYPES, SOURCE_TYPES
 
@@ -62,7 +64,12 @@ class _StoreSink:
 
 
 class Network:
-    """Owns the engine and the run store of the current ``setup()`` session."""
+    """Owns the engines and the run store of the current ``setup()`` session.
+
+    Every population is placed on an engine instance (:mod:`neurohybrid.partition`): the
+    session's point engine (``primary``, from ``setup(backend=..., numerics=...)``) unless it
+    cannot run the population or the population names another one; NEURON for
+    multi-compartment cells. ``engines`` holds one built point engine per instance in use."""
 
     def __init__(self, state, backend: str = "emulator", numerics: str | None = "float", path=None, threads=None,
                  approximations=()):
@@ -72,29 +79,52 @@ class Network:
         self.engine_cls, self.engine_options, self.engine_info = resolve_engine(backend, numerics, approximations)
         self.numerics = self.engine_info["numerics"]
         self.approximations = tuple(self.engine_options.get("approximations", ()))
+        self.primary = self.engine_info["engine"]  # the session's point-engine instance
+        self._specs: dict[str, tuple] = {self.primary: (self.engine_cls, self.engine_options)}
         self._tmpdir = None
         if path is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="neurohybrid-")
             path = os.path.join(self._tmpdir.name, "run.h5")
         self.path = os.fspath(path)
         self.store = RunStore(self.path, manifest=self._manifest_base())
-        self.engine = None
-        self.graph = None
+        self.engines: dict[str, object] = {}  # point-engine instance -> built engine
+        self.parts: dict[str, ModelGraph] = {}  # point-engine instance -> the part of the model it runs
         self.dirty = {"structure"}
         self.segment = 0
         self._declared: set = set()
         self.sink = _StoreSink(self)
-        self._initial_sent = None  # segment whose t = 0 samples were sent
-        self._initial_sent_bio = None
-        self.full_graph = None  # the whole model (self.graph is the point engine's part of it)
-        self.partition = None  # neurohybrid.partition.Partition when the model has biophysical populations
+        self._initial_sent: dict[str, int] = {}  # engine instance -> segment whose t = 0 samples were sent
+        self.full_graph = None  # the whole model
+        self.partition = None  # neurohybrid.partition.Partition of the whole model
         self.exported: set = set()
         self.neuron_engine = None
-        self.hybrid = None  # the co-simulation, when the session has a WholeBrain (session.SessionCoSimulation)
+        self.hybrid = None  # the co-simulation, when the session has several engines (session.SessionCoSimulation)
 
     @property
     def dt(self) -> float:
         return self.state.dt
+
+    @property
+    def engine(self):
+        """The session's own point engine (None before the first build)."""
+        return self.engines.get(self.primary)
+
+    @property
+    def graph(self) -> ModelGraph | None:
+        """The part of the model the session's own point engine runs."""
+        return self.parts.get(self.primary)
+
+    def engine_of(self, label: str):
+        """The built engine that runs population ``label``."""
+        instance = self.partition.engine_of_node(label)
+        return self.neuron_engine if engine_of(instance) == NEURON else self.engines[instance]
+
+    def placement(self) -> dict:
+        """What runs where and why: {population: {"engine", "reason", "model", "kind", "copies"}}
+        (placed as the next run would place them; no engine is built)."""
+        self.build_graph()
+        return {name: {"engine": p.engine, "reason": p.reason, "model": p.model, "kind": p.kind,
+                       "copies": list(p.copies)} for name, p in self.partition.placement.items()}
 
     def _manifest_base(self) -> dict:
         import numba
@@ -111,9 +141,41 @@ class Network:
         """Record that something changed since the engine was last brought up to date."""
         self.dirty.add(what)
 
+    # --- engines --------------------------------------------------------------------------------
+    def _engine_spec(self, instance: str) -> tuple:
+        """(engine class, constructor options) of an engine instance."""
+        if instance not in self._specs:
+            from .loihi import resolve_engine
+            name = engine_of(instance)
+            if name == engine_of(self.primary):
+                spec = (self.engine_cls, self.engine_options)
+            elif name == "emulator":
+                spec = (engine_class("emulator"), {"numerics": "float"})
+            elif name in ("emulator-fixed", "lava"):
+                backend, numerics = ("emulator", "fixed") if name == "emulator-fixed" else ("lava", None)
+                spec = resolve_engine(backend, numerics, self.approximations)[:2]
+            else:
+                spec = (engine_class(name), {})
+            self._specs[instance] = spec
+        return self._specs[instance]
+
+    def _refusal(self, instance: str, node, graph: ModelGraph) -> str | None:
+        """Why engine ``instance`` cannot run ``node`` (None: it can)."""
+        if not isinstance(instance, str) or not instance:
+            return f"{instance!r} is not an engine name"
+        if engine_of(instance) == NEURON and instance != NEURON:
+            return "NEURON runs in one instance per process (no tags)"
+        try:
+            cls, options = self._engine_spec(instance)
+        except UnsupportedModelError as exc:
+            return str(exc)
+        check = getattr(cls, "refusal", None)
+        return None if check is None else check(node, graph, options)
+
     # --- graph ------------------------------------------------------------------------------
     def build_graph(self) -> ModelGraph:
-        """Translate the PyNN objects into a plain :class:`ModelGraph`."""
+        """Translate the PyNN objects into a plain :class:`ModelGraph`, place and partition it
+        (``self.partition``, ``self.parts``); returns the session engine's part."""
         st = self.state
         graph = ModelGraph(dt=st.dt, seed=st.seed)
         for pop in st.populations:
@@ -131,13 +193,14 @@ class Network:
             graph.recordings.append(RecordingSpec(name, "spikes", np.arange(graph.nodes[name].size)))
             live_exported.add(name)
         self.full_graph = graph
-        if not any(n.kind == "biophysical" for n in graph.nodes.values()):
-            self.partition, self.exported = None, live_exported
-            return graph
-        from ..partition import partition
-        self.partition = partition(graph)
+        self.partition = partition(graph, place(graph, self.primary, self._refusal))
         self.exported = set(self.partition.exported) | live_exported
-        return self.partition.point  # what the point-neuron engine runs
+        parts = {e: g for e, g in self.partition.parts.items() if engine_of(e) != NEURON}
+        self.partition.placement = dict(self.partition.placement)
+        if self.primary not in parts:  # the session's engine always exists (it keeps the session's time)
+            parts = {self.primary: ModelGraph(graph.dt, graph.seed), **parts}
+        self._new_parts = parts
+        return parts[self.primary]
 
     # --- running ------------------------------------------------------------------------------
     def run_until(self, target_tick: int) -> None:
@@ -153,20 +216,20 @@ class Network:
 
     def _send_initial_samples(self) -> None:
         """The t = 0 samples of every engine, once per segment (PyNN includes them)."""
-        if self.engine.tick == 0 and self._initial_sent != self.segment:
-            self.engine.initial_samples()
-            self._initial_sent = self.segment
-        bio = self.neuron_engine
-        if bio is not None and bio.tick == 0 and self._initial_sent_bio != self.segment:
-            bio.initial_samples()
-            self._initial_sent_bio = self.segment
+        engines = dict(self.engines)
+        if self.neuron_engine is not None:
+            engines[NEURON] = self.neuron_engine
+        for instance, engine in engines.items():
+            if engine.tick == 0 and self._initial_sent.get(instance) != self.segment:
+                engine.initial_samples()
+                self._initial_sent[instance] = self.segment
 
     def needs_cosimulation(self) -> bool:
-        """Whether runs go through the co-simulation kernel (a WholeBrain, NEURON cells, live
-        links or real-time pacing) rather than straight to the point engine."""
+        """Whether runs go through the co-simulation kernel (several engines, a WholeBrain,
+        live links or real-time pacing) rather than straight to the one point engine."""
         st = self.state
         return (st.wholebrain is not None or bool(st.live_links) or st.realtime is not None
-                or bool(st.field_links) or (self.partition is not None and bool(self.partition.bio.nodes)))
+                or bool(st.field_links) or len(self.engines) > 1 or self.neuron_engine is not None)
 
     def _start_cosimulation(self) -> None:
         if self.hybrid is None:  # the co-simulation starts: scaffold, converters, circuits, biophysics
@@ -187,62 +250,89 @@ class Network:
         self._start_cosimulation()
 
     def _prepare(self) -> None:
-        if not self.dirty and self.engine is not None:
+        if not self.dirty and self.engines:
             return
-        graph = self.build_graph()
-        if self.engine is None or "structure" in self.dirty:
-            self._rebuild(graph)
+        self.build_graph()
+        parts = self._new_parts
+        if not self.engines or "structure" in self.dirty or set(parts) != set(self.engines):
+            self._rebuild(parts)
         else:
-            self.engine.graph = graph
-            if self.dirty & {"parameters", "currents"}:
-                self.engine.update_parameters(graph)
-            if "recording" in self.dirty:
-                if self.engine.tick > 0 and _signal_set(graph) != _signal_set(self.graph):
-                    raise RecordingError("record()", None, "the set of cells whose signals are recorded changed "
-                                         "in the middle of a segment",
-                                         "record() of signals before the first run or after sim.reset()")
-                self.engine.configure_recording()
-        if "initial" in self.dirty and self.engine.tick == 0:
-            self.engine.reset(graph)
+            for instance, engine in self.engines.items():
+                graph = parts[instance]
+                engine.graph = graph
+                if self.dirty & {"parameters", "currents"}:
+                    engine.update_parameters(graph)
+                if "recording" in self.dirty:
+                    if engine.tick > 0 and _signal_set(graph) != _signal_set(self.parts.get(instance)):
+                        raise RecordingError("record()", None, "the set of cells whose signals are recorded "
+                                             "changed in the middle of a segment",
+                                             "record() of signals before the first run or after sim.reset()")
+                    engine.configure_recording()
+        if "initial" in self.dirty:
+            for instance, engine in self.engines.items():
+                if engine.tick == 0:
+                    engine.reset(parts[instance])
         self._prepare_biophysics()
-        self.graph = graph
+        self.parts = parts
         self._declare_outputs(self.full_graph)
-        self.store.update_manifest(model=graph.summary())
+        self.store.update_manifest(model=self.full_graph.summary(),
+                                   placement={n: p["engine"] for n, p in self._placement_rows().items()})
         self.dirty = set()
+
+    def _placement_rows(self) -> dict:
+        return {name: {"engine": p.engine, "reason": p.reason} for name, p in self.partition.placement.items()}
 
     def _prepare_biophysics(self) -> None:
         """(Re)build the NEURON engine for the biophysical part, before the first run of a
         segment; after that its model is fixed (NEURON cells are not rebuilt mid-run)."""
-        part = self.partition
-        if part is None or not part.bio.nodes:
+        bio = self.partition.parts.get(NEURON)
+        if bio is None or not bio.nodes:
             return
         if self.neuron_engine is not None and self.neuron_engine.tick > 0:
             return
-        from ..backends.neuron.engine import NeuronEngine
+        cls = engine_class(NEURON)
         if self.neuron_engine is not None:
             self.neuron_engine.close()
-        engine = NeuronEngine(dt=self.state.neuron_dt, threads=self.threads or 1, celsius=self.state.neuron_celsius)
-        engine.build(part.bio, self.sink)
+        engine = cls(dt=self.state.neuron_dt, threads=self.threads or 1, celsius=self.state.neuron_celsius)
+        engine.build(bio, self.sink)
         self.neuron_engine = engine
         if self.hybrid is not None:  # the co-simulation holds the old engine: rebuild it at the next run
             self.hybrid.close()
             self.hybrid = None
 
-    def _rebuild(self, graph: ModelGraph) -> None:
-        old = self.engine
-        new = self.engine_cls(threads=self.threads, **self.engine_options)
-        # If build fails (e.g. a model the Loihi path cannot map), the old engine and everything
-        # recorded so far are kept.
-        new.build(graph, self.sink)
-        if old is not None:
-            carry = getattr(new, "carry_state", None)  # engines with their own state layout
-            if carry is not None:
-                carry(old)
-            else:
-                _carry_state(old, new)
-            new.tick = old.tick
+    def _rebuild(self, parts: dict) -> None:
+        """Build one engine per part; state carries over from an instance's old engine. If any
+        build fails (e.g. a model the Loihi path cannot map), the old engines and everything
+        recorded so far are kept."""
+        tick = max((e.tick for e in self.engines.values()), default=0)
+        new: dict = {}
+        try:
+            for instance, graph in parts.items():
+                cls, options = self._engine_spec(instance)
+                new[instance] = cls(threads=self.threads, **options, **self._window_option(instance))
+                new[instance].build(graph, self.sink)
+        except BaseException:
+            for engine in new.values():
+                _close_quietly(engine)
+            raise
+        for instance, engine in new.items():
+            old = self.engines.get(instance)
+            if old is not None:
+                carry = getattr(engine, "carry_state", None)  # engines with their own state layout
+                if carry is not None:
+                    carry(old)
+                else:
+                    _carry_state(old, engine)
+            engine.tick = tick
+        for old in self.engines.values():
             old.close()
-        self.engine = new
+        self.engines = new
+
+    def _window_option(self, instance: str) -> dict:
+        """The float emulator's longest window: the shortest bridge at its side, so its windows
+        line up with the co-simulation's macro-steps."""
+        delays = [b.delay for b in self.partition.bridges if instance in (b.source, b.target)]
+        return {"max_window": min(delays)} if delays and engine_of(instance) == "emulator" else {}
 
     def _declare_outputs(self, graph: ModelGraph) -> None:
         for rec in graph.recordings:
@@ -264,9 +354,10 @@ class Network:
     def reset(self, segment: int) -> None:
         """Back to t = 0 for a new recording segment."""
         self.segment = segment
-        if self.engine is not None:
+        if self.engines:
             self._prepare()
-            self.engine.reset(self.build_graph())
+            for instance, engine in self.engines.items():
+                engine.reset(self.parts[instance])
         if self.hybrid is not None:
             self.hybrid.reset()
 
@@ -282,10 +373,10 @@ class Network:
     def get_state(self, population, variable: str) -> np.ndarray:
         """Current values of a state variable (PyNN units) of every cell of ``population``."""
         self._prepare()
-        return self.engine.get_state(population.label, variable)
+        return self.engine_of(population.label).get_state(population.label, variable)
 
     def close(self, keep_readable: bool = True) -> None:
-        """Flush and close the store and release the engine. With ``keep_readable`` the recorded
+        """Flush and close the store and release the engines. With ``keep_readable`` the recorded
         data stay readable (PyNN allows ``get_data()`` after ``end()``)."""
         if self.hybrid is not None:
             self.hybrid.flush()
@@ -294,11 +385,19 @@ class Network:
         if self.neuron_engine is not None:
             self.neuron_engine.close()
             self.neuron_engine = None
-        if self.engine is not None:
-            self.engine.close()
-            self.engine = None
+        for engine in self.engines.values():
+            engine.close()
+        self.engines = {}
         self.store.close()
         self.store = open_run(self.path) if keep_readable else self.store
+
+
+def _close_quietly(engine) -> None:
+    """Release a half-built engine (its own close may fail on what it never allocated)."""
+    try:
+        engine.close()
+    except Exception:  # noqa: BLE001 - the build error is the one to report
+        pass
 
 
 _UNITS = {"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS", "w": "nA", "u": "mV/ms"}
@@ -319,8 +418,8 @@ def _biophysical_node(pop) -> PopulationNode:
         if name == "v":
             initial[name] = np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float),
                                             (pop.size,)).copy()
-    return PopulationNode(pop.label, type(ct).__name__, pop.size, {}, initial, kind="biophysical", engine="neuron",
-                          cell=builder)
+    return PopulationNode(pop.label, type(ct).__name__, pop.size, {}, initial, kind="biophysical",
+                          engine=getattr(pop, "engine", None) or NEURON, cell=builder)
 
 
 def _node(pop) -> PopulationNode:
@@ -343,7 +442,7 @@ def _node(pop) -> PopulationNode:
     initial = {name: np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
                for name, value in pop.initial_values.items()}
     kind = "source" if model in SOURCE_TYPES else "point"
-    return PopulationNode(pop.label, model, pop.size, params, initial, kind=kind)
+    return PopulationNode(pop.label, model, pop.size, params, initial, kind=kind, engine=getattr(pop, "engine", None))
 
 
 def _index_dtype(size: int):

@@ -128,10 +128,17 @@ class Population(_InitializeOnce, common.Population):
     _recorder_class = Recorder
     _assembly_class = Assembly
 
-    def __init__(self, size, cellclass, cellparams=None, structure=None, initial_values={}, label=None):
+    def __init__(self, size, cellclass, cellparams=None, structure=None, initial_values={}, label=None, engine=None):
+        """PyNN's Population; ``engine`` (neurohybrid) names the engine instance that runs it
+        (``"emulator"``, ``"emulator-fixed"``, ``"lava"``, ``"neuron"``, optionally with a
+        ``":tag"`` for a separate instance), overriding the session's placement."""
         simulator.state._check_usable("create a Population")
         if isinstance(size, (int, np.integer)) and size <= 0:
             raise ParameterError(f"Population({label!r})", "size", f"{size} cells", "a positive integer")
+        if engine is not None and (not isinstance(engine, str) or not engine.split(":", 1)[0]):
+            raise ParameterError(f"Population({label!r})", "engine", f"{engine!r} is not an engine name",
+                                 "'emulator', 'emulator-fixed', 'lava' or 'neuron' (optionally with ':tag')")
+        self.engine = engine
         super().__init__(size, cellclass, cellparams, structure, initial_values, label)
         simulator.state.populations.append(self)
         simulator.state.network.mark_dirty("structure")

@@ -15,6 +15,7 @@ from ..backends.meanfield import Bold, Raw
 from ..converters import FieldSource, RatesToSpikes, SpikesToRates
 from ..errors import ParameterError, PlacementError, SimulationStateError
 from ..kernel import CoSimulation
+from ..partition import NEURON, timing
 from .simulator import state
 
 _UNITS_HZ = "Hz"
@@ -35,69 +36,87 @@ class SessionCoSimulation:
 
     def __init__(self, brain, network):
         self.brain, self.network = brain, network
-        self.sim, self.spiking, self.biophysics = None, None, None
+        self.sim, self.biophysics = None, None
         self.to_circuit, self.from_circuit = {}, {}
         self.exchange_ticks = None
         part = network.partition
-        engine = network.engine
-        has_points = engine is not None and any(n.kind == "point" for n in engine.graph.nodes.values())
-        # ports of the point engine: the scaffold's seams and fields, and spikes crossing to NEURON
-        c_in, c_out, c_fields = {}, {}, {}
+        #: point-engine instance -> component name ("circuits" for the session's own engine)
+        self.names = {inst: ("circuits" if inst == network.primary else f"circuits:{inst}") for inst in network.engines}
+        ports = {inst: ({}, {}, {}) for inst in network.engines}  # inputs, outputs, fields of each engine
+        bio_in, bio_out = {}, {}
+
+        def on(label: str, what: str):
+            inst = part.engine_of_node(label)
+            if inst not in ports:
+                raise PlacementError(f"Population({label})", "engine", f"runs on {inst}, which cannot take {what}",
+                                     "a point-neuron population")
+            return ports[inst]
+
         if brain is not None:
-            c_in.update({f"in:{r.label}": r.input_population.label for r in brain.replacements})
-            c_out.update({f"out:{r.label}": [p.label for p in r.populations] for r in brain.replacements})
-            c_fields.update({f"field:{m.field}@{p.label}": (p.label, m.modulates, m.field)
-                             for m in brain.modulations for p in m.populations})
-            if brain.modulations and not has_points:
+            self._check_replacements(brain, part)
+            for r in brain.replacements:
+                on(r.input_population.label, "the scaffold's spikes")[0][f"in:{r.label}"] = r.input_population.label
+                on(r.populations[0].label, "spikes to the scaffold")[1][f"out:{r.label}"] = [p.label for p in r.populations]
+            for m in brain.modulations:
+                for p in m.populations:
+                    on(p.label, "fields")[2][f"field:{m.field}@{p.label}"] = (p.label, m.modulates, m.field)
+            if brain.modulations and not any(n.kind == "point" for n in network.full_graph.nodes.values()):
                 raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
                                      "populations of spiking neurons in the session")
+        for bridge in part.bridges:
+            for pop in bridge.populations:
+                (bio_out if bridge.source == NEURON else ports[bridge.source][1])[f"spikes:{pop}"] = [pop]
+                (bio_in if bridge.target == NEURON else ports[bridge.target][0])[f"spikes:{pop}"] = bridge.mirrors[pop]
         links = list(state.field_links)
-        if part is not None:
-            c_out.update({f"spikes:{q}": [q] for q in part.to_bio})
-            c_in.update({f"spikes:{p}": mirror for p, mirror in part.to_point.items()})
-        c_fields.update({f"field:{fl.field}@{p.label}": (p.label, fl.modulates, fl.field)
-                         for fl in links for p in fl.targets})
+        for fl in links:
+            for p in fl.targets:
+                on(p.label, "fields")[2][f"field:{fl.field}@{p.label}"] = (p.label, fl.modulates, fl.field)
         lives = list(state.live_links)
-        for lk in lives:
-            name = lk.component.name
-            c_out.update({f"live:{name}:{port}": [pop.label] for port, pop in lk.read.items()})
-            c_in.update({f"live:{name}:{port}": pop.label for port, pop in lk.write.items()})
-        if lives and not has_points:
+        if lives and not any(n.kind == "point" for g in network.parts.values() for n in g.nodes.values()):
             raise PlacementError("live", "read", "live links need point-neuron populations in the session",
                                  "populations on the emulator or Lava")
-        if has_points:
-            self.spiking = SpikingComponent("circuits", engine, inputs=c_in, outputs=c_out, fields=c_fields)
-        if part is not None and part.bio.nodes:
+        for lk in lives:
+            name = lk.component.name
+            for port, pop in lk.read.items():
+                on(pop.label, "live output")[1][f"live:{name}:{port}"] = [pop.label]
+            for port, pop in lk.write.items():
+                on(pop.label, "live input")[0][f"live:{name}:{port}"] = pop.label
+        self.circuits = {}
+        for inst, engine in network.engines.items():
+            c_in, c_out, c_fields = ports[inst]
+            if engine.graph.nodes or c_in or c_out or c_fields:
+                self.circuits[self.names[inst]] = SpikingComponent(self.names[inst], engine, inputs=c_in,
+                                                                    outputs=c_out, fields=c_fields)
+        self.spiking = self.circuits.get("circuits") or next(iter(self.circuits.values()), None)
+        if network.neuron_engine is not None:
             self.biophysics = SpikingComponent(
-                "biophysics", network.neuron_engine,
-                inputs={f"spikes:{q}": mirror for q, mirror in part.to_bio.items()},
-                outputs={f"spikes:{p}": [p] for p in part.to_point}, output_lag=1,  # see neurohybrid.partition
+                "biophysics", network.neuron_engine, inputs=bio_in, outputs=bio_out,
+                output_lag=timing(NEURON)[0],  # see neurohybrid.partition
                 field_outputs={f"field:{fl.field}": (fl.source.label, fl.proxy, fl.field, fl.fn) for fl in links})
-        parallel = brain.parallel if brain is not None else True
+        # several numba-parallel engines must not run at once (their thread pools would compete)
+        parallel = (brain.parallel if brain is not None else True) and len(self.circuits) <= 1
         cs = CoSimulation(dt=state.dt, parallel=parallel, macro_step=self._macro_step(brain, part))
         if brain is not None:
             self._add_brain(cs, brain)
         else:
-            for comp in (self.spiking, self.biophysics):
+            for comp in [*self.circuits.values(), self.biophysics]:
                 if comp is not None:
                     cs.add(comp)
-        if part is not None and part.exchange is not None:
-            for q in part.to_bio:
-                cs.connect("circuits", f"spikes:{q}", "biophysics", f"spikes:{q}", kind="spikes", delay=part.exchange)
-            for p in part.to_point:
-                cs.connect("biophysics", f"spikes:{p}", "circuits", f"spikes:{p}", kind="spikes",
-                           delay=part.exchange - 1)
+        for bridge in part.bridges:
+            for pop in bridge.populations:
+                cs.connect(self._component(bridge.source), f"spikes:{pop}", self._component(bridge.target),
+                           f"spikes:{pop}", kind="spikes", delay=bridge.delay)
         for fl in links:
             for p in fl.targets:
-                cs.connect("biophysics", f"field:{fl.field}", "circuits", f"field:{fl.field}@{p.label}", kind="fields",
-                           delay=max(1, int(round(fl.delay / state.dt))))
+                cs.connect("biophysics", f"field:{fl.field}", self.circuit_of(p.label), f"field:{fl.field}@{p.label}",
+                           kind="fields", delay=max(1, int(round(fl.delay / state.dt))))
         for lk in lives:  # the live loop: one period each way
             name, period = lk.component.name, int(round(lk.period / state.dt))
             cs.add(lk.component)
-            for port in lk.read:
-                cs.connect("circuits", f"live:{name}:{port}", name, port, kind="spikes", delay=period)
-            for port in lk.write:
-                cs.connect(name, port, "circuits", f"live:{name}:{port}", kind="spikes", delay=period)
+            for port, pop in lk.read.items():
+                cs.connect(self.circuit_of(pop.label), f"live:{name}:{port}", name, port, kind="spikes", delay=period)
+            for port, pop in lk.write.items():
+                cs.connect(name, port, self.circuit_of(pop.label), f"live:{name}:{port}", kind="spikes", delay=period)
         cs.build()
         cs.on_macro_step(self._between_windows)
         self._last_flush = time.monotonic()
@@ -112,11 +131,29 @@ class SessionCoSimulation:
         network.store.update_manifest(cosimulation=cs.describe(),
                                       **({"wholebrain": brain.describe()} if brain is not None else {}))
 
+    def _component(self, instance: str) -> str:
+        return "biophysics" if instance == NEURON else self.names[instance]
+
+    def circuit_of(self, label: str) -> str:
+        """The name of the component that runs population ``label``."""
+        return self._component(self.network.partition.engine_of_node(label))
+
+    @staticmethod
+    def _check_replacements(brain, part) -> None:
+        """The populations that replace one region (and their input) run on one engine: the
+        seam's converters work on one engine's spikes."""
+        for r in brain.replacements:
+            where = {p.label: part.engine_of_node(p.label) for p in [r.input_population, *r.populations]}
+            if len(set(where.values())) > 1:
+                raise PlacementError(f"WholeBrain({brain.label})", "replace",
+                                     f"the populations replacing {r.label} run on several engines ({where})",
+                                     "one engine for a replaced region's populations (Population(..., engine=...))")
+
     def _macro_step(self, brain, part) -> int | None:
         """Links bound the macro-step; without any, ~100 ms windows (fewer kernel calls), or
         1 ms in a real-time session (its pacing resolution)."""
         seams = brain is not None and (brain.replacements or brain.modulations)
-        if seams or (part is not None and part.exchange is not None) or state.field_links or state.live_links:
+        if seams or part.bridges or state.field_links or state.live_links:
             return None
         if state.realtime is not None:
             return max(1, int(round(1.0 / state.dt)))
@@ -151,20 +188,24 @@ class SessionCoSimulation:
         for conv in list(self.to_circuit.values()) + list(self.from_circuit.values()):
             conv.listeners.append(self._seam_output)
         brain_c.listeners.append(self._seam_output)
-        spiking, D = self.spiking, self.exchange_ticks
+        D = self.exchange_ticks
         if self.biophysics is not None:
             cs.add(self.biophysics)
+        circuit_of = {r.label: self.circuit_of(r.populations[0].label) for r in reps}
         if not brain.pipelined or not (reps or mods):
             cs.add(Fused(brain.label, brain_c, {**{f"afferent:{r.label}": self.to_circuit[r.label] for r in reps},
                                                 **{f"field:{m.field}": fields[m.field] for m in mods}}))
-            if spiking is not None:
-                cs.add(Fused("circuits", spiking, {f"out:{r.label}": self.from_circuit[r.label] for r in reps}))
+            for name, comp in self.circuits.items():  # each replaced region's rates converter runs inline
+                cs.add(Fused(name, comp, {f"out:{r.label}": self.from_circuit[r.label] for r in reps
+                                          if circuit_of[r.label] == name}))
             for r in reps:
-                cs.connect(brain.label, f"afferent:{r.label}", "circuits", f"in:{r.label}", kind="spikes", delay=D)
-                cs.connect("circuits", f"out:{r.label}", brain.label, f"rates:{r.label}", kind="rates", delay=D)
+                cs.connect(brain.label, f"afferent:{r.label}", circuit_of[r.label], f"in:{r.label}", kind="spikes",
+                           delay=D)
+                cs.connect(circuit_of[r.label], f"out:{r.label}", brain.label, f"rates:{r.label}", kind="rates",
+                           delay=D)
             for m in mods:
                 for p in m.populations:
-                    cs.connect(brain.label, f"field:{m.field}", "circuits", f"field:{m.field}@{p.label}",
+                    cs.connect(brain.label, f"field:{m.field}", self.circuit_of(p.label), f"field:{m.field}@{p.label}",
                                kind="fields", delay=D)
             return
         if D < 2:
@@ -172,20 +213,22 @@ class SessionCoSimulation:
                                  "an exchange interval of at least 2 time steps")
         half = D // 2
         cs.add(brain_c)
-        cs.add(spiking)
+        for comp in self.circuits.values():
+            cs.add(comp)
         for r in reps:
             a, b = self.to_circuit[r.label], self.from_circuit[r.label]
             cs.add(a)
             cs.add(b)
             cs.connect(brain.label, f"afferent:{r.label}", a.name, "rates", delay=half)
-            cs.connect(a.name, "spikes", "circuits", f"in:{r.label}", delay=D - half)
-            cs.connect("circuits", f"out:{r.label}", b.name, "spikes", delay=half)
+            cs.connect(a.name, "spikes", circuit_of[r.label], f"in:{r.label}", delay=D - half)
+            cs.connect(circuit_of[r.label], f"out:{r.label}", b.name, "spikes", delay=half)
             cs.connect(b.name, "rates", brain.label, f"rates:{r.label}", delay=D - half)
         for m in mods:
             cs.add(fields[m.field])
             cs.connect(brain.label, f"field:{m.field}", fields[m.field].name, "in", delay=half)
             for p in m.populations:
-                cs.connect(fields[m.field].name, "field", "circuits", f"field:{m.field}@{p.label}", delay=D - half)
+                cs.connect(fields[m.field].name, "field", self.circuit_of(p.label), f"field:{m.field}@{p.label}",
+                           delay=D - half)
 
     def _field_interval(self, st: int) -> int:
         """Exchange interval (ticks) of a scaffold whose only seams are fields: ``exchange``."""
@@ -274,11 +317,17 @@ class SessionCoSimulation:
         self._append(label, "rate", msg.values)
 
     # --------------------------------------------------------------- running
+    def _engines_replaced(self) -> bool:
+        """Whether the network rebuilt an engine after this co-simulation was built around it."""
+        engines = self.network.engines
+        return any(engines.get(inst) is not comp.engine for inst, name in self.names.items()
+                   for comp in [self.circuits.get(name)] if comp is not None)
+
     def _owner(self) -> str:
         return f"WholeBrain({self.brain.label})" if self.brain is not None else "co-simulation"
 
     def run_until(self, target_tick: int) -> None:
-        if self.spiking is not None and self.network.engine is not self.spiking.engine:
+        if self._engines_replaced():
             raise SimulationStateError(self._owner(), "network", "the spiking model changed "
                                        "structure after the co-simulation started",
                                        "all populations and projections created before the first sim.run()")
@@ -353,14 +402,14 @@ class SessionCoSimulation:
         self._write_pending()
         if final and self.pacer is not None and self.pacer.stats.n:
             self.network.store.update_manifest(realtime=self.pacer.stats.summary())
-        comps = [c for c in (self.spiking, self.biophysics) if c is not None]
+        comps = [c for c in (*self.circuits.values(), self.biophysics) if c is not None]
         for comp in comps:
             comp.flush(sync=sync)  # the network sink's flush ends with the store's (one HDF5 flush is enough)
         if not comps:
             self.network.store.flush(sync=sync)
 
     def reset(self) -> None:
-        if self.spiking is not None and self.network.engine is not self.spiking.engine:
+        if self._engines_replaced():
             raise SimulationStateError(self._owner(), "network", "the spiking model changed "
                                        "structure after the co-simulation started",
                                        "all populations and projections created before the first sim.run()")

@@ -12,31 +12,11 @@ import pytest
 import neurohybrid.pynn as sim
 from neurohybrid.errors import CausalityError
 from neurohybrid.graph import ModelGraph, PopulationNode, ProjectionEdge
-from neurohybrid.partition import MIRROR, partition
+from neurohybrid.partition import MIRROR, Placement, partition
+
+from partition_cells import mc_celltype as _mc_celltype  # noqa: E402
 
 DT = 0.1
-
-
-def _mc_celltype():
-    from neuroml import Morphology, Point3DWithDiam as P, Segment
-    from pyNN.morphology import NeuroMLMorphology
-    soma = Segment(proximal=P(x=0, y=0, z=0, diameter=18.8), distal=P(x=18.8, y=0, z=0, diameter=18.8),
-                   name="soma", id=0)
-    dend = Segment(proximal=P(x=0, y=0, z=0, diameter=2), distal=P(x=-300, y=0, z=0, diameter=2),
-                   name="dendrite", parent=soma, id=1)
-
-    class Cell(sim.MultiCompartmentNeuron):
-        ion_channels = {"pas": sim.PassiveLeak, "na": sim.NaChannel, "kdr": sim.KdrChannel}
-        post_synaptic_entities = {"AMPA": sim.CondExpPostSynapticResponse}
-
-    Cell.label = "PartitionTestCell"
-    return Cell(morphology=NeuroMLMorphology(Morphology(segments=(soma, dend))), cm=1.0, Ra=150.0,
-                ionic_species={"na": sim.IonicSpecies("na", reversal_potential=50.0),
-                               "k": sim.IonicSpecies("k", reversal_potential=-77.0)},
-                pas={"conductance_density": sim.morphology.uniform("all", 0.0003), "e_rev": -65.0},
-                na={"conductance_density": sim.morphology.uniform("soma", 0.12)},
-                kdr={"conductance_density": sim.morphology.uniform("soma", 0.036)},
-                AMPA={"locations": sim.morphology.LabelledLocations("soma"), "e_syn": 0.0, "tau_syn": 2.0})
 
 
 DELTA = dict(tau_m=20.0, v_rest=-65.0, v_reset=-65.0, v_thresh=-50.0, tau_refrac=5.0, cm=1.0)
@@ -55,9 +35,9 @@ def _chain(d_in, d_out, spike_at=10.0):
         p.record("spikes")
     sim.run(60.0)
     out = {p.label: np.asarray(p.get_data().segments[0].spiketrains[0]) for p in (p1, mc, p2)}
-    exchange = sim.simulator.state.network.partition.exchange
+    bridges = {(b.source, b.target): b.delay for b in sim.simulator.state.network.partition.bridges}
     sim.end()
-    return out, exchange
+    return out, bridges
 
 
 def _mc_alone(event_time):
@@ -76,8 +56,10 @@ def _mc_alone(event_time):
 
 @pytest.mark.parametrize("d_in, d_out", [(1.0, 2.0), (3.0, 0.5), (0.4, 5.0)])
 def test_spikes_cross_engines_exactly_on_time(d_in, d_out):
-    out, exchange = _chain(d_in, d_out)
-    assert exchange == int(round(min(d_in, d_out - DT) / DT))
+    out, bridges = _chain(d_in, d_out)
+    # the longest links each way that keep every arrival exact (neurohybrid.partition): NEURON
+    # reports a spike one tick late and a point engine's mirror needs one tick of delay
+    assert bridges == {("emulator", "neuron"): int(round(d_in / DT)), ("neuron", "emulator"): int(round(d_out / DT)) - 2}
     assert out["P1"].size == 1 and out["MC"].size >= 1 and out["P2"].size >= 1
     # P2 fires in the step the MC spike arrives: stamp(P2) = stamp(MC) + d_out
     stamp_mc = np.ceil(out["MC"][0] / DT - 1e-6) * DT
@@ -103,23 +85,54 @@ def _edge(pre, post, delay):
                           {"weight": np.ones(n), "delay": np.full(n, delay)})
 
 
+def _placed(g, engines):
+    return {n: Placement(n, engines.get(n, "emulator"), "test", g.nodes[n].kind, g.nodes[n].model) for n in g.nodes}
+
+
 def test_partition_mirrors_crossing_projections_and_shifts_their_delays():
     g = ModelGraph(DT, 1)
     for name, kind in (("A", "point"), ("B", "biophysical"), ("C", "point")):
         g.nodes[name] = _node(name, kind)
     g.nodes["S"] = _node("S", "source", "SpikeSourcePoisson")
     g.edges = [_edge("A", "B", 1.5), _edge("B", "C", 2.0), _edge("A", "C", 1.0), _edge("S", "B", 0.1)]
-    part = partition(g)
-    assert part.exchange == 15  # min(1.5 ms, 2.0 ms - dt) in ticks
-    assert set(part.point.nodes) == {"A", "C", "B@point"} and part.point.nodes["B@point"].model == MIRROR
-    assert set(part.bio.nodes) == {"B", "A@neuron", "S"}  # the Poisson source runs on both sides
-    into_b = {e.pre: e for e in part.bio.edges}
+    part = partition(g, _placed(g, {"B": "neuron"}))
+    bridges = {(b.source, b.target): b.delay for b in part.bridges}
+    assert bridges == {("emulator", "neuron"): 15, ("neuron", "emulator"): 18}  # 1.5 ms; 2.0 ms - 2 dt
+    point, bio = part.parts["emulator"], part.parts["neuron"]
+    assert set(point.nodes) == {"A", "C", "B@emulator"} and point.nodes["B@emulator"].model == MIRROR
+    assert set(bio.nodes) == {"B", "A@neuron", "S"}  # the Poisson source moves to its only target's engine
+    assert part.placement["S"].engine == "neuron"
+    into_b = {e.pre: e for e in bio.edges}
     np.testing.assert_allclose(into_b["A@neuron"].values["delay"], 0.0)
     np.testing.assert_allclose(into_b["S"].values["delay"], 0.1)  # not crossing: unchanged
-    into_c = [e for e in part.point.edges if e.post == "C" and e.pre == "B@point"][0]
-    np.testing.assert_allclose(into_c.values["delay"], 0.5)
+    into_c = [e for e in point.edges if e.post == "C" and e.pre == "B@emulator"][0]
+    np.testing.assert_allclose(into_c.values["delay"], DT)  # 2.0 ms - (18 ticks + NEURON's 1 tick)
     assert part.exported == {"A", "B"}  # recorded only because their spikes cross
     assert g.edges[0].values["delay"][0] == 1.5  # the input graph is untouched
+
+
+def test_point_populations_on_two_engines_get_one_bridge_each_way():
+    g = ModelGraph(DT, 1)
+    for name in "AB":
+        g.nodes[name] = _node(name, "point")
+    g.nodes["S"] = _node("S", "source", "SpikeSourcePoisson")
+    g.edges = [_edge("A", "B", 1.5), _edge("B", "A", 0.3), _edge("S", "A", 0.1), _edge("S", "B", 0.1)]
+    part = partition(g, _placed(g, {"B": "emulator:b"}))
+    assert {(b.source, b.target): b.delay for b in part.bridges} == {("emulator", "emulator:b"): 14,
+                                                                    ("emulator:b", "emulator"): 2}
+    assert part.placement["S"].copies == ("emulator:b",)  # both engines generate the same Poisson spikes
+    assert "S" in part.parts["emulator:b"].nodes and "S" in part.parts["emulator"].nodes
+    into_a = [e for e in part.parts["emulator"].edges if e.pre == "B@emulator"][0]
+    np.testing.assert_allclose(into_a.values["delay"], DT)
+
+
+def test_a_crossing_delay_below_the_exchange_minimum_is_refused_naming_the_projection():
+    g = ModelGraph(DT, 1)
+    for name in "AB":
+        g.nodes[name] = _node(name, "point")
+    g.edges = [_edge("A", "B", 0.1)]
+    with pytest.raises(CausalityError, match=r"Projection\(A->B\)\.delay.*emulator to emulator:b"):
+        partition(g, _placed(g, {"B": "emulator:b"}))
 
 
 def test_a_biophysical_field_proxy_modulates_point_neurons():

@@ -314,7 +314,8 @@ def test_unsupported_cell_type_is_a_typed_error_and_loses_nothing(tmp_path, tier
     sim.run(30.0)
     before = [np.asarray(t.magnitude) for t in ok.get_data().segments[0].spiketrains]
     assert before[1].size > 0
-    bad = sim.Population(3, sim.IF_cond_exp(), label="bad")
+    # placed on the Loihi path by hand (by default it would run on the float emulator)
+    bad = sim.Population(3, sim.IF_cond_exp(), label="bad", engine=sim.simulator.state.network.primary)
     bad.record("spikes")
     with pytest.raises(UnsupportedModelError, match="bad.*IF_cond_exp"):
         sim.run(10.0)
@@ -330,14 +331,19 @@ def test_unsupported_cell_type_is_a_typed_error_and_loses_nothing(tmp_path, tier
 
 
 def test_approximations_reach_the_quantiser(tmp_path):
-    def build(approx):
+    def build(approx, engine=None):
         sim.setup(timestep=DT, numerics="fixed", loihi_approximations=approx, recording_path=tmp_path / f"{len(approx)}.h5")
-        p = sim.Population(2, sim.IF_curr_exp(tau_syn_E=2.0, tau_syn_I=8.0, i_offset=1.0), label="p")
+        p = sim.Population(2, sim.IF_curr_exp(tau_syn_E=2.0, tau_syn_I=8.0, i_offset=1.0), label="p", engine=engine)
         sim.Projection(p, p, sim.AllToAllConnector(), sim.StaticSynapse(weight=-0.1, delay=1.0),
                        receptor_type="inhibitory")
         p.record("spikes")
         return p
     build(())
+    # without the approximation the quantiser refuses it, so it runs on the float emulator
+    row = sim.placement(show=False)["p"]
+    assert row["engine"] == "emulator" and "tau_syn" in row["reason"]
+    sim.end()
+    build((), engine="emulator-fixed")
     with pytest.raises(UnsupportedModelError, match="tau_syn"):
         sim.run(10.0)
     sim.end()

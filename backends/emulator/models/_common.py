@@ -55,6 +55,43 @@ def refractory_steps(t_ref, dt):
     return (tics + step_tics - 1) // step_tics
 
 
+@numba.njit(cache=True, inline="always")
+def load_held(S, row, held_row, i, factor):
+    """State row ``row`` of cell i (PyNN units) in the kernel's units (times ``factor``).
+
+    Kernels that integrate in NEST's units (pA, nS) keep the exact kernel-unit value in a
+    hidden ``held_row`` between windows: converting to PyNN units and back is not exact in
+    floating point, which made results depend on where the windows fall (and so on how a
+    model is split over engines). The held value is used unless the PyNN-unit row was changed
+    since it was stored (an initial value or a state set by the user)."""
+    held = S[held_row, i]
+    return held if S[row, i] == held / factor else S[row, i] * factor
+
+
+@numba.njit(cache=True, inline="always")
+def store_held(S, row, held_row, i, value, factor):
+    """Store kernel-unit ``value`` exactly in ``held_row`` and in PyNN units in ``row``."""
+    S[held_row, i] = value
+    S[row, i] = value / factor
+
+
+def with_held(state: tuple, scaled: tuple) -> tuple:
+    """``state`` plus one hidden row per name in ``scaled`` (see :func:`load_held`); row
+    ``state.index(name) + len(state) - 1`` holds ``name``'s kernel-unit value."""
+    return state + tuple(f"{name}.held" for name in scaled)
+
+
+def units_with_held(units: dict, state: tuple) -> dict:
+    """Units of the rows of ``state`` (those of ``units``), the hidden rows in kernel units."""
+    return {**{name: units[name] for name in state if name in units},
+            **{name: f"1e-3 {units[name[:-5]]}" for name in state if name.endswith(".held")}}
+
+
+def initial_with_held(initial: dict, state: tuple) -> dict:
+    """Default initial values plus 0 for the hidden rows of :func:`with_held`."""
+    return {**initial, **{name: 0.0 for name in state if name.endswith(".held")}}
+
+
 @numba.njit(cache=True)
 def record_positions(rec_cells, n):
     """Column of each neuron in ``rec_out`` (-1 where the neuron is not recorded)."""

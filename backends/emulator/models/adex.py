@@ -24,7 +24,8 @@ import numba
 import numpy as np
 
 from . import ModelSpec, register
-from ._common import RKF45_WORK, record_positions, refractory_steps, rkf45_evolve_apply
+from ._common import (RKF45_WORK, load_held, record_positions, refractory_steps, rkf45_evolve_apply,
+                      store_held, units_with_held, with_held, initial_with_held)
 
 PARAMS = ("cm", "tau_refrac", "v_spike", "v_reset", "v_rest", "tau_m", "i_offset", "a", "b", "delta_T",
           "tau_w", "v_thresh", "e_rev_E", "tau_syn_E", "e_rev_I", "tau_syn_I")
@@ -119,7 +120,7 @@ def _aeif_tick(rhs, y, p, h, work, dt, r, ref_counts, b_pa, iv, iw):
     return h, r, spiked
 
 
-STATE_EXP = ("v", "w", "gsyn_exc", "gsyn_inh", "refrac", "h_ode")
+STATE_EXP = with_held(("v", "w", "gsyn_exc", "gsyn_inh", "refrac", "h_ode"), ("w", "gsyn_exc", "gsyn_inh"))
 
 
 @numba.njit(cache=True, parallel=True)
@@ -136,9 +137,9 @@ def step_eif_cond_exp(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells, 
         y = np.empty(4)
         work = np.empty((RKF45_WORK, 4))
         y[0] = S[0, i]
-        y[3] = S[1, i] * 1000.0
-        y[1] = S[2, i] * 1000.0
-        y[2] = S[3, i] * 1000.0
+        y[3] = load_held(S, 1, 6, i, 1000.0)
+        y[1] = load_held(S, 2, 7, i, 1000.0)
+        y[2] = load_held(S, 3, 8, i, 1000.0)
         r = int(round(S[4, i] / dt))
         h = S[5, i] if S[5, i] > 0.0 else dt
         for k in range(n_ticks):
@@ -150,22 +151,23 @@ def step_eif_cond_exp(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells, 
             y[2] += syn_in[k, 1, i] * 1000.0
             if pos[i] >= 0:
                 S[0, i] = y[0]
-                S[1, i] = y[3] / 1000.0
-                S[2, i] = y[1] / 1000.0
-                S[3, i] = y[2] / 1000.0
+                store_held(S, 1, 6, i, y[3], 1000.0)
+                store_held(S, 2, 7, i, y[1], 1000.0)
+                store_held(S, 3, 8, i, y[2], 1000.0)
                 S[4, i] = r * dt
                 S[5, i] = h
                 for a in range(rec_rows.shape[0]):
                     rec_out[k, a, pos[i]] = S[rec_rows[a], i]
         S[0, i] = y[0]
-        S[1, i] = y[3] / 1000.0
-        S[2, i] = y[1] / 1000.0
-        S[3, i] = y[2] / 1000.0
+        store_held(S, 1, 6, i, y[3], 1000.0)
+        store_held(S, 2, 7, i, y[1], 1000.0)
+        store_held(S, 3, 8, i, y[2], 1000.0)
         S[4, i] = r * dt
         S[5, i] = h
 
 
-STATE_ALPHA = ("v", "w", "gsyn_exc", "dgsyn_exc", "gsyn_inh", "dgsyn_inh", "refrac", "h_ode")
+STATE_ALPHA = with_held(("v", "w", "gsyn_exc", "dgsyn_exc", "gsyn_inh", "dgsyn_inh", "refrac", "h_ode"),
+                        ("w", "gsyn_exc", "dgsyn_exc", "gsyn_inh", "dgsyn_inh"))
 
 
 @numba.njit(cache=True, parallel=True)
@@ -184,11 +186,11 @@ def step_eif_cond_alpha(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells
         y = np.empty(6)
         work = np.empty((RKF45_WORK, 6))
         y[0] = S[0, i]
-        y[5] = S[1, i] * 1000.0
-        y[2] = S[2, i] * 1000.0
-        y[1] = S[3, i] * 1000.0
-        y[4] = S[4, i] * 1000.0
-        y[3] = S[5, i] * 1000.0
+        y[5] = load_held(S, 1, 8, i, 1000.0)
+        y[2] = load_held(S, 2, 9, i, 1000.0)
+        y[1] = load_held(S, 3, 10, i, 1000.0)
+        y[4] = load_held(S, 4, 11, i, 1000.0)
+        y[3] = load_held(S, 5, 12, i, 1000.0)
         r = int(round(S[6, i] / dt))
         h = S[7, i] if S[7, i] > 0.0 else dt
         for k in range(n_ticks):
@@ -200,21 +202,21 @@ def step_eif_cond_alpha(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells
             y[3] += syn_in[k, 1, i] * 1000.0 * g0_i
             if pos[i] >= 0:
                 S[0, i] = y[0]
-                S[1, i] = y[5] / 1000.0
-                S[2, i] = y[2] / 1000.0
-                S[3, i] = y[1] / 1000.0
-                S[4, i] = y[4] / 1000.0
-                S[5, i] = y[3] / 1000.0
+                store_held(S, 1, 8, i, y[5], 1000.0)
+                store_held(S, 2, 9, i, y[2], 1000.0)
+                store_held(S, 3, 10, i, y[1], 1000.0)
+                store_held(S, 4, 11, i, y[4], 1000.0)
+                store_held(S, 5, 12, i, y[3], 1000.0)
                 S[6, i] = r * dt
                 S[7, i] = h
                 for a in range(rec_rows.shape[0]):
                     rec_out[k, a, pos[i]] = S[rec_rows[a], i]
         S[0, i] = y[0]
-        S[1, i] = y[5] / 1000.0
-        S[2, i] = y[2] / 1000.0
-        S[3, i] = y[1] / 1000.0
-        S[4, i] = y[4] / 1000.0
-        S[5, i] = y[3] / 1000.0
+        store_held(S, 1, 8, i, y[5], 1000.0)
+        store_held(S, 2, 9, i, y[2], 1000.0)
+        store_held(S, 3, 10, i, y[1], 1000.0)
+        store_held(S, 4, 11, i, y[4], 1000.0)
+        store_held(S, 5, 12, i, y[3], 1000.0)
         S[6, i] = r * dt
         S[7, i] = h
 
@@ -229,9 +231,10 @@ EIF_COND_EXP = register(ModelSpec(
     state=STATE_EXP,
     receptors=("excitatory", "inhibitory"),
     recordables=dict(_RECORDABLES),
-    initial={"v": -70.6, "w": 0.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0, "refrac": 0.0, "h_ode": 0.0},
+    initial=initial_with_held({"v": -70.6, "w": 0.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0, "refrac": 0.0, "h_ode": 0.0},
+                              STATE_EXP),
     step=step_eif_cond_exp,
-    units={s: _UNITS[s] for s in STATE_EXP},
+    units=units_with_held(_UNITS, STATE_EXP),
     synapse_kind="conductance",
 ))
 
@@ -241,9 +244,9 @@ EIF_COND_ALPHA = register(ModelSpec(
     state=STATE_ALPHA,
     receptors=("excitatory", "inhibitory"),
     recordables=dict(_RECORDABLES),
-    initial={"v": -70.6, "w": 0.0, "gsyn_exc": 0.0, "dgsyn_exc": 0.0, "gsyn_inh": 0.0, "dgsyn_inh": 0.0,
-             "refrac": 0.0, "h_ode": 0.0},
+    initial=initial_with_held({"v": -70.6, "w": 0.0, "gsyn_exc": 0.0, "dgsyn_exc": 0.0, "gsyn_inh": 0.0,
+                               "dgsyn_inh": 0.0, "refrac": 0.0, "h_ode": 0.0}, STATE_ALPHA),
     step=step_eif_cond_alpha,
-    units={s: _UNITS[s] for s in STATE_ALPHA},
+    units=units_with_held(_UNITS, STATE_ALPHA),
     synapse_kind="conductance",
 ))

@@ -23,7 +23,8 @@ import numba
 import numpy as np
 
 from . import ModelSpec, register
-from ._common import RKF45_WORK, record_positions, refractory_steps, rkf45_evolve_apply
+from ._common import (RKF45_WORK, load_held, record_positions, refractory_steps, rkf45_evolve_apply,
+                      store_held, units_with_held, with_held, initial_with_held)
 
 PARAMS = ("v_rest", "cm", "tau_m", "tau_refrac", "tau_syn_E", "tau_syn_I", "e_rev_E", "e_rev_I",
           "v_thresh", "v_reset", "i_offset")
@@ -83,7 +84,7 @@ def rhs_cond_alpha(y, f, p):
     f[4] = y[3] - y[4] / p[_TIN]
 
 
-STATE_EXP = ("v", "gsyn_exc", "gsyn_inh", "refrac", "h_ode")
+STATE_EXP = with_held(("v", "gsyn_exc", "gsyn_inh", "refrac", "h_ode"), ("gsyn_exc", "gsyn_inh"))
 
 
 @numba.njit(cache=True, parallel=True)
@@ -104,8 +105,8 @@ def step_if_cond_exp(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells, r
         y = np.empty(3)
         work = np.empty((RKF45_WORK, 3))
         y[0] = S[0, i]
-        y[1] = S[1, i] * 1000.0
-        y[2] = S[2, i] * 1000.0
+        y[1] = load_held(S, 1, 5, i, 1000.0)
+        y[2] = load_held(S, 2, 6, i, 1000.0)
         r = int(round(S[3, i] / dt))
         h = S[4, i] if S[4, i] > 0.0 else dt
         for k in range(n_ticks):
@@ -125,20 +126,21 @@ def step_if_cond_exp(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells, r
                 spikes_out[k, i] = 1
             if pos[i] >= 0:
                 S[0, i] = y[0]
-                S[1, i] = y[1] / 1000.0
-                S[2, i] = y[2] / 1000.0
+                store_held(S, 1, 5, i, y[1], 1000.0)
+                store_held(S, 2, 6, i, y[2], 1000.0)
                 S[3, i] = r * dt
                 S[4, i] = h
                 for a in range(rec_rows.shape[0]):
                     rec_out[k, a, pos[i]] = S[rec_rows[a], i]
         S[0, i] = y[0]
-        S[1, i] = y[1] / 1000.0
-        S[2, i] = y[2] / 1000.0
+        store_held(S, 1, 5, i, y[1], 1000.0)
+        store_held(S, 2, 6, i, y[2], 1000.0)
         S[3, i] = r * dt
         S[4, i] = h
 
 
-STATE_ALPHA = ("v", "gsyn_exc", "dgsyn_exc", "gsyn_inh", "dgsyn_inh", "refrac", "h_ode")
+STATE_ALPHA = with_held(("v", "gsyn_exc", "dgsyn_exc", "gsyn_inh", "dgsyn_inh", "refrac", "h_ode"),
+                        ("gsyn_exc", "dgsyn_exc", "gsyn_inh", "dgsyn_inh"))
 
 
 @numba.njit(cache=True, parallel=True)
@@ -161,10 +163,10 @@ def step_if_cond_alpha(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells,
         y = np.empty(5)
         work = np.empty((RKF45_WORK, 5))
         y[0] = S[0, i]
-        y[2] = S[1, i] * 1000.0
-        y[1] = S[2, i] * 1000.0
-        y[4] = S[3, i] * 1000.0
-        y[3] = S[4, i] * 1000.0
+        y[2] = load_held(S, 1, 7, i, 1000.0)
+        y[1] = load_held(S, 2, 8, i, 1000.0)
+        y[4] = load_held(S, 3, 9, i, 1000.0)
+        y[3] = load_held(S, 4, 10, i, 1000.0)
         r = int(round(S[5, i] / dt))
         h = S[6, i] if S[6, i] > 0.0 else dt
         for k in range(n_ticks):
@@ -184,19 +186,19 @@ def step_if_cond_alpha(S, P, syn_in, i_ext, dt, spikes_out, rec_rows, rec_cells,
             y[3] += syn_in[k, 1, i] * 1000.0 * ps_i
             if pos[i] >= 0:
                 S[0, i] = y[0]
-                S[1, i] = y[2] / 1000.0
-                S[2, i] = y[1] / 1000.0
-                S[3, i] = y[4] / 1000.0
-                S[4, i] = y[3] / 1000.0
+                store_held(S, 1, 7, i, y[2], 1000.0)
+                store_held(S, 2, 8, i, y[1], 1000.0)
+                store_held(S, 3, 9, i, y[4], 1000.0)
+                store_held(S, 4, 10, i, y[3], 1000.0)
                 S[5, i] = r * dt
                 S[6, i] = h
                 for a in range(rec_rows.shape[0]):
                     rec_out[k, a, pos[i]] = S[rec_rows[a], i]
         S[0, i] = y[0]
-        S[1, i] = y[2] / 1000.0
-        S[2, i] = y[1] / 1000.0
-        S[3, i] = y[4] / 1000.0
-        S[4, i] = y[3] / 1000.0
+        store_held(S, 1, 7, i, y[2], 1000.0)
+        store_held(S, 2, 8, i, y[1], 1000.0)
+        store_held(S, 3, 9, i, y[4], 1000.0)
+        store_held(S, 4, 10, i, y[3], 1000.0)
         S[5, i] = r * dt
         S[6, i] = h
 
@@ -211,9 +213,9 @@ IF_COND_EXP = register(ModelSpec(
     state=STATE_EXP,
     receptors=("excitatory", "inhibitory"),
     recordables=dict(_RECORDABLES),
-    initial={"v": -65.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0, "refrac": 0.0, "h_ode": 0.0},
+    initial=initial_with_held({"v": -65.0, "gsyn_exc": 0.0, "gsyn_inh": 0.0, "refrac": 0.0, "h_ode": 0.0}, STATE_EXP),
     step=step_if_cond_exp,
-    units={s: _UNITS[s] for s in STATE_EXP},
+    units=units_with_held(_UNITS, STATE_EXP),
     synapse_kind="conductance",
 ))
 
@@ -223,9 +225,9 @@ IF_COND_ALPHA = register(ModelSpec(
     state=STATE_ALPHA,
     receptors=("excitatory", "inhibitory"),
     recordables=dict(_RECORDABLES),
-    initial={"v": -65.0, "gsyn_exc": 0.0, "dgsyn_exc": 0.0, "gsyn_inh": 0.0, "dgsyn_inh": 0.0,
-             "refrac": 0.0, "h_ode": 0.0},
+    initial=initial_with_held({"v": -65.0, "gsyn_exc": 0.0, "dgsyn_exc": 0.0, "gsyn_inh": 0.0,
+                               "dgsyn_inh": 0.0, "refrac": 0.0, "h_ode": 0.0}, STATE_ALPHA),
     step=step_if_cond_alpha,
-    units={s: _UNITS[s] for s in STATE_ALPHA},
+    units=units_with_held(_UNITS, STATE_ALPHA),
     synapse_kind="conductance",
 ))

@@ -1,0 +1,108 @@
+"""The engine contract: what every engine (float emulator, fixed-point emulator, Lava, NEURON)
+implements, and the capabilities it declares to the partition.
+
+Time is an integer tick of the graph's resolution ``dt`` (ms). An engine runs the part of a
+:class:`~neurohybrid.graph.ModelGraph` the partition gave it and reports what it records to a
+*sink* (``spikes(node, stamp_ticks, ids)``, ``samples(node, variable, values)``, ``flush()``);
+a spike emitted in tick k is reported with stamp k + 1 (recorded at time (k + 1) dt, PyNN's
+and NEST's convention), by every engine alike. The co-simulation kernel drives an engine
+through :class:`neurohybrid.adapters.SpikingComponent`, which turns stamps back into emission
+ticks, pushes the spikes arriving from other engines into the engine's ``SpikeSourceExternal``
+mirrors and applies fields.
+
+Engines are found by name in :mod:`neurohybrid.engines` (third-party engines register there)
+and are imported only when used.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+__all__ = ["Capabilities", "Engine"]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can run, declared for the partition and the placement report.
+
+    ``kinds``: node kinds it runs (``"point"``, ``"source"``, ``"biophysical"``); ``cell_types``:
+    the models it has (None: decided per node by :meth:`Engine.refusal`); ``numerics``:
+    ``"float"`` or ``"fixed"``; ``synapses``: synapse types; ``recordables``: recordable state
+    variables; ``field_targets``: what a field can modulate (``"gain"``, ``"threshold"``,
+    ``"current"``, ...); ``hardware``: whether it runs on neuromorphic hardware;
+    ``latency``: ticks between a spike's emission and the window it is reported in (NEURON
+    detects a threshold crossing at the start of the next step: 1); ``min_input_delay``: the
+    smallest remaining delay (ticks) a spike arriving from another engine may have (point
+    engines deliver a PyNN delay of at least one step: 1).
+    """
+
+    kinds: tuple = ("point", "source")
+    cell_types: tuple | None = None
+    numerics: str = "float"
+    synapses: tuple = ("StaticSynapse",)
+    recordables: tuple = ("spikes",)
+    field_targets: tuple = ()
+    hardware: bool = False
+    latency: int = 0
+    min_input_delay: int = 1
+
+
+class Engine(ABC):
+    """Base class of every engine (see the module docstring). Units: ticks of ``graph.dt``
+    for times, PyNN units (mV, nA, uS, ms) for parameters and recorded values."""
+
+    #: registry name (``neurohybrid.engines``)
+    name: str = ""
+    #: what the engine can run
+    capabilities: Capabilities = Capabilities()
+
+    graph = None
+    tick: int = 0
+
+    @staticmethod
+    def refusal(node, graph, options: dict | None = None) -> str | None:
+        """Why the engine cannot run ``node`` of ``graph`` (None: it can); ``options`` are the
+        engine's constructor options (e.g. Loihi approximations). Used by the partition."""
+        return None
+
+    @abstractmethod
+    def build(self, graph, sink) -> None:
+        """Allocate everything for ``graph`` (tick 0); results go to ``sink``."""
+
+    @abstractmethod
+    def advance(self, t_stop: int) -> None:
+        """Integrate from the current tick to ``t_stop`` (exclusive), reporting to the sink."""
+
+    @abstractmethod
+    def reset(self, graph=None) -> None:
+        """Back to tick 0 and the initial state (new parameter values from ``graph`` if given)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release what the engine holds (processes, buffers, simulator state)."""
+
+    def initial_samples(self) -> None:
+        """Send the t = 0 sample of every recorded signal to the sink (PyNN records it)."""
+
+    def update_parameters(self, graph) -> None:
+        """New parameter values of the same structure, between runs."""
+        raise NotImplementedError(f"{type(self).__name__} cannot change parameters between runs")
+
+    def configure_recording(self) -> None:
+        """(Re)read what to record from ``self.graph``."""
+
+    def source_generator(self, node: str):
+        """The spike generator of source ``node`` (``push(ticks, ids)`` for kernel-fed mirrors)."""
+        raise NotImplementedError(f"{type(self).__name__} has no spike sources")
+
+    def get_state(self, node: str, variable: str):
+        """Current values of state ``variable`` of every cell of ``node`` (PyNN units)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read state")
+
+    def state(self) -> dict:
+        """A snapshot that :meth:`restore` accepts."""
+        raise NotImplementedError(f"{type(self).__name__} has no snapshots yet")
+
+    def restore(self, state: dict) -> None:
+        """Return to a snapshot taken by :meth:`state`."""
+        raise NotImplementedError(f"{type(self).__name__} has no snapshots yet")
