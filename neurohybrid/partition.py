@@ -94,6 +94,9 @@ class Partition:
     bridges: list[Bridge] = field(default_factory=list)
     #: populations whose spikes are recorded only because they cross (the user did not record them)
     exported: set = field(default_factory=set)
+    #: populations whose spikes cross but of which the user records only some cells: their
+    #: engines report every cell, the run store keeps these cells only
+    store_subset: dict = field(default_factory=dict)
 
     def engine_of_node(self, node: str) -> str:
         return self.placement[node].engine
@@ -199,15 +202,19 @@ def partition(graph: ModelGraph, placement: dict[str, Placement]) -> Partition:
         parts[target].edges.append(dataclasses.replace(e, pre=bridge.mirrors[e.pre], values=values))
     for cur in graph.currents:
         parts[home[cur.node]].currents.append(cur)
-    recorded = {(r.node, r.variable) for r in graph.recordings}
-    for rec in graph.recordings:
-        parts[home[rec.node]].recordings.append(rec)
+    crossing_pops = {name for b in bridges for name in b.populations}
+    spikes_of = {r.node: r for r in graph.recordings if r.variable == "spikes"}
     part = Partition(parts, placement, bridges)
-    for bridge in bridges:
-        for name in bridge.populations:
-            if (name, "spikes") not in recorded and name not in part.exported:  # engines report recorded spikes only
-                parts[bridge.source].recordings.append(RecordingSpec(name, "spikes", np.arange(graph.nodes[name].size)))
-                part.exported.add(name)
+    for rec in graph.recordings:
+        if not (rec.variable == "spikes" and rec.node in crossing_pops):
+            parts[home[rec.node]].recordings.append(rec)
+    for name in sorted(crossing_pops):  # engines report recorded spikes only: every cell must be
+        size = graph.nodes[name].size
+        parts[home[name]].recordings.append(RecordingSpec(name, "spikes", np.arange(size)))
+        if name not in spikes_of:
+            part.exported.add(name)
+        elif np.asarray(spikes_of[name].index).size != size:
+            part.store_subset[name] = np.asarray(spikes_of[name].index, dtype=np.int64)
     return part
 
 

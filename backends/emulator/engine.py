@@ -126,6 +126,7 @@ class EmulatorEngine:
             offset += node.size
         self.n_global = offset
         self.tables = build_tables(graph, self._offsets(), self.blocks, self.threads)
+        self._pending = None  # neuron spikes of the last window, delivered with the next one
         self.configure_recording()
         self._configure_currents()
         self.tick = 0
@@ -189,6 +190,23 @@ class EmulatorEngine:
             block.rec_out = np.zeros((W, len(rows), cells.size))
             block.rec_vars = [(r.variable, int(round(r.sampling_interval / self.dt)), a,
                                np.searchsorted(cells, r.index)) for a, r in enumerate(recs)]
+        self._restrict_sources()
+
+    def _restrict_sources(self) -> None:
+        """Sources that can skip cells (Poisson) generate only the cells this engine needs: the
+        ones with synapses here, or all when the source is recorded here (a copy of a source
+        whose other cells drive another engine's populations)."""
+        for name, src in self.sources.items():
+            if not hasattr(src.generator, "only"):
+                continue
+            if name in self.spike_recorded:
+                src.generator.only(None)
+                continue
+            used = np.zeros(src.node.size, bool)
+            for e in self.graph.edges:
+                if e.pre == name:
+                    used[e.pre_index] = True
+            src.generator.only(used)
 
     def _configure_currents(self) -> None:
         self.currents = []
@@ -222,6 +240,7 @@ class EmulatorEngine:
             src.generator.reset()
         for table in self.tables:
             table.reset()
+        self._pending = None
         self.tick = 0
 
     # --- running ------------------------------------------------------------------------------
@@ -249,24 +268,45 @@ class EmulatorEngine:
             self.sink.flush()
 
     def _run_window(self, t0: int, n: int) -> None:
+        lists = [self._pending] if self._pending is not None else []
+        self._pending = None
         for src in self.sources.values():
-            self._emit_source(src, t0, n)
+            listed = self._emit_source(src, t0, n)
+            if listed is not None:
+                lists.append(listed)
+        self._deliver(lists)
         self._apply_currents(t0, n)
         emitted = [self._integrate(block, t0, n) for block in self.blocks.values()]
-        # every block has integrated the window before any of its spikes is delivered; neuron
-        # spikes are sparse, so they go as lists (a dense scan of every neuron and tick cost more)
+        # Every block has integrated the window before any of its spikes is delivered. They are
+        # delivered with the next window's listed source spikes, in one call: the ring's sums do
+        # not depend on the order, and none of them can arrive before the next window.
         ticks = np.concatenate([e[0] for e in emitted]) if emitted else np.zeros(0, np.int64)
         if ticks.size:
-            gids = np.concatenate([e[1] for e in emitted])
-            if len(emitted) > 1:
-                order = np.argsort(ticks, kind="stable")
-                ticks, gids = ticks[order], gids[order]
-            mult = np.ones(ticks.size, np.int64)
-            for table in self.tables:
-                table.deliver(ticks, gids, mult, self.n_slots)
+            self._pending = (ticks, np.concatenate([e[1] for e in emitted]))
 
-    def _emit_source(self, src: SourceBlock, t0: int, n: int) -> None:
-        """Generate a source's spikes for the window, record them, deliver them."""
+    def settle(self) -> None:
+        """Deliver the spikes of the last window into the rings (before they are copied)."""
+        if self._pending is not None:
+            self._deliver([self._pending])
+            self._pending = None
+
+    def _deliver(self, lists: list) -> None:
+        """Deliver (emission ticks, global ids) lists, merged in tick order (stable), to every table."""
+        lists = [part for part in lists if part[0].size]
+        if not lists:
+            return
+        ticks = np.concatenate([p[0] for p in lists])
+        gids = np.concatenate([p[1] for p in lists])
+        if len(lists) > 1 or (ticks.size > 1 and np.any(ticks[1:] < ticks[:-1])):
+            order = np.argsort(ticks, kind="stable")
+            ticks, gids = ticks[order], gids[order]
+        mult = np.ones(ticks.size, np.int64)
+        for table in self.tables:
+            table.deliver(ticks, gids, mult, self.n_slots)
+
+    def _emit_source(self, src: SourceBlock, t0: int, n: int):
+        """Generate a source's spikes for the window and record them; dense counts are delivered
+        here, listed spikes are returned as (emission ticks, global ids) for :meth:`_deliver`."""
         if hasattr(src.generator, "counts_matrix"):
             counts = src.generator.counts_matrix(t0, n)  # [n, size], row j: emission tick t0 - 1 + j
             if src.node.name in self.spike_recorded:
@@ -275,12 +315,10 @@ class EmulatorEngine:
                 self._record_spikes(src.node.name, np.repeat(rows + t0 - 1, reps), np.repeat(ids, reps))
             for table in self.tables:
                 table.deliver_dense(counts, t0 - 1, src.offset, self.n_slots)
-            return
+            return None
         ticks, ids = src.generator.emit(t0, n)
         self._record_spikes(src.node.name, ticks, ids)
-        if ticks.size:
-            for table in self.tables:
-                table.deliver(ticks, ids + src.offset, np.ones(ticks.size, np.int64), self.n_slots)
+        return (ticks, ids + src.offset) if ticks.size else None
 
     def _apply_currents(self, t0: int, n: int) -> None:
         if not self.currents:

@@ -479,6 +479,9 @@ class SpikeSourcePoisson(_RenewalSource):
                                        "which this source has already reached",
                                        f"t0 >= {self._pos}, or reset() first")
         lam = self.params["rate"] * self.dt / 1000.0
+        used = getattr(self, "_used", None)
+        if used is not None:
+            lam = np.where(used, lam, 0.0)
         cached = getattr(self, "_cdf", None)
         if cached is None or cached[0] is not self.params["rate"]:
             self._cdf = (self.params["rate"], *poisson_cdf_tables(lam))
@@ -487,6 +490,14 @@ class SpikeSourcePoisson(_RenewalSource):
                                  (start + self.params["duration"]) / self.dt, np.int64(t0), np.int64(n_ticks))
         self._pos = t0 + n_ticks
         return counts
+
+    def only(self, used) -> None:
+        """Generate only the trains of cells where ``used`` (bool per cell) is true; the others
+        count 0. For an engine that runs a copy of a source and needs some of its cells: every
+        train is keyed by (source, cell), so a cell's train does not depend on the others."""
+        used = None if used is None else np.asarray(used, dtype=bool)
+        self._used = None if used is None or used.all() else used
+        self._cdf = None
 
     def counts_matrix(self, t0: int, n_ticks: int) -> np.ndarray:
         """The window's spikes as counts, uint16 ``[n_ticks, n]``: row j holds the spikes with

@@ -8,6 +8,7 @@ are copied in place, a structural change (new population or projection) rebuilds
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import platform
 import tempfile
@@ -39,6 +40,12 @@ class _StoreSink:
     def spikes(self, node: str, stamp_ticks: np.ndarray, ids: np.ndarray) -> None:
         if node in self.network.exported:
             return  # reported only so that they cross to another engine; the user did not record them
+        subset = self.network.store_subset.get(node)
+        if subset is not None:  # all cells cross, the user records some
+            keep = np.isin(ids, subset)
+            stamp_ticks, ids = stamp_ticks[keep], ids[keep]
+            if not ids.size:
+                return
         self._spikes.setdefault(node, []).append((stamp_ticks, ids))
         self._pending += stamp_ticks.size
         if self._pending > 2_000_000:
@@ -97,6 +104,7 @@ class Network:
         self.full_graph = None  # the whole model
         self.partition = None  # neurohybrid.partition.Partition of the whole model
         self.exported: set = set()
+        self.store_subset: dict = {}  # population -> the cells whose spikes the run store keeps
         self.neuron_engine = None
         self.hybrid = None  # the co-simulation, when the session has several engines (session.SessionCoSimulation)
 
@@ -186,21 +194,35 @@ class Network:
             graph.currents.extend(_injections(src))
         for pop in st.populations:
             graph.recordings.extend(_recordings(pop))
-        live_reads = {pop.label for link in st.live_links for pop in link.read.values()}
-        recorded = {r.node for r in graph.recordings if r.variable == "spikes"}
-        live_exported = set()
-        for name in sorted(live_reads - recorded):  # read live, not recorded by the user
-            graph.recordings.append(RecordingSpec(name, "spikes", np.arange(graph.nodes[name].size)))
-            live_exported.add(name)
         self.full_graph = graph
         self.partition = partition(graph, place(graph, self.primary, self._refusal))
-        self.exported = set(self.partition.exported) | live_exported
+        self.exported = set(self.partition.exported)
+        self.store_subset = dict(self.partition.store_subset)
+        self._export_live_reads(graph)
         parts = {e: g for e, g in self.partition.parts.items() if engine_of(e) != NEURON}
         self.partition.placement = dict(self.partition.placement)
         if self.primary not in parts:  # the session's engine always exists (it keeps the session's time)
             parts = {self.primary: ModelGraph(graph.dt, graph.seed), **parts}
         self._new_parts = parts
         return parts[self.primary]
+
+    def _export_live_reads(self, graph: ModelGraph) -> None:
+        """Populations read live send every cell's spikes, whatever the user records of them."""
+        for name in sorted({pop.label for link in self.state.live_links for pop in link.read.values()}):
+            instance = self.partition.engine_of_node(name)
+            part = self.partition.parts[instance]
+            if part is graph:  # the engine runs the whole model: change its copy, not the model
+                part = self.partition.parts[instance] = dataclasses.replace(graph, recordings=list(graph.recordings))
+            size = graph.nodes[name].size
+            mine = [r for r in graph.recordings if r.node == name and r.variable == "spikes"]
+            if mine and np.asarray(mine[0].index).size == size:
+                continue
+            if not mine:
+                self.exported.add(name)
+            elif name not in self.exported:
+                self.store_subset.setdefault(name, np.asarray(mine[0].index, dtype=np.int64))
+            part.recordings = [r for r in part.recordings if not (r.node == name and r.variable == "spikes")]
+            part.recordings.append(RecordingSpec(name, "spikes", np.arange(size)))
 
     # --- running ------------------------------------------------------------------------------
     def run_until(self, target_tick: int) -> None:
@@ -545,6 +567,7 @@ def _signal_set(graph) -> set:
 
 def _carry_state(old, new) -> None:
     """Keep neuron state and in-flight spikes of blocks that survive a rebuild."""
+    old.settle()
     for name, block in new.blocks.items():
         previous = old.blocks.get(name)
         if previous is not None and previous.S.shape == block.S.shape:
