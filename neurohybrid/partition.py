@@ -42,9 +42,6 @@ MIRROR = "SpikeSourceExternal"
 #: engine instance of biophysical populations
 NEURON = "neuron"
 
-#: (latency, min_input_delay) in ticks of each engine family (see the module docstring)
-_TIMING = {"neuron": (1, 0)}
-_POINT_TIMING = (0, 1)
 
 
 def engine_of(instance: str) -> str:
@@ -53,8 +50,11 @@ def engine_of(instance: str) -> str:
 
 
 def timing(instance: str) -> tuple[int, int]:
-    """(latency, min_input_delay) in ticks of an engine instance (module docstring)."""
-    return _TIMING.get(engine_of(instance), _POINT_TIMING)
+    """(latency, min_input_delay) in ticks of an engine instance: what its engine declares in
+    its :class:`~neurohybrid.engine.Capabilities` (module docstring)."""
+    from .engines import engine_class
+    caps = engine_class(engine_of(instance)).capabilities
+    return int(caps.latency), int(caps.min_input_delay)
 
 
 @dataclass

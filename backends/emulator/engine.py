@@ -27,13 +27,14 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from neurohybrid.engine import Capabilities, Engine
 from neurohybrid.errors import UnsupportedModelError
 from neurohybrid.graph import ModelGraph, PopulationNode
 from neurohybrid.rng import stream_key
 
 from . import models as model_registry
-from . import currents as current_kinds
-from . import sources as source_kinds
+from neurohybrid.stimuli import currents as current_kinds
+from neurohybrid.stimuli import spike_sources as source_kinds
 from .ring import FixedRing
 from .tables import _distinct, build_tables
 
@@ -68,10 +69,14 @@ class SourceBlock:
     generator: object
 
 
-class EmulatorEngine:
+class EmulatorEngine(Engine):
     """Numba CPU emulator of point-neuron populations (float numerics, PyNN semantics)."""
 
     name = "emulator"
+    capabilities = Capabilities(
+        kinds=("point", "source"), numerics="float", synapses=("StaticSynapse", "TsodyksMarkramSynapse"),
+        recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u"), field_targets=("current", "threshold", "gain"),
+        latency=0, min_input_delay=1)
 
     def __init__(self, numerics: str = "float", threads: int | None = None, max_window: int | None = None):
         if numerics != "float":

@@ -55,6 +55,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neurohybrid.errors import DelayError, ParameterError, SimulationStateError
+from neurohybrid.mappings.loihi.runtime import lava_effective_weights, lava_sign_mode
 
 #: Longest spike-to-input latency, in time steps: Lava's DelaySparse delays are 6-bit (0..63,
 #: ``proc/sparse/models.py`` L351) and add the one-step latency every connection has.
@@ -79,53 +80,6 @@ _WEIGHT_EXP_RANGE = (-8, 7)
 _UV_RANGE = (-(1 << 31), (1 << 31) - 1)  # initial u, v: Lava stores them as int32
 
 _SIGN_MODES = {"excitatory": 2, "inhibitory": 3, "mixed": 1}  # lava.utils.weightutils.SignMode
-
-
-# --------------------------------------------------------------------------------------------
-# Weight preprocessing: what Lava's fixed-point Sparse/DelaySparse do to the weights on the
-# first time step (proc/sparse/models.py L82-91 and L339-348), done once here.
-# --------------------------------------------------------------------------------------------
-
-def lava_sign_mode(weights: np.ndarray | sp.spmatrix) -> str:
-    """Sign mode Lava infers for a weight matrix (weightutils.determine_sign_mode, L36-41).
-
-    For a sparse matrix the implicit zeros take part in min/max, as they do in Lava.
-    """
-    w_min, w_max = weights.min(), weights.max()
-    if w_min >= 0:
-        return "excitatory"
-    if w_max <= 0:
-        return "inhibitory"
-    return "mixed"
-
-
-def lava_effective_weights(values: np.ndarray, sign_mode: str, num_weight_bits: int = 8) -> np.ndarray:
-    """The integer weights Lava's fixed-point connections actually use (int64 array).
-
-    ``clip_weights(w, sign_mode, num_bits=8)`` (weightutils L275-295): mixed → [-256, 255],
-    excitatory → [0, 255], inhibitory → [-255, 0] (clipped after negation); then
-    ``truncate_weights(w, sign_mode, num_weight_bits)`` (L230-247): the
-    ``8 - num_weight_bits + is_mixed`` lowest bits are cleared by ``>>`` then ``<<`` —
-    an arithmetic shift, so mixed-sign weights round towards -inf (e.g. -3 → -4, 3 → 2) and
-    inhibitory ones, shifted while negated, towards 0.
-    """
-    w = np.asarray(values).astype(np.int32).astype(np.int64)
-    mixed = int(sign_mode == "mixed")
-    inhibitory = sign_mode == "inhibitory"
-    # clip_weights, L277-293
-    if inhibitory:
-        w = -w
-    w = np.clip(w, (-(2 ** 8)) * mixed, 2 ** 8 - 1)
-    if inhibitory:
-        w = -w
-    # truncate_weights, L232-245
-    if inhibitory:
-        w = -w
-    num_truncate_bits = 8 - num_weight_bits + mixed
-    w = (w >> num_truncate_bits) << num_truncate_bits
-    if inhibitory:
-        w = -w
-    return w
 
 
 @dataclass

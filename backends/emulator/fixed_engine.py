@@ -29,7 +29,7 @@ integrates tick ``k``. As in the float engine a neuron that fires in step ``k`` 
 ``(k + 1) dt``, and a signal sampled after step ``k`` has time ``(k + 1) dt``; the sample at
 ``t = 0`` is the initial state.
 
-Host spike sources are the float engine's own generators (``backends/emulator/sources.py``),
+Host spike sources are the float engine's own generators (``neurohybrid/stimuli/spike_sources.py``),
 keyed exactly as there (``stream_key(graph.seed, node name, "spike-source")``), so a seed gives
 the same input spikes on both engines. A source spike with grid time ``s = j dt`` has emission
 tick ``j - 1`` (the sources' convention) and is sent into the chip at step ``j - 1``: it travels
@@ -50,78 +50,24 @@ potential is converted back from Loihi's ``v`` with the population's affine map,
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import scipy.sparse as sp
 
+from neurohybrid.engine import Capabilities, Engine
 from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
-from neurohybrid.rng import stream_key
+from neurohybrid.mappings.loihi.runtime import (RECORDABLE, HostInputs, LoihiOutputs, circuit_layout,
+                                                connection_layers, graph_for_circuit, projection_sign_mode)
 
-from . import sources as source_kinds
-from .fixed import FixedConnection, FixedPointNetwork, lava_sign_mode
+from .fixed import FixedConnection, FixedPointNetwork
 
-FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
 MAX_CHUNK_STEPS = 1000  # steps per kernel call (bounds the per-call u/v record arrays)
 MAX_RECORD_VALUES = 4_000_000  # u + v values per kernel call when v is recorded
-
-#: Variables a fixed-point population can record (besides "spikes").
-RECORDABLE = ("v",)
 
 
 # --------------------------------------------------------------------------------------------
 # Circuit -> FixedPointNetwork
 # --------------------------------------------------------------------------------------------
-
-def connection_layers(rows: np.ndarray, cols: np.ndarray) -> list[np.ndarray]:
-    """Split synapses so that no (row, col) pair occurs twice in one layer.
-
-    Returns a list of index arrays into ``rows``/``cols``: layer k holds the k-th occurrence of
-    every pair (in the order given). One layer (all synapses) when there are no duplicates,
-    which is the usual case; each layer becomes one Lava connection process.
-    """
-    rows = np.asarray(rows, dtype=np.int64)
-    cols = np.asarray(cols, dtype=np.int64)
-    if rows.size == 0:
-        return [np.arange(0, dtype=np.int64)]
-    key = rows * (int(cols.max()) + 1) + cols
-    order = np.argsort(key, kind="stable")
-    sorted_key = key[order]
-    starts = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
-    group_start = np.maximum.accumulate(np.where(starts, np.arange(key.size), 0))
-    occurrence = np.empty(key.size, np.int64)
-    occurrence[order] = np.arange(key.size) - group_start
-    n_layers = int(occurrence.max()) + 1
-    if n_layers == 1:
-        return [np.arange(key.size, dtype=np.int64)]
-    return [np.flatnonzero(occurrence == k) for k in range(n_layers)]
-
-
-def projection_sign_mode(proj, n_post: int, n_pre: int) -> str:
-    """The sign mode Lava uses for ``proj``: its own ``sign_mode`` or, when None, the one Lava
-    infers from the (n_post, n_pre) weight matrix (implicit zeros included)."""
-    if proj.sign_mode is not None:
-        return proj.sign_mode
-    w = sp.csr_matrix((np.asarray(proj.weights, dtype=np.int64),
-                       (np.asarray(proj.rows, np.int64), np.asarray(proj.cols, np.int64))),
-                      shape=(n_post, n_pre))
-    return lava_sign_mode(w) if w.nnz or n_post * n_pre else "excitatory"
-
-
-def circuit_layout(circuit) -> tuple[dict[str, int], dict[str, int], int, int]:
-    """(population offsets, input offsets, number of compartments, number of input channels)."""
-    pop_off, in_off = {}, {}
-    n = 0
-    for name, pop in circuit.populations.items():
-        pop_off[name] = n
-        n += int(pop.size)
-    m = 0
-    for name, inp in circuit.inputs.items():
-        in_off[name] = m
-        m += int(inp.size)
-    return pop_off, in_off, n, m
-
 
 def build_network(circuit) -> FixedPointNetwork:
     """One :class:`FixedPointNetwork` holding every compartment and synapse of ``circuit``."""
@@ -168,178 +114,7 @@ def build_network(circuit) -> FixedPointNetwork:
                              u0=cat("u0"), v0=cat("v0"), connections=connections, n_inputs=n_inputs)
 
 
-# --------------------------------------------------------------------------------------------
-# Host inputs
-# --------------------------------------------------------------------------------------------
-
-def host_input_parameters(circuit, graph: ModelGraph | None = None) -> tuple[int, dict[str, tuple[str, dict]]]:
-    """(seed, {input name: (PyNN source model, parameters)}) of the circuit's host inputs.
-
-    Taken from ``graph`` when given, else from ``circuit.manifest`` (``seed`` and
-    ``host_inputs``: what :func:`neurohybrid.mappings.loihi.bundle.host_inputs_manifest` stores,
-    so a bundle is runnable without the script that made it).
-    """
-    if graph is not None:
-        return graph.seed, {name: (graph.nodes[name].model, dict(graph.nodes[name].parameters))
-                            for name in circuit.inputs}
-    manifest = circuit.manifest or {}
-    hosts = manifest.get("host_inputs", {})
-    missing = [name for name in circuit.inputs if name not in hosts]
-    if missing or "seed" not in manifest:
-        raise ParameterError("LoihiCircuit", "manifest", f"no host-input description for {missing or 'the seed'}",
-                             "a circuit exported by sim.export_loihi() (manifest 'seed' and 'host_inputs')")
-    out = {}
-    for name in circuit.inputs:
-        entry = hosts[name]
-        params = {}
-        for key, value in entry["parameters"].items():
-            if key == "spike_times":
-                params[key] = [np.asarray(v, dtype=float) for v in value]
-            else:
-                params[key] = np.asarray(value, dtype=float)
-        out[name] = (entry["model"], params)
-    return int(manifest["seed"]), out
-
-
-class HostInputs:
-    """The host-side spike sources of a circuit and the binary spike raster they send to the chip.
-
-    ``raster(t0, n)`` returns the bool array [n, n_inputs] whose row j holds the channels that
-    spike in chip step ``t0 + j`` (what a Lava ``RingBuffer`` sends at ``time_step = t0 + j + 1``)
-    and the generated spikes per source, ``{name: (stamp_ticks, ids)}`` (for recording). Windows
-    must follow each other; a later start skips the gap. See the module docstring for the two
-    losses of binary input (spikes at t = 0 sent at step 0, multiplicity merged).
-    """
-
-    def __init__(self, circuit, dt: float, graph: ModelGraph | None = None):
-        seed, specs = host_input_parameters(circuit, graph)
-        self.dt = dt
-        _, self.offsets, _, self.n_inputs = circuit_layout(circuit)
-        self.generators = {}
-        for name, (model, params) in specs.items():
-            cls = source_kinds.SPIKE_SOURCES.get(model)
-            if cls is None:
-                raise UnsupportedModelError(name, "celltype", f"{model} is not a host spike source",
-                                            ", ".join(source_kinds.SPIKE_SOURCES))
-            self.generators[name] = cls(dict(params), stream_key(seed, name, "spike-source"), dt)
-        self.reset()
-
-    def reset(self) -> None:
-        """Back to t = 0 (the same spikes follow again)."""
-        for gen in self.generators.values():
-            gen.reset()
-        self.next_grid = 0  # next grid index (spike time / dt) not yet generated
-        self._held = {}  # generated spikes to be reported with the next window
-        self.merged_spikes = 0
-
-    def set_params(self, name: str, params: dict) -> None:
-        """New parameters for source ``name`` (between runs)."""
-        self.generators[name].set_params(dict(params))
-
-    def raster(self, t0: int, n: int) -> tuple[np.ndarray, dict]:
-        """Input raster of chip steps ``[t0, t0 + n)`` and the generated spikes (see the class)."""
-        out = np.zeros((n, self.n_inputs), np.bool_)
-        generated = {}
-        # Steps [t0, t0+n) carry emission ticks [t0, t0+n) = grid indices [t0+1, t0+n+1);
-        # grid index 0 (t = 0) is generated with the first window and sent at step 0.
-        first = 0 if t0 == 0 and self.next_grid == 0 else max(self.next_grid, t0 + 1)
-        last = t0 + n + 1
-        for name, gen in self.generators.items():
-            ticks, ids = gen.emit(first, last - first)
-            # Report the spikes stamped in [t0, t0 + n), as the float engine does for this window;
-            # those stamped t0 + n (sent in the window's last step) are reported with the next one.
-            held_ticks, held_ids = self._held.get(name, (ticks[:0], ids[:0]))
-            now = ticks + 1 < t0 + n
-            generated[name] = (np.concatenate([held_ticks, ticks[now]]) + 1, np.concatenate([held_ids, ids[now]]))
-            self._held[name] = (ticks[~now], ids[~now])
-            if ticks.size:
-                rows = np.maximum(ticks - t0, 0)
-                cols = ids + self.offsets[name]
-                out[rows, cols] = True
-                if ticks.size > 1:  # sources own disjoint columns: only their own spikes can merge
-                    self.merged_spikes += int(ticks.size - np.unique(rows * self.n_inputs + cols).size)
-        self.next_grid = last
-        return out, generated
-
-
-# --------------------------------------------------------------------------------------------
-# The engine
-# --------------------------------------------------------------------------------------------
-
-class LoihiOutputs:
-    """Recording shared by the engines that run Loihi circuits (this one and the Lava engine):
-    spikes filtered to the recorded cells, v converted back to mV, signals subsampled; and the
-    placement question both answer alike (:meth:`refusal`)."""
-
-    @staticmethod
-    def refusal(node, graph: ModelGraph, options: dict | None = None) -> str | None:
-        """Why the Loihi path cannot run ``node`` of ``graph`` (None: it can), for the partition."""
-        if node.kind == "source":
-            return None if node.model in source_kinds.SPIKE_SOURCES else f"{node.model} is not a host spike source"
-        from neurohybrid.mappings.loihi.quantize import refusal
-        return refusal(node, graph, (options or {}).get("approximations", ()))
-
-    def source_generator(self, node: str):
-        """The host-side spike generator of input ``node`` (e.g. to push spikes into a
-        ``SpikeSourceExternal``)."""
-        return self.inputs.generators[node]
-
-    def _record_spikes(self, name: str, stamps: np.ndarray, ids: np.ndarray) -> None:
-        wanted = self.spike_recorded.get(name)
-        if wanted is None or stamps.size == 0:
-            return
-        if wanted.size != self.graph.nodes[name].size:
-            keep = np.isin(ids, wanted)
-            stamps, ids = stamps[keep], ids[keep]
-        self.sink.spikes(name, stamps, ids)
-
-    def _to_mv(self, node: str, v: np.ndarray) -> np.ndarray:
-        pop = self.circuit.populations[node]
-        return np.asarray(v, dtype=float) / pop.scale + pop.v_rest
-
-    def _read_recordings(self, cells_of) -> None:
-        """Fill ``spike_recorded`` and ``signals`` [(node, variable, every ticks, cells)] from the
-        graph; ``cells_of(node, local_index)`` gives the cell columns the engine's v arrays use."""
-        self.spike_recorded: dict[str, np.ndarray] = {}
-        self.signals: list[tuple[str, str, int, np.ndarray]] = []
-        for rec in self.graph.recordings:
-            if rec.variable == "spikes":
-                self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
-                continue
-            if rec.node not in self.circuit.populations or rec.variable not in RECORDABLE:
-                raise RecordingError(rec.node, rec.variable, "cannot be recorded on the Loihi path",
-                                     "spikes, and v of neuron populations")
-            every = max(int(round(rec.sampling_interval / self.dt)), 1)
-            self.signals.append((rec.node, rec.variable, every,
-                                 cells_of(rec.node, np.asarray(rec.index, dtype=np.int64))))
-
-    def _advance_in_chunks(self, t_stop: int, chunk: int) -> None:
-        """Run ``_run_chunk`` over chunks of at most ``chunk`` steps up to ``t_stop``, flushing the
-        sink at least every ``FLUSH_SECONDS`` of wall clock and whatever happens at the end."""
-        last_flush = time.monotonic()
-        try:
-            while self.tick < t_stop:
-                t0 = self.tick
-                n = min(chunk, t_stop - t0)
-                self._run_chunk(t0, n)
-                self.tick = t0 + n
-                if time.monotonic() - last_flush > FLUSH_SECONDS:
-                    self.sink.flush()
-                    last_flush = time.monotonic()
-        finally:  # whatever happens, what was recorded reaches the file
-            self.sink.flush()
-
-    def _send_signals(self, t0: int, n: int, v_of) -> None:
-        """Send the samples of ticks t0..t0+n-1 that fall on each signal's sampling grid;
-        ``v_of(node)`` gives the [n, cells] Loihi v of that chunk."""
-        ends = t0 + 1 + np.arange(n)
-        for node, variable, every, cells in self.signals:
-            rows = np.flatnonzero(ends % every == 0)
-            if rows.size:
-                self.sink.samples(node, variable, self._to_mv(node, v_of(node)[np.ix_(rows, cells)]))
-
-
-class FixedEmulatorEngine(LoihiOutputs):
+class FixedEmulatorEngine(LoihiOutputs, Engine):
     """Numba CPU emulator of a graph's Loihi circuit, bit-exact with Lava ``fixed_pt``.
 
     ``approximations``: names of the approximations :func:`~neurohybrid.mappings.loihi.quantize`
@@ -348,6 +123,8 @@ class FixedEmulatorEngine(LoihiOutputs):
     """
 
     name = "emulator-fixed"
+    capabilities = Capabilities(kinds=("point", "source"), cell_types=("IF_curr_exp", "IF_curr_delta"),
+                                numerics="fixed", recordables=("spikes", "v"), latency=0, min_input_delay=1)
 
     def __init__(self, numerics: str = "fixed", threads: int | None = None, approximations=()):
         if numerics != "fixed":
@@ -380,7 +157,7 @@ class FixedEmulatorEngine(LoihiOutputs):
         the spikes of every population (set ``self.graph`` recordings to change that)."""
         host_graph = graph  # None: the host inputs are described in the circuit's manifest
         if graph is None:
-            graph = _graph_for_circuit(circuit)
+            graph = graph_for_circuit(circuit)
         # current sources are the quantiser's business (a constant DCSource becomes part of the
         # bias, anything else is refused there)
         self.graph, self.sink, self.circuit = graph, sink, circuit
@@ -450,7 +227,7 @@ class FixedEmulatorEngine(LoihiOutputs):
 
     def advance(self, t_stop: int) -> None:
         """Run chip steps until tick ``t_stop`` (exclusive), streaming results into the sink,
-        which is flushed at least every ``FLUSH_SECONDS`` of wall-clock time."""
+        which is flushed at least every ``FLUSH_SECONDS`` (mappings.loihi.runtime) of wall-clock time."""
         chunk = MAX_CHUNK_STEPS
         if self.signals:
             chunk = max(1, min(chunk, MAX_RECORD_VALUES // max(2 * self.n, 1)))
@@ -500,20 +277,6 @@ def _remap_ring(ring: np.ndarray, old_slots: int, new_slots: int, tick: int) -> 
     for j in range(min(old_slots, new_slots)):
         out[(tick + j) % new_slots] = ring[(tick + j) % old_slots]
     return out
-
-
-def _graph_for_circuit(circuit) -> ModelGraph:
-    """A minimal graph for a circuit run on its own: its nodes (for sizes) and spike recording
-    of every population."""
-    from neurohybrid.graph import PopulationNode, RecordingSpec
-    seed = int((circuit.manifest or {}).get("seed", 0))
-    graph = ModelGraph(dt=float(circuit.dt_ms), seed=seed)
-    for name, pop in circuit.populations.items():
-        graph.nodes[name] = PopulationNode(name, pop.source_model, pop.size, {}, kind="point")
-        graph.recordings.append(RecordingSpec(name, "spikes", np.arange(pop.size)))
-    for name, inp in circuit.inputs.items():
-        graph.nodes[name] = PopulationNode(name, inp.source_model, inp.size, {}, kind="source")
-    return graph
 
 
 class _ListSink:

@@ -38,10 +38,11 @@ import time
 
 import numpy as np
 
+from neurohybrid.engine import Capabilities, Engine
 from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
 
-from neurohybrid.backends.emulator.fixed_engine import LoihiOutputs, _graph_for_circuit
+from neurohybrid.mappings.loihi.runtime import LoihiOutputs, graph_for_circuit
 
 from .process_graph import LavaGraph, build_processes, lava_available, loihi_extension_available
 
@@ -50,7 +51,7 @@ __all__ = ["LavaEngine", "lava_available", "loihi_extension_available", "same_ci
 RECORDABLE = ("v",)  # signals a population can record (besides spikes)
 
 
-class LavaEngine(LoihiOutputs):
+class LavaEngine(LoihiOutputs, Engine):
     """Runs the Loihi circuit of a model graph on Lava (see the module docstring).
 
     ``numerics``: ``"fixed"`` (Lava ``fixed_pt``, bit-exact Loihi arithmetic) or ``"float"``
@@ -63,6 +64,10 @@ class LavaEngine(LoihiOutputs):
     """
 
     name = "lava"
+    #: ``hardware`` is the class's claim for the CPU simulator; an instance with target "hw" runs
+    #: on Loihi 2 (see :attr:`target`)
+    capabilities = Capabilities(kinds=("point", "source"), cell_types=("IF_curr_exp", "IF_curr_delta"),
+                                numerics="fixed", recordables=("spikes", "v"), latency=0, min_input_delay=1)
 
     def __init__(self, numerics: str = "fixed", threads: int | None = None, approximations=(),
                  target: str = "auto", buffer_steps: int | None = None):
@@ -108,12 +113,12 @@ class LavaEngine(LoihiOutputs):
         and what to record; without it they come from the circuit (its manifest's
         ``host_inputs`` and ``seed``; spikes of every population are recorded).
         """
-        from neurohybrid.backends.emulator.fixed_engine import HostInputs, circuit_layout
+        from neurohybrid.mappings.loihi.runtime import HostInputs, circuit_layout
         self.close()  # a second build replaces the first
         self._pending_state = None
         host_graph = graph
         if graph is None:
-            graph = _graph_for_circuit(circuit)
+            graph = graph_for_circuit(circuit)
         self.graph, self.sink, self.circuit = graph, sink, circuit
         self.dt = float(circuit.dt_ms if circuit.dt_ms else graph.dt)
         if abs(self.dt - graph.dt) > 1e-9 * max(graph.dt, 1.0):

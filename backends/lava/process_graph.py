@@ -21,9 +21,9 @@ per circuit object:
   connected to the one ``run`` is called on).
 
 :meth:`LavaGraph.run` runs a number of steps with given input spikes and returns spikes, u
-and v per population. :func:`fixed_network` builds the equivalent
-:class:`~neurohybrid.backends.emulator.fixed.FixedPointNetwork` (same processes, same sign
-modes, same splitting), the reference the Lava results must equal bit for bit.
+and v per population. The tests build the fixed-point emulator's equivalent (same processes,
+same sign modes, same splitting; tests/backends/lava/lava_equivalent.py), the reference the
+Lava results must equal bit for bit.
 
 Time: :meth:`LavaGraph.run` step k (0-based, counted from the graph's first run) is Lava
 ``time_step`` k + 1 and ``FixedPointNetwork`` step k; input row k is what the sources send at
@@ -327,11 +327,11 @@ def projection_layers(proj: LoihiProjection, n_post: int, n_pre: int) -> tuple[s
     """The sign mode of a projection and its synapses cut into groups with unique (post, pre)
     pairs, zero weights dropped: one Lava connection process per group, in order.
 
-    Sign mode and grouping are those of the fixed-point emulator engine
-    (``backends/emulator/fixed_engine.py``: ``projection_sign_mode``, ``connection_layers``),
-    so both engines run the same connection processes.
+    Sign mode and grouping come from the shared Loihi runtime
+    (``mappings/loihi/runtime.py``: ``projection_sign_mode``, ``connection_layers``), which the
+    fixed-point emulator uses too, so both engines run the same connection processes.
     """
-    from neurohybrid.backends.emulator.fixed_engine import connection_layers, projection_sign_mode
+    from neurohybrid.mappings.loihi.runtime import connection_layers, projection_sign_mode
     rows = np.asarray(proj.rows, dtype=np.int64).ravel()
     cols = np.asarray(proj.cols, dtype=np.int64).ravel()
     w = np.asarray(proj.weights).ravel()
@@ -623,50 +623,6 @@ def _check_population(pop: LoihiPopulation, p: dict) -> None:
 def lava_effective(weights: np.ndarray, sign_mode: str, num_weight_bits: int) -> np.ndarray:
     """The integer weights Lava's fixed-point connections use (clipped to 8 bits for the sign
     mode, then truncated to ``num_weight_bits``): see
-    :func:`neurohybrid.backends.emulator.fixed.lava_effective_weights`."""
-    from neurohybrid.backends.emulator.fixed import lava_effective_weights
+    :func:`neurohybrid.mappings.loihi.runtime.lava_effective_weights`."""
+    from neurohybrid.mappings.loihi.runtime import lava_effective_weights
     return lava_effective_weights(weights, sign_mode, num_weight_bits)
-
-
-# ------------------------------------------------------------------------------------------------
-# the emulator equivalent
-# ------------------------------------------------------------------------------------------------
-
-@dataclass
-class FixedLayout:
-    """Where each population and input of a circuit sits in the single
-    :class:`~neurohybrid.backends.emulator.fixed.FixedPointNetwork` :func:`fixed_network` builds:
-    ``populations``/``inputs``: name -> (offset, size) in the neuron / input index space."""
-
-    populations: dict
-    inputs: dict
-
-    def split(self, record) -> dict[str, PopulationRecord]:
-        """Cut a FixedPointRecord into per-population :class:`PopulationRecord` objects."""
-        out = {}
-        for name, (o, n) in self.populations.items():
-            out[name] = PopulationRecord(record.spikes[:, o:o + n],
-                                         None if record.u is None else record.u[:, o:o + n],
-                                         None if record.v is None else record.v[:, o:o + n])
-        return out
-
-    def input_matrix(self, inputs: dict, n_steps: int) -> np.ndarray:
-        """Stack per-input spike arrays ([n_steps, size]) into the network's input matrix."""
-        total = sum(n for _, n in self.inputs.values())
-        m = np.zeros((n_steps, total), bool)
-        for name, spikes in inputs.items():
-            o, n = self.inputs[name]
-            m[:, o:o + n] = np.asarray(spikes) != 0
-        return m
-
-
-def fixed_network(circuit: LoihiCircuit):
-    """The :class:`~neurohybrid.backends.emulator.fixed.FixedPointNetwork` that computes what
-    :func:`build_processes` runs on Lava ``fixed_pt`` (the fixed-point emulator engine's
-    ``build_network``: all populations side by side, one connection per Lava connection
-    process). Returns ``(network, FixedLayout)``."""
-    from neurohybrid.backends.emulator.fixed_engine import build_network, circuit_layout
-    pop_off, in_off, _, _ = circuit_layout(circuit)
-    layout = FixedLayout({n: (pop_off[n], p.size) for n, p in circuit.populations.items()},
-                         {n: (in_off[n], i.size) for n, i in circuit.inputs.items()})
-    return build_network(circuit), layout

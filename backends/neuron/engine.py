@@ -79,6 +79,7 @@ import weakref
 
 import numpy as np
 
+from neurohybrid.engine import Capabilities, Engine
 from neurohybrid.errors import (ParameterError, PastTimeError, RecordingError, SimulationStateError,
                                 UnsupportedModelError)
 from neurohybrid.graph import ModelGraph
@@ -131,7 +132,7 @@ class EventSource:
             self.generator.reset()
 
     def push(self, ticks, ids) -> None:
-        from neurohybrid.backends.emulator.sources import pushed_spikes
+        from neurohybrid.stimuli.spike_sources import pushed_spikes
         t, i = pushed_spikes(self, ticks, ids)
         if not t.size:
             return
@@ -168,11 +169,15 @@ class EventSource:
         return rows.shape[0]
 
 
-class NeuronEngine:
+class NeuronEngine(Engine):
     """Biophysical populations on NEURON (fixed step ``dt`` ms, ``threads`` NEURON threads, temperature
     ``celsius`` degrees C, set when the model is built; default NEURON's 6.3)."""
 
     name = "neuron"
+    # a threshold crossing is detected at the start of the step after it: spikes come a tick late;
+    # an arriving spike is scheduled as a NetCon event, any remaining delay >= 0 works
+    capabilities = Capabilities(kinds=("biophysical", "source"), numerics="float", synapses=("StaticSynapse",),
+                                recordables=("spikes", "v"), latency=1, min_input_delay=0)
 
     def __init__(self, dt: float = 0.025, threads: int | None = 1, celsius: float = 6.3):
         try:
@@ -288,7 +293,7 @@ class NeuronEngine:
                     src.set_table(np.concatenate([p[0] for p in parts]), [nc for p in parts for nc in p[1]],
                                   np.concatenate([p[2] for p in parts]))
                 if node.model != "SpikeSourceExternal" and parts:
-                    from neurohybrid.backends.emulator import sources as source_kinds
+                    from neurohybrid.stimuli import spike_sources as source_kinds
                     cls = getattr(source_kinds, node.model, None)
                     if cls is None:
                         raise UnsupportedModelError(node.name, "celltype", f"no spike source {node.model}",

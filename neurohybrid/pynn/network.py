@@ -385,7 +385,7 @@ class Network:
 
     def current_waveform(self, source, t0: int, n: int) -> np.ndarray:
         """The current (nA) a source injects during ticks t0..t0+n-1."""
-        from ..backends.emulator import currents as kinds
+        from ..stimuli import currents as kinds
         from ..rng import stream_key
         name = f"{type(source).__name__}#{source.index}"
         gen = getattr(kinds, type(source).__name__)(source.native_values(), stream_key(self.state.seed, name, "current"),

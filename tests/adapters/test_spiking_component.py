@@ -16,7 +16,7 @@ import pytest
 
 import neurohybrid.pynn as sim
 from neurohybrid.adapters import SpikingComponent
-from neurohybrid.backends.emulator.sources import SpikeSourceExternal
+from neurohybrid.stimuli.spike_sources import SpikeSourceExternal
 from neurohybrid.errors import LavaUnavailableWarning, LinkError, ParameterError
 from neurohybrid.kernel import CoSimulation, Recorder, SpikeSource
 

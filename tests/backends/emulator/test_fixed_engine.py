@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from neurohybrid.backends.emulator import sources as source_kinds
+from neurohybrid.stimuli import spike_sources as source_kinds
 from neurohybrid.backends.emulator.engine import EmulatorEngine
 from neurohybrid.backends.emulator.fixed import FixedConnection, FixedPointNetwork
 from neurohybrid.backends.emulator.fixed_engine import (FixedEmulatorEngine, HostInputs, _ListSink, build_network,

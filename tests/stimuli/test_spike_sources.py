@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from neurohybrid.backends.emulator.sources import (SPIKE_SOURCES, SpikeSourceArray, SpikeSourceGamma,
+from neurohybrid.stimuli.spike_sources import (SPIKE_SOURCES, SpikeSourceArray, SpikeSourceGamma,
                                                    SpikeSourcePoisson, SpikeSourcePoissonRefractory)
 from neurohybrid.errors import ParameterError, SimulationStateError, UnknownParameterError
 from neurohybrid.rng import stream_key

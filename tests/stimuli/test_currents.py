@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from neurohybrid.backends.emulator.currents import (CURRENT_SOURCES, ACSource, DCSource, NoisyCurrentSource,
+from neurohybrid.stimuli.currents import (CURRENT_SOURCES, ACSource, DCSource, NoisyCurrentSource,
                                                     StepCurrentSource)
 from neurohybrid.errors import ParameterError, UnknownParameterError
 from neurohybrid.rng import stream_key
