@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/biophysics_overhead.py
 	$(PY) benchmarks/realtime_latency.py
 	$(PY) benchmarks/va_benchmarks.py
+	$(PY) benchmarks/partition_overhead.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

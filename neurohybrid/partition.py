@@ -109,10 +109,22 @@ class Partition:
         return "\n".join(lines)
 
 
-def place(graph: ModelGraph, default: str, refusal) -> dict[str, Placement]:
+def place(graph: ModelGraph, default: str, refusal, note=None) -> dict[str, Placement]:
     """Place every node (module docstring). ``default``: the session's point engine instance;
-    ``refusal(instance, node, graph)`` returns why an engine cannot run a node, or None.
-    An override that cannot run its node is an :class:`UnsupportedModelError` naming both."""
+    ``refusal(instance, node, graph)`` returns why an engine cannot run a node, or None;
+    ``note(instance, node, graph)`` an optional remark for the report (e.g. that a population
+    placed on Lava stays on the host CPU under Loihi2HwCfg). An override that cannot run its
+    node is an :class:`UnsupportedModelError` naming both."""
+    out = _place(graph, default, refusal)
+    if note is not None:
+        for name, p in out.items():
+            remark = note(p.engine, graph.nodes[name], graph)
+            if remark:
+                p.reason = f"{p.reason}; {remark}"
+    return out
+
+
+def _place(graph: ModelGraph, default: str, refusal) -> dict[str, Placement]:
     out: dict[str, Placement] = {}
     for name, node in graph.nodes.items():
         if node.kind == "biophysical":

@@ -69,6 +69,23 @@ class LavaEngine(LoihiOutputs, Engine):
     capabilities = Capabilities(kinds=("point", "source"), cell_types=("IF_curr_exp", "IF_curr_delta"),
                                 numerics="fixed", recordables=("spikes", "v"), latency=0, min_input_delay=1)
 
+    @staticmethod
+    def placement_note(node, graph: ModelGraph, options: dict | None = None) -> str | None:
+        """Where on the Lava side a neuron population really runs, for the placement report:
+        on the CPU simulator without Intel's Loihi extension; with it (Loihi2HwCfg) only Lava's
+        own LIF runs on the chip, so a population with a refractory period (LIFRefractory) or
+        per-cell decays/thresholds (LoihiLIF) stays on the host CPU (process_graph.py)."""
+        if node.kind != "point":
+            return None
+        target = (options or {}).get("target", "auto")
+        if target == "sim" or (target == "auto" and not loihi_extension_available()):
+            return "runs on Lava's CPU simulator (Loihi2SimCfg; Intel's Loihi extension is not installed)"
+        t_ref = np.asarray(node.parameters.get("tau_refrac", 0.0), dtype=float)
+        if np.any(t_ref > 0):
+            return ("on Loihi2HwCfg it stays on the host CPU: tau_refrac > 0 needs LIFRefractory, which has no "
+                    "Loihi 2 process model")
+        return "on Loihi 2 if its decays and threshold are uniform (Lava's LIF), else on the host CPU (LoihiLIF)"
+
     def __init__(self, numerics: str = "fixed", threads: int | None = None, approximations=(),
                  target: str = "auto", buffer_steps: int | None = None):
         if numerics not in ("fixed", "float"):

@@ -814,8 +814,8 @@ def refusal(node: PopulationNode, graph: ModelGraph, approximations=()) -> str |
         extra = _dc_currents(ModelGraph(graph.dt, graph.seed, {node.name: node},
                                         currents=[c for c in graph.currents if c.node == node.name]), {node.name})
         _plan_population(node, set(approximations or ()), float(graph.dt), extra.get(node.name, 0.0))
-    except UnsupportedModelError as exc:
-        return exc.problem if hasattr(exc, "problem") else str(exc)
+    except UnsupportedModelError as exc:  # "<node>.<parameter>: <why> (accepted: ...)" -> "<why>"
+        return str(exc).split(": ", 1)[-1].split(" (accepted:", 1)[0]
     for edge in graph.edges:
         if edge.post == node.name and edge.synapse != "StaticSynapse":
             return f"projection {edge.name} uses {edge.synapse}, which Loihi's static synapses cannot run"

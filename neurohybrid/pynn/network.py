@@ -180,6 +180,11 @@ class Network:
         check = getattr(cls, "refusal", None)
         return None if check is None else check(node, graph, options)
 
+    def _note(self, instance: str, node, graph: ModelGraph) -> str | None:
+        """The engine's remark on running ``node`` (e.g. where on the hardware it would run)."""
+        note = getattr(self._engine_spec(instance)[0], "placement_note", None)
+        return None if note is None else note(node, graph, self._engine_spec(instance)[1])
+
     # --- graph ------------------------------------------------------------------------------
     def build_graph(self) -> ModelGraph:
         """Translate the PyNN objects into a plain :class:`ModelGraph`, place and partition it
@@ -195,7 +200,7 @@ class Network:
         for pop in st.populations:
             graph.recordings.extend(_recordings(pop))
         self.full_graph = graph
-        self.partition = partition(graph, place(graph, self.primary, self._refusal))
+        self.partition = partition(graph, place(graph, self.primary, self._refusal, self._note))
         self.exported = set(self.partition.exported)
         self.store_subset = dict(self.partition.store_subset)
         self._export_live_reads(graph)

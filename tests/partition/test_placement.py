@@ -203,3 +203,29 @@ def test_a_crossing_delay_too_short_for_the_bridge_is_refused_naming_the_project
     with pytest.raises(CausalityError, match=r"Projection\(a_to_b.*\)\.delay"):
         sim.run(5.0)
     sim.end()
+
+
+def test_the_placement_says_where_on_the_lava_side_a_population_runs(monkeypatch):
+    """Honest about hardware: without Intel's Loihi extension Lava is a CPU simulator; with it,
+    a population with a refractory period still runs on the host (LIFRefractory has no Loihi 2
+    process model)."""
+    from neurohybrid.backends.lava import engine as lava_engine
+    note = lava_engine.LavaEngine.placement_note
+    from neurohybrid.graph import ModelGraph, PopulationNode
+    g = ModelGraph(DT, 1)
+    refr = PopulationNode("r", "IF_curr_exp", 2, {"tau_refrac": np.full(2, 2.0)})
+    plain = PopulationNode("p", "IF_curr_exp", 2, {"tau_refrac": np.zeros(2)})
+    monkeypatch.setattr(lava_engine, "loihi_extension_available", lambda: False)
+    assert "CPU simulator" in note(refr, g, {})
+    monkeypatch.setattr(lava_engine, "loihi_extension_available", lambda: True)
+    assert "stays on the host CPU" in note(refr, g, {}) and "LIFRefractory" in note(refr, g, {})
+    assert note(plain, g, {}).startswith("on Loihi 2")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LavaUnavailableWarning)
+        sim.setup(timestep=DT, backend="lava")
+    monkeypatch.setattr(lava_engine, "loihi_extension_available", lambda: False)
+    sim.Population(2, sim.IF_curr_exp(), label="cortex")
+    row = sim.placement(show=False)["cortex"]
+    if row["engine"] == "lava":
+        assert "CPU simulator" in row["reason"]
+    sim.end()
