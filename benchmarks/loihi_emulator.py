@@ -86,7 +86,7 @@ def make_circuit(n: int = 10_000, k: int = 1_000, latency: int = 1, seed: int = 
 
 
 def run_emulator(circuit, steps: int) -> dict:
-    from neurohybrid.backends.lava.process_graph import fixed_network
+    from neurohybrid.crosscheck import fixed_network
     t0 = time.perf_counter()
     net, layout = fixed_network(circuit)
     t1 = time.perf_counter()
@@ -110,7 +110,7 @@ def run_emulator(circuit, steps: int) -> dict:
 
 
 def _emulator_us_per_step(circuit, steps: int, repeats: int = 3) -> tuple[float, int]:
-    from neurohybrid.backends.lava.process_graph import fixed_network
+    from neurohybrid.crosscheck import fixed_network
     net, _ = fixed_network(circuit)
     net.run(1, record_uv=False)
     best, spikes = float("inf"), 0

@@ -35,7 +35,7 @@ from neurohybrid.rng import stream_key
 from . import models as model_registry
 from neurohybrid.stimuli import currents as current_kinds
 from neurohybrid.stimuli import spike_sources as source_kinds
-from .ring import FixedRing
+from .ring import CountRing, FixedRing
 from .tables import _distinct, build_tables
 
 MAX_WINDOW_TICKS = 64
@@ -60,6 +60,7 @@ class NeuronBlock:
     rec_out: np.ndarray
     rec_vars: list  # [(variable, sampling_ticks, row position in rec_rows, cell positions)]
     gain: np.ndarray | None = None  # per-cell factor on all synaptic input (a "gain" field), None = 1
+    counts: CountRing | None = None  # spike counts per weight of a static table with few weights
 
 
 @dataclass
@@ -241,6 +242,8 @@ class EmulatorEngine(Engine):
         for block in self.blocks.values():
             self._load_initial(block)
             block.ring.clear()
+            if block.counts is not None:
+                block.counts.clear()
         for src in self.sources.values():
             src.generator.reset()
         for table in self.tables:
@@ -340,7 +343,11 @@ class EmulatorEngine(Engine):
 
     def _integrate(self, block: NeuronBlock, t0: int, n: int):
         """Run a block's kernel over the window; returns its spikes (emission ticks, global ids)."""
-        syn_in = block.ring.read(t0 % self.n_slots, n, block.syn_in)
+        syn_in, first = block.syn_in[:n], t0 % self.n_slots
+        if block.counts is not None:
+            block.counts.read(first, n, syn_in)
+        if block.ring.in_use:  # written by tables of many weights or with short-term plasticity
+            block.ring.read(first, n, syn_in, accumulate=block.counts is not None)
         if block.gain is not None:
             syn_in *= block.gain
         block.spikes[:n] = 0

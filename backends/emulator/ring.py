@@ -15,6 +15,12 @@ the float weights, rounded once, whatever the order.
 of the absolute weights of all its synapses, times ``HEADROOM`` spikes per synapse in one
 tick) fits in the 63 bits of ``hi``; the 64 bits of ``lo`` keep ~2**-64 relative precision
 below that, far finer than a float's 2**-53.
+
+The common case is cheaper still: when a block's static synapses have at most
+:data:`MAX_COUNTED` distinct weights (Brunel's J and -gJ, a COBA network's two conductances),
+a :class:`CountRing` counts the spikes per (slot, receptor x cell, weight) in int32 and the
+input is ``sum_c count_c * w_c`` in weight order when read: one integer add per synapse, and
+again independent of the order the spikes came in.
 """
 from __future__ import annotations
 
@@ -63,22 +69,50 @@ def add_fixed_times(hi, lo, slot, col, w_hi, w_lo, m):
         add_fixed(hi, lo, slot, col, w_hi, w_lo)
 
 
+#: a static table with at most this many distinct weights counts spikes per weight (CountRing)
+MAX_COUNTED = 4
+
+
 @njit(parallel=True, cache=True)
-def read_window(hi, lo, first, n, inv_hi, inv_lo, out):
-    """``out[k, c] = ring[first + k, c]`` as floats for the window's n slots, then zero them
-    (every thread converts and clears its own columns)."""
+def read_window(hi, lo, first, n, inv_hi, inv_lo, out, accumulate):
+    """``out[k, c] (+)= ring[first + k, c]`` as floats for the window's n slots, then zero them.
+    Threads take whole slots: a slot is one contiguous row (column-wise loops strode a row apart)."""
     n_cols = hi.shape[1]
-    for c in numba.prange(n_cols):
-        for k in range(n):
-            s = first + k
+    for k in numba.prange(n):
+        s = first + k
+        for c in range(n_cols):
             h = hi[s, c]
             low = lo[s, c]
             if h == 0 and low == 0:
-                out[k, c] = 0.0
+                if not accumulate:
+                    out[k, c] = 0.0
                 continue
-            out[k, c] = h * inv_hi + low * inv_lo
+            value = h * inv_hi + low * inv_lo
+            out[k, c] = out[k, c] + value if accumulate else value
             hi[s, c] = 0
             lo[s, c] = 0
+
+
+@njit(parallel=True, cache=True)
+def read_counts(counts, first, n, lut, n_cells, out):
+    """``out[k, c] = sum_q counts[first + k, c * K + q] * lut[c // n_cells, q]`` (q in weight
+    order; lut row per receptor) for the window's n slots, then zero the counts. Threads take
+    whole slots: a slot is one contiguous row."""
+    n_codes = lut.shape[1]
+    n_cols = out.shape[1]
+    for k in numba.prange(n):
+        s = first + k
+        row = counts[s]
+        for c in range(n_cols):
+            r = c // n_cells
+            base = c * n_codes
+            total = 0.0
+            for q in range(n_codes):
+                m = row[base + q]
+                if m:
+                    total += m * lut[r, q]
+                    row[base + q] = 0
+            out[k, c] = total
 
 
 class FixedRing:
@@ -89,6 +123,7 @@ class FixedRing:
         self.shape = (n_slots, n_receptors, n_cells)
         words = np.zeros((n_slots, n_receptors * n_cells, 2), dtype=np.int64)
         self._words = words
+        self.in_use = False  # set by the tables that add into it (an unused ring is never read)
         self.hi = words[:, :, 0]
         self.lo = words.view(np.uint64)[:, :, 1]
         self.set_shift(shift)
@@ -100,12 +135,22 @@ class FixedRing:
         self.inv_hi = math.ldexp(1.0, -self.shift)
         self.inv_lo = math.ldexp(1.0, -self.shift - 64)
 
-    def read(self, first: int, n: int, out: np.ndarray) -> np.ndarray:
-        """The input of slots first..first+n-1 as floats [n, receptors, cells] in ``out``;
-        the slots are cleared."""
+    def read(self, first: int, n: int, out: np.ndarray, accumulate: bool = False) -> np.ndarray:
+        """The input of slots first..first+n-1 as floats [n, receptors, cells] in ``out`` (added
+        to it with ``accumulate``); the slots are cleared."""
         flat = out[:n].reshape(n, -1)
-        read_window(self.hi, self.lo, first, n, self.inv_hi, self.inv_lo, flat)
+        read_window(self.hi, self.lo, first, n, self.inv_hi, self.inv_lo, flat, accumulate)
         return out[:n]
+
+    def add_values(self, values: np.ndarray) -> None:
+        """Add float inputs [n_slots, receptors, cells] (carrying in-flight input over a rebuild)."""
+        flat = np.asarray(values, dtype=float).reshape(self.hi.shape)
+        for idx in zip(*np.nonzero(flat)):
+            h, low = to_fixed(float(flat[idx]), self.scale)
+            old = int(self.lo[idx])
+            new = (old + int(low)) % (1 << 64)
+            self.lo[idx] = np.uint64(new)
+            self.hi[idx] += int(h) + (1 if new < old else 0)
 
     def values(self) -> np.ndarray:
         """Every slot as floats [n_slots, receptors, cells] (inspection; the ring is unchanged)."""
@@ -135,3 +180,41 @@ class FixedRing:
     @property
     def nbytes(self) -> int:
         return int(self._words.nbytes)
+
+
+class CountRing:
+    """Spike counts of a block's static synapses per (slot, receptor x cell, weight code), for
+    tables of at most :data:`MAX_COUNTED` distinct weights per receptor (``luts``: the sorted
+    weights of each receptor); see the module docstring. The input of an entry is
+    ``sum_q count_q * lut[q]`` in code order. With one weight per receptor (Brunel, COBA) an
+    entry is one int32, the size of a float ring's entry."""
+
+    def __init__(self, n_slots: int, n_cells: int, luts: list):
+        self.n_codes = max(1, max(len(x) for x in luts))
+        self.lut = np.zeros((len(luts), self.n_codes))
+        for r, values in enumerate(luts):
+            self.lut[r, :len(values)] = values
+        self.n_cells = int(n_cells)
+        self.shape = (n_slots, len(luts), n_cells)
+        self.counts = np.zeros((n_slots, len(luts) * n_cells * self.n_codes), dtype=np.int32)
+
+    def read(self, first: int, n: int, out: np.ndarray) -> np.ndarray:
+        """The input of slots first..first+n-1 as floats [n, receptors, cells] in ``out``;
+        the counts are cleared."""
+        read_counts(self.counts, first, n, self.lut, self.n_cells, out[:n].reshape(n, -1))
+        return out[:n]
+
+    def values(self) -> np.ndarray:
+        """Every slot as floats [n_slots, receptors, cells] (inspection; the ring is unchanged)."""
+        c = self.counts.reshape(self.shape + (self.n_codes,)).astype(np.float64)
+        total = np.zeros(self.shape)
+        for q in range(self.n_codes):  # in code order, as read() sums
+            total += c[..., q] * self.lut[None, :, None, q]
+        return total
+
+    def clear(self) -> None:
+        self.counts[:] = 0
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.counts.nbytes)

@@ -16,7 +16,7 @@ from numba import njit, prange
 
 from neurohybrid.graph import ModelGraph, ProjectionEdge
 
-from .ring import add_fixed, add_fixed_times, choose_shift, to_fixed
+from .ring import MAX_COUNTED, CountRing, add_fixed, add_fixed_times, choose_shift, to_fixed
 
 _SAMPLE = 4096
 _NO_CODES = np.zeros(1, dtype=np.uint8)  # placeholder code array when weights are stored directly
@@ -100,6 +100,42 @@ def _deliver_dense(counts, first_tick, offset, lo, hi, indptr, n_src, col, direc
                         slot -= n_slots
                     w_hi, w_lo = _fixed_weight(k, direct, wcode, weights, lut_hi, lut_lo, scale)
                     add_fixed_times(ring_hi, ring_lo, slot, col[k], w_hi, w_lo, np.int64(m))
+
+
+@njit(parallel=True, cache=True)
+def _count_list(ticks, sources, mult, indptr, n_src, col, wcode, n_codes, delay, counts, n_slots, n_blocks):
+    """_deliver_list for a CountRing: one integer add per synapse (counts[slot, col * K + code])."""
+    for b in prange(n_blocks):
+        base = b * n_src
+        for s in range(ticks.size):
+            row = base + sources[s]
+            t = (ticks[s] + n_slots) % n_slots
+            m = mult[s]
+            for k in range(indptr[row], indptr[row + 1]):
+                slot = t + delay[k]
+                if slot >= n_slots:
+                    slot -= n_slots
+                counts[slot, col[k] * n_codes + wcode[k]] += m
+
+
+@njit(parallel=True, cache=True)
+def _count_dense(counts_in, first_tick, offset, lo, hi, indptr, n_src, col, wcode, n_codes, delay, counts, n_slots,
+                 n_blocks):
+    """_deliver_dense for a CountRing."""
+    for b in prange(n_blocks):
+        base = b * n_src + offset
+        for j in range(counts_in.shape[0]):
+            t = (first_tick + j + n_slots) % n_slots
+            for i in range(lo[b], hi[b]):
+                m = counts_in[j, i]
+                if m == 0:
+                    continue
+                row = base + i
+                for k in range(indptr[row], indptr[row + 1]):
+                    slot = t + delay[k]
+                    if slot >= n_slots:
+                        slot -= n_slots
+                    counts[slot, col[k] * n_codes + wcode[k]] += m
 
 
 @njit(parallel=True, cache=True)
@@ -193,14 +229,27 @@ class DeliveryTable:
                 distinct = None
                 break
         lut = np.unique(np.concatenate(distinct)) if distinct else None
+        self.counted = None
         if lut is None or lut.size > self.MAX_CODES:
+            self.ring.in_use = True
             self.wlut = None
             self._encoders = [lambda w: _per_synapse(w, np.float64)] * len(edges)
             return
         self.wlut = lut.astype(np.float64)
+        receptors = self.block.spec.receptors
+        per_receptor = [np.unique(np.concatenate([d for d, e in zip(distinct, edges) if e.receptor == r]
+                                                 or [np.zeros(0)])) for r in receptors]
+        if max(x.size for x in per_receptor) <= MAX_COUNTED:  # few weights: count spikes per weight (ring.py)
+            self.block.counts = self.counted = CountRing(self.ring.shape[0], self.block.node.size, per_receptor)
+            self.wcode_dtype = np.uint8
+            self._encoders = [lambda w, lut=per_receptor[receptors.index(e.receptor)]:
+                              _per_synapse(w, np.uint8, lambda x: np.searchsorted(lut, x)) for e in edges]
+            return
         fixed = [to_fixed(float(w), self.ring.scale) for w in self.wlut]
         self.lut_hi = np.array([f[0] for f in fixed], dtype=np.int64)
         self.lut_lo = np.array([f[1] for f in fixed], dtype=np.uint64)
+        if self.counted is None:
+            self.ring.in_use = True
         self.wcode_dtype = _smallest_uint(lut.size - 1)
         self._encoders = [lambda w, lut=lut: _per_synapse(w, self.wcode_dtype, lambda x: np.searchsorted(lut, x))
                           ] * len(edges)
@@ -213,6 +262,10 @@ class DeliveryTable:
     def deliver(self, ticks: np.ndarray, sources: np.ndarray, mult: np.ndarray, n_slots: int) -> None:
         """Add the weights of the spikes (emission ticks, global sources, int64 spike counts)
         into the ring."""
+        if self.counted is not None:
+            _count_list(ticks, sources, mult, self.indptr, self.n_src, self.col, self.wcode, self.counted.n_codes,
+                        self.delay, self.counted.counts, n_slots, self.n_blocks)
+            return
         _deliver_list(ticks, sources, mult, self.indptr, self.n_src, self.col, *self._weight_args(), self.delay,
                       self.ring.hi, self.ring.lo, n_slots, self.n_blocks)
 
@@ -239,6 +292,10 @@ class DeliveryTable:
         if key not in self._receives:
             self._receives[key] = self.source_ranges(offset, counts.shape[1])
         if self._receives[key] is None:
+            return
+        if self.counted is not None:
+            _count_dense(counts, first_tick, offset, *self._receives[key], self.indptr, self.n_src, self.col,
+                         self.wcode, self.counted.n_codes, self.delay, self.counted.counts, n_slots, self.n_blocks)
             return
         _deliver_dense(counts, first_tick, offset, *self._receives[key], self.indptr, self.n_src, self.col,
                        *self._weight_args(), self.delay, self.ring.hi, self.ring.lo, n_slots, self.n_blocks)
@@ -275,7 +332,8 @@ class TsodyksTable(DeliveryTable):
         self.reset()
 
     def _weight_encoding(self, edges) -> None:
-        self.wlut = None
+        self.wlut, self.counted = None, None
+        self.ring.in_use = True
         self._encoders = [lambda w: _per_synapse(w, np.float64)] * len(edges)
 
     def reset(self) -> None:

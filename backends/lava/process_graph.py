@@ -22,7 +22,7 @@ per circuit object:
 
 :meth:`LavaGraph.run` runs a number of steps with given input spikes and returns spikes, u
 and v per population. The tests build the fixed-point emulator's equivalent (same processes,
-same sign modes, same splitting; tests/backends/lava/lava_equivalent.py), the reference the
+same sign modes, same splitting; neurohybrid/crosscheck.py), the reference the
 Lava results must equal bit for bit.
 
 Time: :meth:`LavaGraph.run` step k (0-based, counted from the graph's first run) is Lava

@@ -578,4 +578,21 @@ def _carry_state(old, new) -> None:
         if previous is not None and previous.S.shape == block.S.shape:
             block.S[:] = previous.S
             if previous.ring.shape == block.ring.shape:
-                block.ring.copy_from(previous.ring)
+                _carry_input(previous, block)
+
+
+def _carry_input(old, new) -> None:
+    """In-flight synaptic input of a block into its rebuilt twin: exactly when both count the
+    same weights, else through the fixed-point ring (the rebuild changed the synapses anyway)."""
+    leftover = None
+    if old.counts is not None:
+        if new.counts is not None and np.array_equal(old.counts.lut, new.counts.lut):
+            new.counts.counts[:] = old.counts.counts
+        else:
+            leftover = old.counts.values()
+    if old.ring.in_use:
+        new.ring.copy_from(old.ring)  # the new ring is empty: this is its whole content
+        new.ring.in_use = True
+    if leftover is not None:
+        new.ring.add_values(leftover)
+        new.ring.in_use = True

@@ -14,7 +14,13 @@ from neurohybrid.graph import ProjectionEdge
 def _block(n=7, n_slots=20, max_input=50.0):
     spec = SimpleNamespace(receptors=("excitatory", "inhibitory"))
     return SimpleNamespace(node=SimpleNamespace(size=n), spec=spec,
-                           ring=FixedRing(n_slots, 2, n, choose_shift(max_input)))
+                           ring=FixedRing(n_slots, 2, n, choose_shift(max_input)), counts=None)
+
+
+def _input(block):
+    """Everything the block's rings hold, as floats [slots, receptors, cells]."""
+    counted = block.counts.values() if block.counts is not None else 0.0
+    return counted + block.ring.values()
 
 
 def _edge(rng, n_pre, n_post, weights, receptor="excitatory", n_syn=40, pre="src"):
@@ -43,7 +49,8 @@ def test_codes_and_direct_weights_deliver_the_same(n_blocks, monkeypatch):
     direct = tables.DeliveryTable(direct_block, edges, {"src": 0}, 0.1, n_blocks, 5)
     assert direct.wlut is None
     direct.deliver(ticks, srcs, mult, 20)
-    np.testing.assert_array_equal(coded_block.ring.values(), direct_block.ring.values())
+    assert coded.counted is not None and direct.counted is None  # 3 weights are counted per weight
+    np.testing.assert_array_equal(_input(coded_block), _input(direct_block))
 
     # expected, by brute force
     expected = np.zeros((20, 2, 7))
@@ -52,7 +59,7 @@ def test_codes_and_direct_weights_deliver_the_same(n_blocks, monkeypatch):
             for k in np.nonzero(e.pre_index == s)[0]:
                 d = int(round(e.values["delay"][k] / 0.1))
                 expected[(t + d) % 20, q, e.post_index[k]] += m * e.values["weight"][k]
-    np.testing.assert_allclose(coded_block.ring.values(), expected, rtol=1e-12)
+    np.testing.assert_allclose(_input(coded_block), expected, rtol=1e-12)
 
 
 def test_dense_and_list_delivery_agree():
@@ -95,3 +102,24 @@ def test_ring_shift_leaves_headroom_for_the_largest_input():
     ring = FixedRing(2, 1, 1, choose_shift(3.0))
     from neurohybrid.backends.emulator.ring import HEADROOM
     assert 3.0 * HEADROOM * ring.scale < 2.0 ** 63
+
+
+
+def test_counted_input_does_not_depend_on_the_order_of_arrival():
+    """A table of few weights counts spikes per weight; its input is sum(count * w) in weight
+    order, whatever order the spikes came in."""
+    rng = np.random.default_rng(3)
+    edges = [_edge(rng, 50, 7, lambda n: rng.choice([0.1, -0.7, 0.3], n), n_syn=300)]
+    ticks, srcs, ones = np.zeros(50, np.int64), np.arange(50, dtype=np.int64), np.ones(50, np.int64)
+    a, b = _block(), _block()
+    ta = tables.DeliveryTable(a, edges, {"src": 0}, 0.1, 2, 50)
+    tb = tables.DeliveryTable(b, edges, {"src": 0}, 0.1, 2, 50)
+    assert ta.counted is not None and not a.ring.in_use
+    ta.deliver(ticks, srcs, ones, 20)
+    tb.deliver(ticks[:25], srcs[25:][::-1].copy(), ones[:25], 20)
+    tb.deliver(ticks[:25], srcs[:25][::-1].copy(), ones[:25], 20)
+    out_a, out_b = np.zeros((20, 2, 7)), np.zeros((20, 2, 7))
+    a.counts.read(0, 20, out_a)
+    b.counts.read(0, 20, out_b)
+    assert out_a.tobytes() == out_b.tobytes() and out_a.any()
+    assert not a.counts.counts.any()  # reading clears the counts

@@ -7,7 +7,7 @@ per neuron; external spike input), built into Lava processes by
 :func:`neurohybrid.backends.lava.process_graph.build_processes` and run for 200+ steps on
 ``Loihi2SimCfg(select_tag="fixed_pt")``, and run on the emulator's
 :class:`~neurohybrid.backends.emulator.fixed.FixedPointNetwork` (through
-:func:`lava_equivalent.fixed_network`): spikes, ``u`` and ``v`` of every
+:func:`neurohybrid.crosscheck.fixed_network`): spikes, ``u`` and ``v`` of every
 neuron must be identical at every step.
 
 The cases extend the generator of ``tests/backends/emulator/test_fixed_bitexact.py`` (which
@@ -30,7 +30,7 @@ if not compat.import_lava():
     pytest.skip(f"Lava unavailable: {compat.last_error}", allow_module_level=True)
 
 from neurohybrid.backends.lava.process_graph import build_processes  # noqa: E402
-from lava_equivalent import fixed_network  # noqa: E402
+from neurohybrid.crosscheck import fixed_network  # noqa: E402
 
 N_CASES = 52
 MIN_STEPS = 200

@@ -123,7 +123,7 @@ class ListSink:
 def reference_run(circuit, n_steps):
     """FixedPointNetwork run of ``circuit`` with SPIKE_TIMES as input, converted by hand: a
     spike at time s (grid j = rint(s / dt)) is sent in step max(j - 1, 0), duplicates merged."""
-    from lava_equivalent import fixed_network
+    from neurohybrid.crosscheck import fixed_network
     net, layout = fixed_network(circuit)
     stim = np.zeros((n_steps, circuit.inputs["stim"].size), bool)
     for cell, times in enumerate(SPIKE_TIMES):

@@ -1,5 +1,6 @@
-"""The fixed-point emulator's equivalent of a Lava process graph, for the tests that compare the
-two engines bit for bit (tests may import both engines; the engines never import each other)."""
+"""Cross-checks between engines: the fixed-point emulator's equivalent of a Lava process graph,
+which the tests and benchmarks/loihi_emulator.py compare bit for bit with Lava. It imports both
+engines on purpose; the engines themselves never import each other."""
 from dataclasses import dataclass
 
 import numpy as np
