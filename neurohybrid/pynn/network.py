@@ -15,18 +15,14 @@ import tempfile
 import time
 
 import numpy as np
-from pyNN.parameters import Sequence
 
 from .. import __version__
 from ..engines import engine_class
 from ..errors import RecordingError, UnsupportedModelError
-from ..graph import CurrentInjection, ModelGraph, PopulationNode, ProjectionEdge, RecordingSpec
+from ..graph import ModelGraph, RecordingSpec
 from ..partition import NEURON, engine_of, partition, place
 from ..recording import RunStore, open_run
-from .standardmodels import NEURON_TYPES, SOURCE_TYPES
-
-SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse")
-
+from .translate import current_injections, population_node, projection_edges, recordings_of
 
 class _StoreSink:
     """Receives results from an engine and appends them to the run store in batches."""
@@ -192,13 +188,13 @@ class Network:
         st = self.state
         graph = ModelGraph(dt=st.dt, seed=st.seed)
         for pop in st.populations:
-            graph.nodes[pop.label] = _node(pop)
+            graph.nodes[pop.label] = population_node(pop)
         for prj in st.projections:
-            graph.edges.extend(_edges(prj))
+            graph.edges.extend(projection_edges(prj))
         for src in st.current_sources:
-            graph.currents.extend(_injections(src))
+            graph.currents.extend(current_injections(src))
         for pop in st.populations:
-            graph.recordings.extend(_recordings(pop))
+            graph.recordings.extend(recordings_of(pop))
         self.full_graph = graph
         self.partition = partition(graph, place(graph, self.primary, self._refusal, self._note))
         self.exported = set(self.partition.exported)
@@ -428,141 +424,6 @@ def _close_quietly(engine) -> None:
 
 
 _UNITS = {"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS", "w": "nA", "u": "mV/ms"}
-
-
-def _biophysical_node(pop) -> PopulationNode:
-    from ..backends.neuron.cells import MultiCompartmentBuilder, NeuronCellBuilder
-    from .neuroncell import NeuronCell
-    ct = pop.celltype
-    if isinstance(ct, NeuronCell):
-        builder = NeuronCellBuilder(ct.cell_class, parameters=ct.cell_parameters, mechanisms=ct.mechanisms,
-                                    hoc_file=ct.hoc_file, spike_location=ct.spike_location, threshold=ct.threshold,
-                                    receptors=ct.receptors, locations=ct.locations, label=pop.label)
-    else:
-        builder = MultiCompartmentBuilder(ct, size=pop.size, label=pop.label)
-    initial = {}
-    for name, value in pop.initial_values.items():
-        if name == "v":
-            initial[name] = np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float),
-                                            (pop.size,)).copy()
-    return PopulationNode(pop.label, type(ct).__name__, pop.size, {}, initial, kind="biophysical",
-                          engine=getattr(pop, "engine", None) or NEURON, cell=builder)
-
-
-def _node(pop) -> PopulationNode:
-    from .multicompartment import is_biophysical
-    if is_biophysical(pop.celltype):
-        return _biophysical_node(pop)
-    model = type(pop.celltype).__name__
-    if model not in NEURON_TYPES + SOURCE_TYPES:
-        raise UnsupportedModelError(pop, "celltype", f"{model} has no engine in neurohybrid",
-                                    ", ".join(NEURON_TYPES + SOURCE_TYPES))
-    params = {}
-    for name, value in pop._parameters.items():
-        if name == "spike_times":
-            params[name] = [np.asarray(v.value if isinstance(v, Sequence) else v, dtype=float)
-                            for v in np.atleast_1d(value)]
-            if len(params[name]) == 1 and pop.size > 1:
-                params[name] = params[name] * pop.size
-        else:
-            params[name] = np.broadcast_to(np.asarray(value, dtype=float), (pop.size,)).copy()
-    initial = {name: np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
-               for name, value in pop.initial_values.items()}
-    kind = "source" if model in SOURCE_TYPES else "point"
-    return PopulationNode(pop.label, model, pop.size, params, initial, kind=kind, engine=getattr(pop, "engine", None))
-
-
-def _index_dtype(size: int):
-    return np.uint16 if size <= 65536 else np.uint32
-
-
-def _members(side):
-    """(root population, root index of each of this side's cells) for each population behind a
-    Population, PopulationView or Assembly, in the side's own index order."""
-    parts = side.populations if hasattr(side, "populations") else [side]
-    for part in parts:
-        if hasattr(part, "grandparent"):
-            root = part.grandparent
-            yield root, part.index_in_grandparent(np.arange(part.size)).astype(_index_dtype(root.size))
-        else:
-            yield part, None
-
-
-def _split_by_root(side, index: np.ndarray):
-    """Split indices into a Population/PopulationView/Assembly by root population: yields
-    (root, mask or None, root-local indices). Works in the side's index space with narrow
-    integer types, so a billion-synapse projection onto an Assembly needs no int64 arrays."""
-    start = 0
-    for root, to_root in _members(side):
-        size = to_root.size if to_root is not None else root.size
-        if start == 0 and size == side.size:
-            mask, local = None, index
-        else:
-            mask = (index >= start) & (index < start + size)
-            if not mask.any():
-                start += size
-                continue
-            local = (index[mask] - start).astype(_index_dtype(size))
-        if to_root is not None:
-            local = to_root[local]
-        yield root, mask, local
-        start += size
-
-
-def _edges(prj) -> list[ProjectionEdge]:
-    synapse = type(prj.synapse_type).__name__
-    if synapse not in SUPPORTED_SYNAPSES:
-        raise UnsupportedModelError(prj, "synapse_type", f"{synapse} is not supported by the emulator",
-                                    ", ".join(SUPPORTED_SYNAPSES))
-    pre, post, values = prj.arrays()
-    connector = prj._connector
-    rule = {"connector": type(connector).__name__,
-            "parameters": {k: repr(v) for k, v in connector.get_parameters().items()}}
-    seed = getattr(getattr(connector, "rng", None), "seed", None)
-    edges = []
-    for pre_root, pre_mask, pre_local in _split_by_root(prj.pre, pre):
-        post_sel = post if pre_mask is None else post[pre_mask]
-        for post_root, post_mask, post_local in _split_by_root(prj.post, post_sel):
-            if pre_mask is None and post_mask is None:
-                sel_values, pre_sel = values, pre_local
-            else:
-                if pre_mask is None:
-                    keep = post_mask
-                elif post_mask is None:
-                    keep = pre_mask
-                else:
-                    keep = pre_mask.copy()
-                    keep[pre_mask] = post_mask
-                sel_values = {k: (np.broadcast_to(v[:1], (int(keep.sum()),)) if v.strides == (0,) else v[keep])
-                              for k, v in values.items()}
-                pre_sel = pre_local if post_mask is None else pre_local[post_mask]
-            edges.append(ProjectionEdge(f"{prj.label}[{pre_root.label}->{post_root.label}]", pre_root.label,
-                                        post_root.label, prj.receptor_type, synapse, pre_sel, post_local,
-                                        sel_values, rule, seed, location=getattr(prj, "_location", None)))
-    return edges
-
-
-def _injections(src) -> list[CurrentInjection]:
-    out = []
-    by_root: dict = {}
-    locations = getattr(src, "_target_locations", [None] * len(src._targets))
-    for cell, location in zip(src._targets, locations):
-        by_root.setdefault((cell.parent, location), []).append(cell.parent.id_to_index(cell))
-    for (root, location), index in by_root.items():
-        params = src.native_values() if location is None else {**src.native_values(), "location": location}
-        suffix = "" if location is None else f"@{location}"
-        out.append(CurrentInjection(f"{type(src).__name__}#{src.index}{suffix}", type(src).__name__, params,
-                                    root.label, np.asarray(sorted(index), dtype=np.int64)))
-    return out
-
-
-def _recordings(pop) -> list[RecordingSpec]:
-    out = []
-    for variable in pop.recorder.recorded_variables():
-        index = pop.recorder.recorded_indices(variable)
-        interval = None if variable == "spikes" else pop.recorder.sampling_interval
-        out.append(RecordingSpec(pop.label, variable, index, interval))
-    return out
 
 
 def _signal_set(graph) -> set:

@@ -44,3 +44,17 @@ def test_closed_loop_example(tmp_path):
     with h5py.File(tmp_path / "closed_loop.h5", "r") as f:
         assert f["spikes/motor_left/timestamps"].size > 0
         assert f["signals/realtime/timing_ms/data"].shape[0] >= 1499  # the first window anchors the clock
+
+
+def test_thalamocortical_placement_example(tmp_path):
+    """The cortex on the Loihi path and Izhikevich relay cells on the host, 300 ms."""
+    out = subprocess.run([sys.executable, str(EXAMPLES / "thalamocortical_placement.py"), "--duration", "300",
+                          "--output", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "thalamus TC (Izhikevich, point) -> emulator: Izhikevich cannot run on Loihi's LIF" in out.stdout
+    assert "cortex E: " in out.stdout and "on emulator-fixed" in out.stdout
+    assert (tmp_path / "thalamocortical.png").stat().st_size > 10_000
+    with h5py.File(tmp_path / "thalamocortical.h5", "r") as f:
+        assert f["spikes/cortex E/timestamps"].size > 0 and f["spikes/thalamus TC/timestamps"].size > 0
+        manifest = json.loads(f.attrs["manifest"])
+    assert manifest["placement"]["thalamus TC"] == "emulator"
