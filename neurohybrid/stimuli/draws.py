@@ -121,15 +121,20 @@ def poisson_cdf_tables(lam_per_tick: np.ndarray):
 
 
 @njit(cache=True, parallel=True)
-def _poisson_counts(key, lam_per_tick, cdf_tables, cdf_index, start_ticks, stop_ticks, k0, n_ticks):
+def _poisson_counts(key, lam_per_tick, cdf_tables, cdf_index, start_ticks, stop_ticks, k0, n_ticks, first, last):
     """Poisson spike counts [n_ticks, n] for grid intervals k0..k0+n_ticks-1 (interval k is
     ((k-1) dt, k dt]); the mean is lam_per_tick times the part of the interval inside
     (start, stop] (all in ticks). Full intervals use inversion against the neuron's CDF table
     (the same search, and the same values, as ``rng.poisson``'s inversion, without a division
-    per step); partial intervals and large means call ``rng.poisson``."""
+    per step); partial intervals and large means call ``rng.poisson``. Only cells first..last-1
+    are drawn (the others count 0): an engine running a copy of a source needs only the cells
+    that drive its populations."""
     n = lam_per_tick.size
-    out = np.empty((n_ticks, n), dtype=np.uint16)  # every entry is written below: no serial memset
-    for i in prange(n):
+    if first == 0 and last == n:
+        out = np.empty((n_ticks, n), dtype=np.uint16)  # every entry is written below: no serial memset
+    else:
+        out = np.zeros((n_ticks, n), dtype=np.uint16)
+    for i in prange(first, last):
         lam = lam_per_tick[i]
         if not lam > 0.0:
             for j in range(n_ticks):

@@ -263,7 +263,8 @@ class SpikeSourcePoisson(_RenewalSource):
             self._cdf = (self.params["rate"], *poisson_cdf_tables(lam))
         start = self.params["start"]
         counts = _poisson_counts(self.key, lam, self._cdf[1], self._cdf[2], start / self.dt,
-                                 (start + self.params["duration"]) / self.dt, np.int64(t0), np.int64(n_ticks))
+                                 (start + self.params["duration"]) / self.dt, np.int64(t0), np.int64(n_ticks),
+                                 *getattr(self, "_range", (np.int64(0), np.int64(lam.size))))
         self._pos = t0 + n_ticks
         return counts
 
@@ -273,6 +274,9 @@ class SpikeSourcePoisson(_RenewalSource):
         train is keyed by (source, cell), so a cell's train does not depend on the others."""
         used = None if used is None else np.asarray(used, dtype=bool)
         self._used = None if used is None or used.all() else used
+        cells = np.flatnonzero(self._used) if self._used is not None else None
+        self._range = (np.int64(0), np.int64(self.n)) if cells is None else \
+            ((np.int64(cells[0]), np.int64(cells[-1] + 1)) if cells.size else (np.int64(0), np.int64(0)))
         self._cdf = None
 
     def counts_matrix(self, t0: int, n_ticks: int) -> np.ndarray:
