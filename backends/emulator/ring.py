@@ -171,15 +171,6 @@ class FixedRing:
             h, low = to_fixed(float(vals[idx]), self.scale)
             self.hi[idx], self.lo[idx] = h, low
 
-    def state(self) -> np.ndarray:
-        return self._words.copy()
-
-    def restore(self, words: np.ndarray) -> None:
-        self._words[:] = words
-
-    @property
-    def nbytes(self) -> int:
-        return int(self._words.nbytes)
 
 
 class CountRing:
@@ -214,7 +205,3 @@ class CountRing:
 
     def clear(self) -> None:
         self.counts[:] = 0
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.counts.nbytes)

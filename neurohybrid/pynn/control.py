@@ -142,14 +142,13 @@ def get_max_delay():
 def placement(show: bool = True) -> dict:
     """What runs where and why, for every population of the session: ``{label: {"engine",
     "reason", "model", "kind", "copies"}}`` (``copies``: other engines that run a copy of a
-    spike source). With ``show`` it is also printed, one line per population, e.g.
+    spike source). With ``show`` it is also printed, one line per population and one per bridge
+    between engines (its delay in ticks), e.g.
     ``TC (Izhikevich, point) -> emulator: Izhikevich has no Loihi mapping -> float emulator on the host``.
     """
     state = simulator.state
     state._check_usable("placement")
     rows = state.network.placement()
-    if show:
-        for label, row in rows.items():
-            copies = f" (copies on {', '.join(row['copies'])})" if row["copies"] else ""
-            print(f"{label} ({row['model']}, {row['kind']}) -> {row['engine']}{copies}: {row['reason']}")
+    if show:  # one line per population, then the bridges between engines
+        print(state.network.partition.report())
     return rows
