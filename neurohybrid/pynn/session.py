@@ -42,51 +42,15 @@ class SessionCoSimulation:
         part = network.partition
         #: point-engine instance -> component name ("circuits" for the session's own engine)
         self.names = {inst: ("circuits" if inst == network.primary else f"circuits:{inst}") for inst in network.engines}
-        ports = {inst: ({}, {}, {}) for inst in network.engines}  # inputs, outputs, fields of each engine
-        bio_in, bio_out = {}, {}
-
-        def on(label: str, what: str):
-            inst = part.engine_of_node(label)
-            if inst not in ports:
-                raise PlacementError(f"Population({label})", "engine", f"runs on {inst}, which cannot take {what}",
-                                     "a point-neuron population")
-            return ports[inst]
-
-        if brain is not None:
-            self._check_replacements(brain, part)
-            for r in brain.replacements:
-                on(r.input_population.label, "the scaffold's spikes")[0][f"in:{r.label}"] = r.input_population.label
-                on(r.populations[0].label, "spikes to the scaffold")[1][f"out:{r.label}"] = [p.label for p in r.populations]
-            for m in brain.modulations:
-                for p in m.populations:
-                    on(p.label, "fields")[2][f"field:{m.field}@{p.label}"] = (p.label, m.modulates, m.field)
-            if brain.modulations and not any(n.kind == "point" for n in network.full_graph.nodes.values()):
-                raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
-                                     "populations of spiking neurons in the session")
-        for bridge in part.bridges:
-            for pop in bridge.populations:
-                (bio_out if bridge.source == NEURON else ports[bridge.source][1])[f"spikes:{pop}"] = [pop]
-                (bio_in if bridge.target == NEURON else ports[bridge.target][0])[f"spikes:{pop}"] = bridge.mirrors[pop]
-        links = list(state.field_links)
-        for fl in links:
-            for p in fl.targets:
-                on(p.label, "fields")[2][f"field:{fl.field}@{p.label}"] = (p.label, fl.modulates, fl.field)
-        lives = list(state.live_links)
-        if lives and not any(n.kind == "point" for g in network.parts.values() for n in g.nodes.values()):
-            raise PlacementError("live", "read", "live links need point-neuron populations in the session",
-                                 "populations on the emulator or Lava")
-        for lk in lives:
-            name = lk.component.name
-            for port, pop in lk.read.items():
-                on(pop.label, "live output")[1][f"live:{name}:{port}"] = [pop.label]
-            for port, pop in lk.write.items():
-                on(pop.label, "live input")[0][f"live:{name}:{port}"] = pop.label
+        ports, bio_in, bio_out = self._ports(brain, part)
+        links, lives = list(state.field_links), list(state.live_links)
         self.circuits = {}
         for inst, engine in network.engines.items():
             c_in, c_out, c_fields = ports[inst]
             if engine.graph.nodes or c_in or c_out or c_fields:
                 self.circuits[self.names[inst]] = SpikingComponent(self.names[inst], engine, inputs=c_in,
                                                                     outputs=c_out, fields=c_fields)
+        # the session engine's component (benchmarks/cosim_overhead.py times it)
         self.spiking = self.circuits.get("circuits") or next(iter(self.circuits.values()), None)
         if network.neuron_engine is not None:
             self.biophysics = SpikingComponent(
@@ -130,6 +94,51 @@ class SessionCoSimulation:
         self._pending_rows = 0
         network.store.update_manifest(cosimulation=cs.describe(),
                                       **({"wholebrain": brain.describe()} if brain is not None else {}))
+
+    def _ports(self, brain, part) -> tuple[dict, dict, dict]:
+        """The ports of every engine's component: ({engine: (spike inputs, spike outputs, fields)},
+        NEURON's inputs, NEURON's outputs), each on the engine that runs its population."""
+        network = self.network
+        ports = {inst: ({}, {}, {}) for inst in network.engines}  # inputs, outputs, fields of each engine
+        bio_in, bio_out = {}, {}
+
+        def on(label: str, what: str):
+            inst = part.engine_of_node(label)
+            if inst not in ports:
+                raise PlacementError(f"Population({label})", "engine", f"runs on {inst}, which cannot take {what}",
+                                     "a point-neuron population")
+            return ports[inst]
+
+        if brain is not None:
+            self._check_replacements(brain, part)
+            for r in brain.replacements:
+                on(r.input_population.label, "the scaffold's spikes")[0][f"in:{r.label}"] = r.input_population.label
+                out_ports = on(r.populations[0].label, "spikes to the scaffold")[1]
+                out_ports[f"out:{r.label}"] = [p.label for p in r.populations]
+            for m in brain.modulations:
+                for p in m.populations:
+                    on(p.label, "fields")[2][f"field:{m.field}@{p.label}"] = (p.label, m.modulates, m.field)
+            if brain.modulations and not any(n.kind == "point" for n in network.full_graph.nodes.values()):
+                raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
+                                     "populations of spiking neurons in the session")
+        for bridge in part.bridges:
+            for pop in bridge.populations:
+                (bio_out if bridge.source == NEURON else ports[bridge.source][1])[f"spikes:{pop}"] = [pop]
+                (bio_in if bridge.target == NEURON else ports[bridge.target][0])[f"spikes:{pop}"] = bridge.mirrors[pop]
+        for fl in state.field_links:
+            for p in fl.targets:
+                on(p.label, "fields")[2][f"field:{fl.field}@{p.label}"] = (p.label, fl.modulates, fl.field)
+        lives = state.live_links
+        if lives and not any(n.kind == "point" for g in network.parts.values() for n in g.nodes.values()):
+            raise PlacementError("live", "read", "live links need point-neuron populations in the session",
+                                 "populations on the emulator or Lava")
+        for lk in lives:
+            name = lk.component.name
+            for port, pop in lk.read.items():
+                on(pop.label, "live output")[1][f"live:{name}:{port}"] = [pop.label]
+            for port, pop in lk.write.items():
+                on(pop.label, "live input")[0][f"live:{name}:{port}"] = pop.label
+        return ports, bio_in, bio_out
 
     def _component(self, instance: str) -> str:
         return "biophysics" if instance == NEURON else self.names[instance]

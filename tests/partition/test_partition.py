@@ -59,7 +59,8 @@ def test_spikes_cross_engines_exactly_on_time(d_in, d_out):
     out, bridges = _chain(d_in, d_out)
     # the longest links each way that keep every arrival exact (neurohybrid.partition): NEURON
     # reports a spike one tick late and a point engine's mirror needs one tick of delay
-    assert bridges == {("emulator", "neuron"): int(round(d_in / DT)), ("neuron", "emulator"): int(round(d_out / DT)) - 2}
+    assert bridges == {("emulator", "neuron"): int(round(d_in / DT)),
+                       ("neuron", "emulator"): int(round(d_out / DT)) - 2}
     assert out["P1"].size == 1 and out["MC"].size >= 1 and out["P2"].size >= 1
     # P2 fires in the step the MC spike arrives: stamp(P2) = stamp(MC) + d_out
     stamp_mc = np.ceil(out["MC"][0] / DT - 1e-6) * DT
