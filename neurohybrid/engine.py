@@ -18,6 +18,8 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Capabilities", "Engine"]
 
 
@@ -58,6 +60,21 @@ class Engine(ABC):
 
     graph = None
     tick: int = 0
+
+    #: node -> recorded cell indices (int64); each engine fills it from ``graph.recordings``
+    spike_recorded: dict
+    sink = None
+
+    def report_spikes(self, name: str, stamps, ids) -> None:
+        """Send the spikes of ``name`` (stamps: emission tick + 1) that are recorded to the sink,
+        keeping only the recorded cells when not all of them are."""
+        wanted = self.spike_recorded.get(name)
+        if wanted is None or stamps.size == 0:
+            return
+        if wanted.size != self.graph.nodes[name].size:
+            keep = np.isin(ids, wanted)
+            stamps, ids = stamps[keep], ids[keep]
+        self.sink.spikes(name, stamps, ids)
 
     @staticmethod
     def refusal(node, graph, options: dict | None = None) -> str | None:

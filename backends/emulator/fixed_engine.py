@@ -236,7 +236,7 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
     def _run_chunk(self, t0: int, n: int) -> None:
         raster, generated = self.inputs.raster(t0, n)
         for name, (stamps, ids) in generated.items():
-            self._record_spikes(name, stamps, ids)
+            self.report_spikes(name, stamps, ids)
         record = self.net.run(n, raster, record_uv=bool(self.signals))
         if self.spike_recorded:
             # one scan of the contiguous raster (a strided scan per population cost more than the kernel)
@@ -246,7 +246,7 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
                     size = self.circuit.populations[name].size
                     mine = (cols >= off) & (cols < off + size)
                     # a neuron that fires in step k is stamped (k + 1) dt, as in the float engine
-                    self._record_spikes(name, t0 + 1 + rows[mine].astype(np.int64), (cols[mine] - off).astype(np.int64))
+                    self.report_spikes(name, t0 + 1 + rows[mine].astype(np.int64), (cols[mine] - off).astype(np.int64))
         self._send_signals(t0, n, lambda node: record.v)
 
     # --- inspection ---------------------------------------------------------------------------

@@ -264,7 +264,7 @@ class LavaEngine(LoihiOutputs, Engine):
     def _run_chunk(self, t0: int, n: int) -> None:
         raster, generated = self.inputs.raster(t0, n)
         for name, (stamps, ids) in generated.items():
-            self._record_spikes(name, stamps, ids)
+            self.report_spikes(name, stamps, ids)
         inputs = {name: raster[:, o:o + self.circuit.inputs[name].size]
                   for name, o in self.input_offsets.items() if name in self.lava.inputs}
         t = time.perf_counter()
@@ -275,7 +275,7 @@ class LavaEngine(LoihiOutputs, Engine):
             if name in self.spike_recorded:
                 rows, cells = np.nonzero(rec.spikes)
                 # a neuron that fires in tick k is stamped (k + 1) dt, as in the emulator engines
-                self._record_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
+                self.report_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
         self._send_signals(t0, n, lambda node: records[node].v)
 
     # --- inspection ---------------------------------------------------------------------------

@@ -240,15 +240,6 @@ class LoihiOutputs:
         ``SpikeSourceExternal``)."""
         return self.inputs.generators[node]
 
-    def _record_spikes(self, name: str, stamps: np.ndarray, ids: np.ndarray) -> None:
-        wanted = self.spike_recorded.get(name)
-        if wanted is None or stamps.size == 0:
-            return
-        if wanted.size != self.graph.nodes[name].size:
-            keep = np.isin(ids, wanted)
-            stamps, ids = stamps[keep], ids[keep]
-        self.sink.spikes(name, stamps, ids)
-
     def _to_mv(self, node: str, v: np.ndarray) -> np.ndarray:
         pop = self.circuit.populations[node]
         return np.asarray(v, dtype=float) / pop.scale + pop.v_rest

@@ -33,6 +33,8 @@ from numba import njit
 from neurohybrid import rng
 from neurohybrid.errors import ParameterError, UnknownParameterError
 
+from .draws import _check_dt, _check_key  # the checks every stimulus shares
+
 __all__ = ["DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource", "CURRENT_SOURCES"]
 
 _TICK_MAX = 2 ** 62  # stands in for an infinite stop: far beyond any run, no int64 overflow
@@ -55,30 +57,13 @@ def _noise_kernel(key, channel, mean, stdev, k_start, k_stop, q, t0, n_ticks):
     return out
 
 
-def _check_key(obj, key) -> np.uint64:
-    try:
-        value = int(key)
-    except (TypeError, ValueError):
-        raise ParameterError(obj, "key", f"{key!r} is not an integer",
-                             "an unsigned 64-bit integer, e.g. from neurohybrid.rng.stream_key") from None
-    if not 0 <= value < 2 ** 64:
-        raise ParameterError(obj, "key", f"{key!r} is out of range",
-                             "an unsigned 64-bit integer, e.g. from neurohybrid.rng.stream_key")
-    return np.uint64(value)
-
-
 class _CurrentSource:
     """Common parameter handling: PyNN defaults, type and range checks, ms -> tick conversion."""
 
     defaults: dict = {}
 
     def __init__(self, params: dict, key: int, dt: float):
-        try:
-            self.dt = float(dt)
-        except (TypeError, ValueError):
-            self.dt = math.nan
-        if not (math.isfinite(self.dt) and self.dt > 0):
-            raise ParameterError(self, "dt", f"{dt!r} is not a valid time step", "a finite time step > 0 ms")
+        self.dt = _check_dt(self, dt)
         self.key = _check_key(self, key)
         self.params = {}
         self.set_params({**self.defaults, **params})
