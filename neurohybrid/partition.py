@@ -174,8 +174,9 @@ def _copyable(node: PopulationNode) -> bool:
 
 
 def partition(graph: ModelGraph, placement: dict[str, Placement]) -> Partition:
-    """Split ``graph`` by ``placement`` (see the module docstring); ``graph`` is not modified.
-    With a single engine the part is ``graph`` itself."""
+    """Split ``graph`` by ``placement`` (see the module docstring); ``graph`` is not modified,
+    ``placement`` gains the copies of stream sources (and their moved homes). With a single
+    engine the part is ``graph`` itself."""
     home = {n: p.engine for n, p in placement.items()}
     engines = list(dict.fromkeys(home.values()))
     if len(engines) <= 1:

@@ -126,7 +126,7 @@ class Network:
     def placement(self) -> dict:
         """What runs where and why: {population: {"engine", "reason", "model", "kind", "copies"}}
         (placed as the next run would place them; no engine is built)."""
-        self.build_graph()
+        self._build_parts()
         return {name: {"engine": p.engine, "reason": p.reason, "model": p.model, "kind": p.kind,
                        "copies": list(p.copies)} for name, p in self.partition.placement.items()}
 
@@ -183,8 +183,12 @@ class Network:
 
     # --- graph ------------------------------------------------------------------------------
     def build_graph(self) -> ModelGraph:
-        """Translate the PyNN objects into a plain :class:`ModelGraph`, place and partition it
-        (``self.partition``, ``self.parts``); returns the session engine's part."""
+        """The part of the model the session's own engine runs (e.g. what export_loihi exports)."""
+        return self._build_parts()[self.primary]
+
+    def _build_parts(self) -> dict[str, ModelGraph]:
+        """Translate the PyNN objects into a plain :class:`ModelGraph` (``self.full_graph``),
+        place and partition it (``self.partition``); returns each point engine's part."""
         st = self.state
         graph = ModelGraph(dt=st.dt, seed=st.seed)
         for pop in st.populations:
@@ -201,11 +205,9 @@ class Network:
         self.store_subset = dict(self.partition.store_subset)
         self._export_live_reads(graph)
         parts = {e: g for e, g in self.partition.parts.items() if engine_of(e) != NEURON}
-        self.partition.placement = dict(self.partition.placement)
         if self.primary not in parts:  # the session's engine always exists (it keeps the session's time)
             parts = {self.primary: ModelGraph(graph.dt, graph.seed), **parts}
-        self._new_parts = parts
-        return parts[self.primary]
+        return parts
 
     def _export_live_reads(self, graph: ModelGraph) -> None:
         """Populations read live send every cell's spikes, whatever the user records of them."""
@@ -275,8 +277,7 @@ class Network:
     def _prepare(self) -> None:
         if not self.dirty and self.engines:
             return
-        self.build_graph()
-        parts = self._new_parts
+        parts = self._build_parts()
         if not self.engines or "structure" in self.dirty or set(parts) != set(self.engines):
             self._rebuild(parts)
         else:
