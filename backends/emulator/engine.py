@@ -10,11 +10,12 @@ integrate the whole window without talking to any other. Per window:
 3. the spikes the neurons emitted are delivered (they arrive in later windows).
 
 Windows are aligned on multiples of the window length and ring buffers hold a whole number of
-windows, so the input of a window is one contiguous slice of the ring. The ring holds exact
-128-bit fixed-point sums (``ring.py``): the input a cell receives does not depend on the order
-its spikes were added in, so a model split over several engine instances (or threads) gives
-bit-identical results. Delivery tables are per target block, CSR over global source index, split into one sub-table
-per thread block of target neurons so that threads never write the same ring entry.
+windows, so the input of a window is one contiguous slice of the ring. Rings are exact
+(``ring.py``: spike counts per weight, or 128-bit fixed-point sums): the input a cell receives
+does not depend on the order its spikes were added in, so a model split over several engine
+instances (or threads) gives bit-identical results. Delivery tables are per target block, CSR
+over global source index, split into one sub-table per thread block of target neurons so
+that threads never write the same ring entry.
 Weights are stored as small integer codes into a per-table lookup table when a table has
 few distinct weights (the common case), which keeps memory near 6 bytes per synapse.
 """
@@ -28,7 +29,7 @@ import numba
 import numpy as np
 
 from neurohybrid.engine import Capabilities, Engine
-from neurohybrid.errors import UnsupportedModelError
+from neurohybrid.errors import ParameterError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph, PopulationNode
 from neurohybrid.rng import stream_key
 
@@ -84,7 +85,7 @@ class EmulatorEngine(Engine):
             raise UnsupportedModelError("EmulatorEngine", "numerics", f"{numerics!r} is not available yet",
                                         "'float'")
         if max_window is not None and (not isinstance(max_window, (int, np.integer)) or max_window < 1):
-            raise UnsupportedModelError("EmulatorEngine", "max_window", f"{max_window!r}", "a positive number of ticks")
+            raise ParameterError("EmulatorEngine", "max_window", f"{max_window!r}", "a positive number of ticks")
         self.numerics = numerics
         #: longest internal window (ticks): the co-simulation's macro-step, so windows align with it
         self.max_window = MAX_WINDOW_TICKS if max_window is None else min(int(max_window), MAX_WINDOW_TICKS)
@@ -111,14 +112,13 @@ class EmulatorEngine(Engine):
         self.graph, self.sink = graph, sink
         numba.set_num_threads(self.threads)
         self.dt = graph.dt
-        delays = {id(e): np.rint(_distinct(e.values["delay"]) / graph.dt).astype(np.int64)
-                  for e in graph.edges if e.pre_index.size}
+        delays = [(graph.nodes[e.pre].kind, np.rint(_distinct(e.values["delay"]) / graph.dt).astype(np.int64))
+                  for e in graph.edges if e.pre_index.size]
         # Only neurons' spikes bound the window: a source's spikes for a window (kernel-fed
         # mirrors included) are all known, and delivered, before the window is integrated.
-        from_neurons = [d for e in graph.edges if id(e) in delays and graph.nodes[e.pre].kind == "point"
-                        for d in [delays[id(e)]]]
-        self.min_delay = int(min(d.min() for d in from_neurons)) if from_neurons else MAX_WINDOW_TICKS
-        self.max_delay = int(max(d.max() for d in delays.values())) if delays else 1
+        from_neurons = [int(d.min()) for kind, d in delays if kind == "point"]
+        self.min_delay = min(from_neurons) if from_neurons else MAX_WINDOW_TICKS
+        self.max_delay = max(int(d.max()) for _, d in delays) if delays else 1
         self.window = max(1, min(self.min_delay, self.max_window))
         self.n_slots = -(-(self.window + self.max_delay) // self.window) * self.window
         self.blocks: dict[str, NeuronBlock] = {}

@@ -128,3 +128,11 @@ def test_current_source_timing(tmp_path):
     assert moving[0] == 100
     # exact solution at the end of the pulse: 20 mV * (1 - exp(-10/20))
     assert v[200] - v[0] == pytest.approx(20.0 * (1 - np.exp(-0.5)), rel=1e-9)
+
+
+def test_a_bad_window_limit_is_a_typed_error():
+    from neurohybrid.backends.emulator.engine import EmulatorEngine
+    from neurohybrid.errors import ParameterError
+    for bad in (0, -3, 2.5, "10"):
+        with pytest.raises(ParameterError, match=r"EmulatorEngine\.max_window.*accepted: a positive number of ticks"):
+            EmulatorEngine(max_window=bad)
