@@ -300,11 +300,8 @@ class Network:
         self.parts = parts
         self._declare_outputs(self.full_graph)
         self.store.update_manifest(model=self.full_graph.summary(),
-                                   placement={n: p["engine"] for n, p in self._placement_rows().items()})
+                                   placement={n: p.engine for n, p in self.partition.placement.items()})
         self.dirty = set()
-
-    def _placement_rows(self) -> dict:
-        return {name: {"engine": p.engine, "reason": p.reason} for name, p in self.partition.placement.items()}
 
     def _prepare_biophysics(self) -> None:
         """(Re)build the NEURON engine for the biophysical part, before the first run of a
