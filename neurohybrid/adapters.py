@@ -252,15 +252,11 @@ class SpikingComponent(Component):
         graph = engine.graph
         self.field_targets = dict(fields or {})
         for port, (node, modulates, field) in self.field_targets.items():
-            if not hasattr(engine, "set_modulation"):
-                raise UnsupportedModelError(name, port, f"{type(engine).__name__} cannot apply fields to its "
-                                            "populations yet", "the float emulator (numerics='float')")
             gnode = graph.nodes.get(node)
-            if gnode is None or gnode.kind != "point":
+            if gnode is None or gnode.kind not in ("point", "biophysical"):
                 raise LinkError(name, port, f"{node!r} is not a neuron population of the engine's model",
-                                ", ".join(n for n, g in graph.nodes.items() if g.kind == "point"))
-            if modulates not in engine.MODULATION_TARGETS:
-                raise ParameterError(name, port, f"modulates={modulates!r}", ", ".join(engine.MODULATION_TARGETS))
+                                ", ".join(n for n, g in graph.nodes.items() if g.kind in ("point", "biophysical")))
+            engine.prepare_field(node, modulates)  # a typed error when the engine cannot apply it
         self.in_nodes = dict(inputs or {})
         self.out_nodes = {p: list(nodes) for p, nodes in (outputs or {}).items()}
         for port, node in self.in_nodes.items():

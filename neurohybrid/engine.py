@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import UnsupportedModelError
+
 __all__ = ["Capabilities", "Engine"]
 
 
@@ -107,6 +109,29 @@ class Engine(ABC):
 
     def configure_recording(self) -> None:
         """(Re)read what to record from ``self.graph``."""
+
+    def prepare_field(self, node: str, modulates: str) -> None:
+        """Declare, before the run, that a field will act on population ``node`` as
+        ``modulates`` (one of ``capabilities.field_targets``); engines set up what the field
+        needs. A typed error names the population and the target the engine cannot apply."""
+        targets = self.capabilities.field_targets
+        if modulates not in targets:
+            raise UnsupportedModelError(node, "modulates", f"the {self.name or type(self).__name__} engine cannot "
+                                        f"apply a {modulates!r} field",
+                                        ", ".join(targets) if targets else "an engine with field targets")
+
+    def set_modulation(self, node: str, modulates: str, values) -> None:
+        """Apply a field to population ``node`` from the current tick on. ``values``: a scalar or
+        one value per cell, in the target's units (``"current"``: nA added to ``i_offset``;
+        ``"threshold"``: mV added to ``v_thresh``; ``"gain"``: factor on synaptic input;
+        engine-specific targets say theirs). Relative to the model's own parameters: successive
+        calls do not accumulate."""
+        self.prepare_field(node, modulates)
+        raise NotImplementedError(f"{type(self).__name__} declares {modulates!r} but does not apply it")
+
+    def modulation_report(self) -> dict:
+        """How the fields applied so far were represented (e.g. their quantisation), JSON-able."""
+        return {}
 
     def source_generator(self, node: str):
         """The spike generator of source ``node`` (``push(ticks, ids)`` for kernel-fed mirrors)."""

@@ -373,26 +373,36 @@ class EmulatorEngine(Engine):
     #: what a field can modulate, and the parameter it shifts (None: the synaptic input gain)
     MODULATION_TARGETS = {"current": "i_offset", "threshold": "v_thresh", "gain": None}
 
-    def set_modulation(self, node: str, modulates: str, values) -> None:
-        """Apply a field to population ``node`` from now on: ``"current"`` adds ``values`` (nA) to
-        ``i_offset``; ``"threshold"`` adds them (mV) to ``v_thresh``; ``"gain"`` multiplies every
-        synaptic input the cells receive (dimensionless). ``values``: scalar or one per cell.
-        Offsets are relative to the model's own parameters, so successive calls do not accumulate."""
+    def prepare_field(self, node: str, modulates: str) -> None:
+        """Check that a ``modulates`` field can act on population ``node`` (its cell type has
+        the parameter the field shifts)."""
+        self._modulated(node, modulates)
+
+    def _modulated(self, node: str, modulates: str):
+        """(block, index of the parameter shifted or None for the input gain), or a typed error."""
+        super().prepare_field(node, modulates)
         block = self.blocks.get(node)
         if block is None:
             raise UnsupportedModelError(node, "modulates", "not a neuron population of this engine",
                                         ", ".join(self.blocks) or "no neuron populations")
-        if modulates not in self.MODULATION_TARGETS:
-            raise UnsupportedModelError(node, "modulates", f"{modulates!r}", ", ".join(self.MODULATION_TARGETS))
-        v = np.broadcast_to(np.asarray(values, dtype=float), (block.node.size,))
         param = self.MODULATION_TARGETS[modulates]
-        if param is None:
-            block.gain = None if np.all(v == 1.0) else v.copy()
-            return
-        if param not in block.spec.params:
+        if param is not None and param not in block.spec.params:
             raise UnsupportedModelError(node, "modulates", f"{block.node.model} has no {param} to shift",
                                         "a cell type with " + param)
-        block.P[block.spec.params.index(param)] = block.node.parameters[param] + v
+        return block, None if param is None else block.spec.params.index(param)
+
+    def set_modulation(self, node: str, modulates: str, values) -> None:
+        """Apply a field to population ``node`` from now on: ``"current"`` adds ``values`` (nA) to
+        ``i_offset``; ``"threshold"`` adds them (mV) to ``v_thresh``; ``"gain"`` multiplies every
+        synaptic input the cells receive as it arrives (dimensionless). ``values``: scalar or one
+        per cell. Offsets are relative to the model's own parameters, so successive calls do not
+        accumulate."""
+        block, row = self._modulated(node, modulates)
+        v = np.broadcast_to(np.asarray(values, dtype=float), (block.node.size,))
+        if row is None:
+            block.gain = None if np.all(v == 1.0) else v.copy()
+            return
+        block.P[row] = block.node.parameters[self.MODULATION_TARGETS[modulates]] + v
 
     def source_generator(self, node: str):
         """The spike generator of source population ``node`` (e.g. to push spikes into a

@@ -342,11 +342,7 @@ class FixedPointNetwork:
         # Decay factors: L145/L149 (4096 - (du + ds_offset)) and L174/L180 (4096 - (dv + dm_offset)).
         self._decay_u = _DECAY_UNITY - (self.du + _DS_OFFSET)
         self._decay_v = _DECAY_UNITY - (self.dv + _DM_OFFSET)
-        # L273: effective_vth = vth << 6.
-        self._vth_eff = self.vth << _VTH_SHIFT
-        # L116-121: bias_mant (promoted to int32) << bias_exp, or >> -bias_exp when negative.
-        self._bias_eff = np.where(self.bias_exp >= 0, self.bias_mant << np.maximum(self.bias_exp, 0),
-                                  self.bias_mant >> np.maximum(-self.bias_exp, 0)).astype(np.int64)
+        self._effective_registers()
 
         conns = [FixedConnection(c.weights if sp.issparse(c.weights) else np.asarray(c.weights), c.delays,
                                  c.weight_exp, c.num_weight_bits, c.sign_mode, c.source)
@@ -365,6 +361,23 @@ class FixedPointNetwork:
         v0 = _int_array(self, "v0", v0, n, *_UV_RANGE)
         self._initial = (u0, v0)
         self.reset()
+
+    def _effective_registers(self) -> None:
+        # L273: effective_vth = vth << 6.
+        self._vth_eff = self.vth << _VTH_SHIFT
+        # L116-121: bias_mant (promoted to int32) << bias_exp, or >> -bias_exp when negative.
+        self._bias_eff = np.where(self.bias_exp >= 0, self.bias_mant << np.maximum(self.bias_exp, 0),
+                                  self.bias_mant >> np.maximum(-self.bias_exp, 0)).astype(np.int64)
+
+    def set_neuron_parameters(self, cells: slice, *, vth=None, bias_mant=None, bias_exp=None) -> None:
+        """Change the threshold and bias registers of neurons ``cells`` from the next step on
+        (Loihi units as in the constructor; a field changes them between steps). State is kept."""
+        n = len(range(*cells.indices(self.n)))
+        for name, value, rng in (("vth", vth, _VTH_RANGE), ("bias_mant", bias_mant, _BIAS_MANT_RANGE),
+                                 ("bias_exp", bias_exp, _BIAS_EXP_RANGE)):
+            if value is not None:
+                getattr(self, name)[cells] = _int_array(self, name, value, n, *rng)
+        self._effective_registers()
 
     # -- construction helpers ------------------------------------------------------------
 

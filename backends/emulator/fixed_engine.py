@@ -56,6 +56,7 @@ import scipy.sparse as sp
 from neurohybrid.engine import Capabilities, Engine
 from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
+from neurohybrid.mappings.loihi.modulation import FIELD_TARGETS, CircuitModulation
 from neurohybrid.mappings.loihi.runtime import (RECORDABLE, HostInputs, LoihiOutputs, circuit_layout,
                                                 connection_layers, graph_for_circuit, projection_sign_mode)
 
@@ -124,7 +125,8 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
 
     name = "emulator-fixed"
     capabilities = Capabilities(kinds=("point", "source"), cell_types=("IF_curr_exp", "IF_curr_delta"),
-                                numerics="fixed", recordables=("spikes", "v"), latency=0, min_input_delay=1)
+                                numerics="fixed", recordables=("spikes", "v"), field_targets=FIELD_TARGETS,
+                                latency=0, min_input_delay=1)
 
     def __init__(self, numerics: str = "fixed", threads: int | None = None, approximations=()):
         if numerics != "fixed":
@@ -135,6 +137,7 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         self.graph: ModelGraph | None = None
         self.circuit = None
         self.net: FixedPointNetwork | None = None
+        self.modulation: CircuitModulation | None = None  # fields acting on the circuit
         self.tick = 0
 
     # --- build -------------------------------------------------------------------------------
@@ -164,6 +167,7 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         self.dt = float(circuit.dt_ms if circuit.dt_ms else graph.dt)
         self.offsets, self.input_offsets, self.n, self.n_inputs = circuit_layout(circuit)
         self.net = build_network(circuit)
+        self.modulation = CircuitModulation(circuit, graph)
         self.inputs = HostInputs(circuit, self.dt, host_graph)
         self.configure_recording()
         self.tick = 0
@@ -176,13 +180,9 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
     def update_parameters(self, graph: ModelGraph) -> None:
         """Take new parameter values (same structure) from ``graph``: re-quantise, keep the state."""
         circuit = self.quantize(graph)
-        state = self.net.state()
-        old_slots = self.net.ring.shape[0]
         self.graph, self.circuit = graph, circuit
-        self.net = build_network(circuit)
-        self.net.u, self.net.v, self.net.ref_end = state["u"], state["v"], state["ref_end"]
-        self.net.time_step = state["time_step"]
-        self.net.ring[:] = _remap_ring(state["ring"], old_slots, self.net.ring.shape[0], self.tick)
+        self._rebase_modulation()
+        self._swap_network(self.modulation.circuit)
         for name in circuit.inputs:
             self.inputs.set_params(name, dict(graph.nodes[name].parameters))
 
@@ -190,12 +190,57 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         """Back to tick 0: initial state, empty synaptic buffers, sources restarted."""
         if graph is not None:
             self.graph, self.circuit = graph, self.quantize(graph)
-            self.net = build_network(self.circuit)
+            self._rebase_modulation()
+            self.net = build_network(self.modulation.circuit)
             for name in self.circuit.inputs:
                 self.inputs.set_params(name, dict(graph.nodes[name].parameters))
         self.net.reset()
         self.inputs.reset()
         self.tick = 0
+
+    def _swap_network(self, circuit) -> None:
+        """Run ``circuit`` (same populations and sizes) from now on, keeping u, v, refractory
+        state and the synaptic input already on its way."""
+        state = self.net.state()
+        old_slots = self.net.ring.shape[0]
+        self.net = build_network(circuit)
+        self.net.u, self.net.v, self.net.ref_end = state["u"], state["v"], state["ref_end"]
+        self.net.time_step = state["time_step"]
+        self.net.ring[:] = _remap_ring(state["ring"], old_slots, self.net.ring.shape[0], self.tick)
+
+    def _rebase_modulation(self) -> None:
+        """The fields in force act on the newly quantised circuit too."""
+        old = self.modulation
+        self.modulation = CircuitModulation(self.circuit, self.graph)
+        for (node, modulates), values in (old.active.items() if old is not None else ()):
+            if node in self.circuit.populations:
+                self.modulation.set(node, modulates, values)
+
+    # --- fields -------------------------------------------------------------------------------
+    def prepare_field(self, node: str, modulates: str) -> None:
+        """Check that a ``modulates`` field can act on population ``node`` (module
+        :mod:`neurohybrid.mappings.loihi.modulation`)."""
+        super().prepare_field(node, modulates)
+        self.modulation.check(node, modulates)
+
+    def set_modulation(self, node: str, modulates: str, values) -> None:
+        """Apply a field from the current tick on, quantised to Loihi registers now
+        (:mod:`neurohybrid.mappings.loihi.modulation`: threshold and current change the vth and
+        bias registers; gain rescales the weight mantissas onto the cells)."""
+        changed = self.modulation.set(node, modulates, values)
+        run = self.modulation.circuit
+        if changed is None:
+            return
+        if changed == "weights":
+            self._swap_network(run)
+            return
+        pop, off = run.populations[node], self.offsets[node]
+        self.net.set_neuron_parameters(slice(off, off + pop.size), vth=pop.vth, bias_mant=pop.bias_mant,
+                                       bias_exp=pop.bias_exp)
+
+    def modulation_report(self) -> dict:
+        """The quantisation of every field applied so far (CircuitModulation.report)."""
+        return self.modulation.report() if self.modulation is not None else {}
 
     def carry_state(self, old) -> None:
         """After a structural rebuild: keep u, v, refractory state and in-flight synaptic input
@@ -218,6 +263,10 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         # host sources continue from the current tick (they skip ahead by themselves); spikes
         # generated but not yet reported by the old engine are reported by this one
         self.inputs._held = {k: v for k, v in old.inputs._held.items() if k in self.inputs.generators}
+        for (node, modulates), values in (old.modulation.active.items() if old.modulation else ()):
+            pop = self.circuit.populations.get(node)
+            if pop is not None and pop.size == values.size:  # the fields in force stay in force
+                self.set_modulation(node, modulates, values)
 
     # --- running ------------------------------------------------------------------------------
     def initial_samples(self) -> None:

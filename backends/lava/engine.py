@@ -42,6 +42,7 @@ from neurohybrid.engine import Capabilities, Engine
 from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
 
+from neurohybrid.mappings.loihi.modulation import FIELD_TARGETS, CircuitModulation
 from neurohybrid.mappings.loihi.runtime import LoihiOutputs, graph_for_circuit
 
 from .process_graph import LavaGraph, build_processes, lava_available, loihi_extension_available
@@ -67,7 +68,8 @@ class LavaEngine(LoihiOutputs, Engine):
     #: ``hardware`` is the class's claim for the CPU simulator; an instance with target "hw" runs
     #: on Loihi 2 (see :attr:`target`)
     capabilities = Capabilities(kinds=("point", "source"), cell_types=("IF_curr_exp", "IF_curr_delta"),
-                                numerics="fixed", recordables=("spikes", "v"), latency=0, min_input_delay=1)
+                                numerics="fixed", recordables=("spikes", "v"), field_targets=FIELD_TARGETS,
+                                latency=0, min_input_delay=1)
 
     @staticmethod
     def placement_note(node, graph: ModelGraph, options: dict | None = None) -> str | None:
@@ -111,6 +113,8 @@ class LavaEngine(LoihiOutputs, Engine):
         self.tick = 0
         self._step0 = 0  # tick at which the current Lava graph runs its time_step 1
         self._pending_state = None
+        self.modulation: CircuitModulation | None = None  # fields acting on the circuit
+        self.live_threshold: set = set()  # populations whose vth a field changes
         self.timings = {"build_s": 0.0, "compile_s": 0.0, "run_s": 0.0, "steps": 0}
 
     # --- build -------------------------------------------------------------------------------
@@ -144,6 +148,7 @@ class LavaEngine(LoihiOutputs, Engine):
                                         "a circuit quantised at the graph's resolution (one Loihi step per tick)")
         _, self.input_offsets, _, self.n_inputs = circuit_layout(circuit)
         self.inputs = HostInputs(circuit, self.dt, host_graph)
+        self.modulation = CircuitModulation(circuit, graph)
         self.configure_recording()
         self.tick = 0
         self._step0 = 0
@@ -156,8 +161,8 @@ class LavaEngine(LoihiOutputs, Engine):
             self.lava.stop()
             self.lava = None
         t = time.perf_counter()
-        self.lava = build_processes(self.circuit, numerics=self.numerics, record_uv=self._uv_populations(),
-                                    buffer_steps=self.buffer_steps, state=state)
+        self.lava = build_processes(self.modulation.circuit, numerics=self.numerics, record_uv=self._uv_populations(),
+                                    buffer_steps=self.buffer_steps, state=state, live_threshold=self.live_threshold)
         self.timings["build_s"] += time.perf_counter() - t
         self._step0 = self.tick
 
@@ -208,8 +213,57 @@ class LavaEngine(LoihiOutputs, Engine):
             return  # only host-side parameters (spike sources) changed: the chip keeps running
         state = self._snapshot()
         self.circuit = circuit
+        self._rebase_modulation()
         self._pending_state = state
         self._rebuild(state)
+
+    def _rebase_modulation(self) -> None:
+        """The fields in force act on the newly quantised circuit too."""
+        old = self.modulation
+        self.modulation = CircuitModulation(self.circuit, self.graph)
+        for (node, modulates), values in old.active.items():
+            if node in self.circuit.populations:
+                self.modulation.set(node, modulates, values)
+
+    # --- fields -------------------------------------------------------------------------------
+    def prepare_field(self, node: str, modulates: str) -> None:
+        """Check that a ``modulates`` field can act on population ``node``; a threshold field
+        makes the population a ``LoihiLIF`` (a vth register per cell, read every step; it has
+        no Loihi 2 process model, so on the chip that population stays on the host CPU)."""
+        super().prepare_field(node, modulates)
+        self.modulation.check(node, modulates)
+        if modulates == "threshold" and node not in self.live_threshold:
+            self.live_threshold.add(node)
+            if self.lava is not None and self.lava.neuron_kind.get(node, "LoihiLIF") != "LoihiLIF":
+                self._rebuild_running()
+
+    def set_modulation(self, node: str, modulates: str, values) -> None:
+        """Apply a field from the current tick on, quantised to Loihi registers now (as the
+        fixed-point emulator does: :mod:`neurohybrid.mappings.loihi.modulation`). Threshold and
+        current set the vth and bias Vars in Lava's runtime; a gain changes weights, which Lava
+        cannot set safely at run time (its sparse Var.set drops zero weights): the process graph
+        is rebuilt from the current state and recompiled, costly on the CPU simulator."""
+        if modulates == "threshold" and node not in self.live_threshold:
+            self.prepare_field(node, modulates)
+        changed = self.modulation.set(node, modulates, values)
+        if changed is None:
+            return
+        if changed == "weights":
+            self._rebuild_running()
+            return
+        pop = self.modulation.circuit.populations[node]
+        self.lava.set_registers(node, vth=pop.vth if modulates == "threshold" else None,
+                                bias_mant=pop.bias_mant if modulates == "current" else None, bias_exp=pop.bias_exp)
+
+    def _rebuild_running(self) -> None:
+        """Rebuild the Lava graph for the running circuit, keeping the dynamic state."""
+        state = self._snapshot()
+        self._pending_state = state
+        self._rebuild(state)
+
+    def modulation_report(self) -> dict:
+        """The quantisation of every field applied so far (CircuitModulation.report)."""
+        return self.modulation.report() if self.modulation is not None else {}
 
     def reset(self, graph: ModelGraph | None = None) -> None:
         """Back to tick 0: initial state, empty synaptic buffers, sources restarted."""
@@ -219,6 +273,7 @@ class LavaEngine(LoihiOutputs, Engine):
             circuit = self.quantize(graph)
             changed = not same_circuit(circuit, self.circuit)
             self.circuit = circuit
+            self._rebase_modulation()
             for name in self.circuit.inputs:
                 if name in graph.nodes:
                     self.inputs.set_params(name, dict(graph.nodes[name].parameters))
@@ -235,6 +290,11 @@ class LavaEngine(LoihiOutputs, Engine):
         LavaEngine) for the populations and projections both have, at ``old``'s tick."""
         if not isinstance(old, LavaEngine) or old.lava is None:
             return
+        self.live_threshold |= old.live_threshold & set(self.circuit.populations)
+        for (node, modulates), values in old.modulation.active.items():
+            pop = self.circuit.populations.get(node)
+            if pop is not None and pop.size == values.size:  # the fields in force stay in force
+                self.modulation.set(node, modulates, values)
         state = old._snapshot()
         self.tick = old.tick
         if state is not None:

@@ -153,7 +153,11 @@ class PyLoihiLifModelFixed(_RefractoryFixedMixin, AbstractPyLifModelFixed):
         super().__init__(proc_params)
         self.effective_vth = 0
 
-    scale_threshold = PyLifModelBitAcc.scale_threshold
+    def scale_threshold(self):
+        # vth << 6 every step (Lava's LIF caches it after the first step): vth is a register
+        # a field may change between steps (backends/lava/process_graph.py, live_threshold)
+        self.effective_vth = np.left_shift(self.vth, self.vth_shift)
+
     spiking_activation = PyLifModelBitAcc.spiking_activation
 
 

@@ -205,6 +205,34 @@ class LavaGraph:
                                 np.zeros((n_steps, size), dtype) if uv else None,
                                 np.zeros((n_steps, size), dtype) if uv else None)
 
+    # --- registers ------------------------------------------------------------------------------
+    def set_registers(self, name: str, *, vth=None, bias_mant=None, bias_exp=None) -> None:
+        """New threshold/bias registers (Loihi integers, one per cell) of population ``name``
+        from the next step on: set in Lava's runtime when it runs (it must be paused, as it is
+        between :meth:`run` calls), else as the processes' initial values. A population whose
+        threshold changes must have been built with ``live_threshold`` (a per-cell vth)."""
+        proc = self.neurons.get(name)
+        if proc is None:
+            return  # an empty population has no process
+        fixed = self.numerics == "fixed"
+        values = {}
+        if vth is not None:
+            if self.neuron_kind[name] != "LoihiLIF":
+                raise SimulationStateError(name, "vth", f"{self.neuron_kind[name]} has one threshold for all cells",
+                                           "build_processes(..., live_threshold=[...]) for threshold fields")
+            values["vth"] = np.asarray(vth, np.int64) if fixed else np.asarray(vth, float) * 64.0
+        if bias_mant is not None:
+            mant, exp = np.asarray(bias_mant, np.int64), np.asarray(bias_exp, np.int64)
+            values["bias_mant"] = mant if fixed else mant * np.power(2.0, exp)
+            values["bias_exp"] = exp if fixed else np.zeros(mant.shape)
+        for var_name, value in values.items():
+            var = getattr(proc, var_name)
+            value = value.astype(np.asarray(var.init).dtype if np.ndim(var.init) else value.dtype)
+            if self.target is None:
+                var.init = value
+            else:
+                var.set(value)
+
     # --- state ----------------------------------------------------------------------------------
     def read_state(self) -> dict:
         """Current dynamic state, read from the runtime (or the initial values before the first
@@ -389,7 +417,8 @@ def _buffer_steps(circuit: LoihiCircuit, n_steps_hint, record_uv: dict) -> int:
 
 
 def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, numerics: str = "fixed",
-                    record_uv=True, buffer_steps: int | None = None, state: dict | None = None) -> LavaGraph:
+                    record_uv=True, buffer_steps: int | None = None, state: dict | None = None,
+                    live_threshold=()) -> LavaGraph:
     """Build the Lava processes of ``circuit`` (see the module docstring) and return them.
 
     ``numerics``: ``"fixed"`` (Loihi integers, Lava ``fixed_pt`` models, bit-exact with the chip's
@@ -402,7 +431,10 @@ def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, n
     ``state``: start from this dynamic state instead of the circuit's initial one — a dict shaped
     like :meth:`LavaGraph.read_state` (``refractory_period_end`` counted in the new graph's own
     time steps); entries whose population/projection is missing or whose shape differs are
-    ignored. Works for any ``LoihiCircuit``, e.g. one loaded from a bundle file.
+    ignored. ``live_threshold``: populations whose threshold a field changes during the run
+    (:meth:`LavaGraph.set_registers`); they are built as ``LoihiLIF`` (a vth per cell, read
+    every step), which has no Loihi 2 process model. Works for any ``LoihiCircuit``, e.g. one
+    loaded from a bundle file.
     """
     ok, reason = lava_available()
     if not ok:
@@ -429,7 +461,7 @@ def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, n
     graph = LavaGraph(circuit=circuit, numerics=numerics, buffer_steps=W, record_uv=uv, _dir=workdir)
     try:
         kit = _LavaKit(fixed)
-        _build_neurons(graph, pops, kit)
+        _build_neurons(graph, pops, kit, set(live_threshold))
         _build_inputs(graph, pops, kit)
         _build_connections(graph, pops, kit)
         _build_recorders(graph, kit)
@@ -509,11 +541,11 @@ class _LavaKit:
         return proc
 
 
-def _build_neurons(graph: LavaGraph, pops: dict, kit: _LavaKit) -> None:
+def _build_neurons(graph: LavaGraph, pops: dict, kit: _LavaKit, live_threshold: set) -> None:
     for name, pop in pops.items():
         p = population_parameters(pop)
         _check_population(pop, p)
-        uniform = all(_uniform(p[k]) for k in ("du", "dv", "vth", "refractory"))
+        uniform = name not in live_threshold and all(_uniform(p[k]) for k in ("du", "dv", "vth", "refractory"))
         if kit.fixed:
             du, dv, vth = p["du"], p["dv"], p["vth"]
             bias, bias_exp = p["bias_mant"], p["bias_exp"]

@@ -85,6 +85,8 @@ from neurohybrid.errors import (ParameterError, PastTimeError, RecordingError, S
 from neurohybrid.graph import ModelGraph
 from neurohybrid.rng import stream_key
 
+from .fields import MechanismField, is_mechanism_target
+
 __all__ = ["NeuronEngine", "EventSource"]
 
 _ACTIVE: list = []  # weakref of the engine currently owning NEURON
@@ -177,7 +179,8 @@ class NeuronEngine(Engine):
     # a threshold crossing is detected at the start of the step after it: spikes come a tick late;
     # an arriving spike is scheduled as a NetCon event, any remaining delay >= 0 works
     capabilities = Capabilities(kinds=("biophysical", "source"), numerics="float", synapses=("StaticSynapse",),
-                                recordables=("spikes", "v"), latency=1, min_input_delay=0)
+                                recordables=("spikes", "v"), field_targets=("<mechanism>.<parameter>",),
+                                latency=1, min_input_delay=0)
 
     def __init__(self, dt: float = 0.025, threads: int | None = 1, celsius: float = 6.3):
         try:
@@ -247,6 +250,7 @@ class NeuronEngine(Engine):
         self._connect()
         self._closed = False
         self._field_refs: dict = {}
+        self._fields: dict = {}  # (node, "<mechanism>.<parameter>") -> MechanismField
         self._configure_currents()
         self.configure_recording()
         self._initialize()
@@ -566,6 +570,24 @@ class NeuronEngine(Engine):
             raise ParameterError("NeuronEngine", "node", f"{node!r} is not a biophysical population of this engine",
                                  ", ".join(self.cells) or "none")
         return cells
+
+    # --- fields ----------------------------------------------------------------------------------
+    def prepare_field(self, node: str, modulates: str) -> None:
+        """Check that a field can scale mechanism parameter ``modulates`` (``"hh.gnabar"``) of
+        population ``node``, and find the segments it acts on (backends/neuron/fields.py)."""
+        self._check_open()
+        if not is_mechanism_target(modulates):
+            raise UnsupportedModelError(node, "modulates", f"NEURON cells cannot apply a {modulates!r} field",
+                                        "a mechanism parameter '<mechanism>.<parameter>', e.g. 'hh.gnabar'")
+        key = (node, modulates)
+        if key not in self._fields:
+            self._fields[key] = MechanismField(node, self._cells_of(node), modulates)
+
+    def set_modulation(self, node: str, modulates: str, values) -> None:
+        """Scale mechanism parameter ``modulates`` of ``node``'s cells by ``values`` (its value
+        at build time times the field) from the current tick on."""
+        self.prepare_field(node, modulates)
+        self._fields[(node, modulates)].set(values)
 
     def field_value(self, node: str, name: str) -> float:
         """A field proxy of population ``node``: ``"mean_v:<location>"`` (mV) or ``"lfp"`` (mV;

@@ -24,16 +24,29 @@ MODULATES = ("gain", "threshold", "current")
 
 
 def modulated_populations(who: str, parameter: str, targets, modulates: str) -> list:
-    """The point-neuron populations a field acts on (one or a list), checked with ``modulates``."""
+    """The populations a field acts on (one or a list), checked with ``modulates``: point
+    neurons take ``"gain"``, ``"threshold"`` or ``"current"``; biophysical cells a mechanism
+    parameter, ``"<mechanism>.<parameter>"`` (NEURON names, e.g. ``"hh.gnabar"``)."""
+    from .multicompartment import is_biophysical
     from .populations import Population
     from .standardmodels import NEURON_TYPES
-    if modulates not in MODULATES:
-        raise ParameterError(who, "modulates", f"{modulates!r}", "'gain', 'threshold' or 'current'")
+    mechanism = isinstance(modulates, str) and modulates.count(".") == 1 and all(modulates.split("."))
+    if modulates not in MODULATES and not mechanism:
+        raise ParameterError(who, "modulates", f"{modulates!r}",
+                             "'gain', 'threshold', 'current' or '<mechanism>.<parameter>' (biophysical cells)")
     pops = list(targets) if isinstance(targets, (list, tuple)) else [targets]
     for p in pops:
-        if not isinstance(p, Population) or type(p.celltype).__name__ not in NEURON_TYPES:
-            raise PlacementError(who, parameter, f"{p!r} is not a population of point neurons",
-                                 "sim.Population objects of point-neuron cell types")
+        point = isinstance(p, Population) and type(p.celltype).__name__ in NEURON_TYPES
+        biophysical = isinstance(p, Population) and is_biophysical(p.celltype)
+        if not (point or biophysical):
+            raise PlacementError(who, parameter, f"{p!r} is not a population of neurons",
+                                 "sim.Population objects of point-neuron or biophysical cell types")
+        if point and mechanism:
+            raise ParameterError(who, "modulates", f"{modulates!r}: {p.label} is a population of point neurons",
+                                 "'gain', 'threshold' or 'current'")
+        if biophysical and not mechanism:
+            raise PlacementError(who, parameter, f"{p.label} is a population of biophysical cells: a {modulates!r} "
+                                 "field acts on point neurons", "modulates='<mechanism>.<parameter>', e.g. 'hh.gnabar'")
     return pops
 
 
@@ -47,7 +60,9 @@ def modulate(targets, source, proxy: str = "lfp", modulates: str = "gain", fn=No
     cell of ``targets`` as ``modulates``: ``"gain"`` (multiplies synaptic input), ``"threshold"``
     (mV added to v_thresh) or ``"current"`` (nA added to i_offset). The proxy is sampled once per
     exchange window and reaches the targets ``delay`` ms later (at least one window; rounded to
-    the time step). Needs the float emulator for the targets.
+    the time step). Point-neuron targets on the Loihi path get the field quantised to their
+    registers (see neurohybrid.mappings.loihi.modulation); biophysical targets take
+    ``modulates="<mechanism>.<parameter>"`` (see :func:`modulated_populations`).
     """
     from .multicompartment import is_biophysical
     from .populations import Population

@@ -42,7 +42,7 @@ class SessionCoSimulation:
         part = network.partition
         #: point-engine instance -> component name ("circuits" for the session's own engine)
         self.names = {inst: ("circuits" if inst == network.primary else f"circuits:{inst}") for inst in network.engines}
-        ports, bio_in, bio_out = self._ports(brain, part)
+        ports = self._ports(brain, part)
         links, lives = list(state.field_links), list(state.live_links)
         self.circuits = {}
         for inst, engine in network.engines.items():
@@ -53,8 +53,9 @@ class SessionCoSimulation:
         # the session engine's component (benchmarks/cosim_overhead.py times it)
         self.spiking = self.circuits.get("circuits") or next(iter(self.circuits.values()), None)
         if network.neuron_engine is not None:
+            bio_in, bio_out, bio_fields = ports[NEURON]
             self.biophysics = SpikingComponent(
-                "biophysics", network.neuron_engine, inputs=bio_in, outputs=bio_out,
+                "biophysics", network.neuron_engine, inputs=bio_in, outputs=bio_out, fields=bio_fields,
                 output_lag=timing(NEURON)[0],  # see neurohybrid.partition
                 field_outputs={f"field:{fl.field}": (fl.source.label, fl.proxy, fl.field, fl.fn) for fl in links})
         # several numba-parallel engines must not run at once (their thread pools would compete)
@@ -95,16 +96,16 @@ class SessionCoSimulation:
         network.store.update_manifest(cosimulation=cs.describe(),
                                       **({"wholebrain": brain.describe()} if brain is not None else {}))
 
-    def _ports(self, brain, part) -> tuple[dict, dict, dict]:
-        """The ports of every engine's component: ({engine: (spike inputs, spike outputs, fields)},
-        NEURON's inputs, NEURON's outputs), each on the engine that runs its population."""
+    def _ports(self, brain, part) -> dict:
+        """The ports of every engine's component, NEURON's included: {engine: (spike inputs,
+        spike outputs, fields)}, each on the engine that runs its population."""
         network = self.network
-        ports = {inst: ({}, {}, {}) for inst in network.engines}  # inputs, outputs, fields of each engine
-        bio_in, bio_out = {}, {}
+        engines = [*network.engines, *([NEURON] if network.neuron_engine is not None else [])]
+        ports = {inst: ({}, {}, {}) for inst in engines}  # inputs, outputs, fields of each engine
 
         def on(label: str, what: str):
             inst = part.engine_of_node(label)
-            if inst not in ports:
+            if inst not in ports or (inst == NEURON and what != "fields"):  # NEURON takes fields and bridges
                 raise PlacementError(f"Population({label})", "engine", f"runs on {inst}, which cannot take {what}",
                                      "a point-neuron population")
             return ports[inst]
@@ -118,13 +119,14 @@ class SessionCoSimulation:
             for m in brain.modulations:
                 for p in m.populations:
                     on(p.label, "fields")[2][f"field:{m.field}@{p.label}"] = (p.label, m.modulates, m.field)
-            if brain.modulations and not any(n.kind == "point" for n in network.full_graph.nodes.values()):
+            if brain.modulations and not any(n.kind in ("point", "biophysical")
+                                             for n in network.full_graph.nodes.values()):
                 raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
                                      "populations of spiking neurons in the session")
         for bridge in part.bridges:
             for pop in bridge.populations:
-                (bio_out if bridge.source == NEURON else ports[bridge.source][1])[f"spikes:{pop}"] = [pop]
-                (bio_in if bridge.target == NEURON else ports[bridge.target][0])[f"spikes:{pop}"] = bridge.mirrors[pop]
+                ports[bridge.source][1][f"spikes:{pop}"] = [pop]
+                ports[bridge.target][0][f"spikes:{pop}"] = bridge.mirrors[pop]
         for fl in state.field_links:
             for p in fl.targets:
                 on(p.label, "fields")[2][f"field:{fl.field}@{p.label}"] = (p.label, fl.modulates, fl.field)
@@ -138,7 +140,7 @@ class SessionCoSimulation:
                 on(pop.label, "live output")[1][f"live:{name}:{port}"] = [pop.label]
             for port, pop in lk.write.items():
                 on(pop.label, "live input")[0][f"live:{name}:{port}"] = pop.label
-        return ports, bio_in, bio_out
+        return ports
 
     def _component(self, instance: str) -> str:
         return "biophysics" if instance == NEURON else self.names[instance]
@@ -412,6 +414,9 @@ class SessionCoSimulation:
         if final and self.pacer is not None and self.pacer.stats.n:
             self.network.store.update_manifest(realtime=self.pacer.stats.summary())
         comps = [c for c in (*self.circuits.values(), self.biophysics) if c is not None]
+        fields = {c.name: c.engine.modulation_report() for c in comps}
+        if final and any(fields.values()):  # how each engine represented the fields (e.g. quantised)
+            self.network.store.update_manifest(fields={k: v for k, v in fields.items() if v})
         for comp in comps:
             comp.flush(sync=sync)  # the network sink's flush ends with the store's (one HDF5 flush is enough)
         if not comps:

@@ -298,9 +298,13 @@ class WholeBrain:
         of the held value, vectorised over an array; default identity), sampled every ``period``
         ms, in ``units``. It acts on every cell of ``populations`` as ``modulates``: ``"gain"``
         (multiplies all synaptic input), ``"threshold"`` (mV added to v_thresh) or ``"current"``
-        (nA added to i_offset), from its sample times on. It reaches the populations one exchange
-        interval after the scaffold computed it (``exchange``, which must be given when no region
-        is replaced). Applying fields needs the float emulator."""
+        (nA added to i_offset), from its sample times on; biophysical (NEURON) populations take
+        ``"<mechanism>.<parameter>"`` (e.g. ``"hh.gnabar"``: the parameter becomes its own value
+        times the field, in every segment that has the mechanism). It reaches the populations one
+        exchange interval after the scaffold computed it (``exchange``, which must be given when
+        no region is replaced). On the Loihi path (fixed-point emulator, Lava) the field is
+        quantised to the registers at its sample times, the quantisation in the run's manifest
+        (``fields``)."""
         self._frozen("modulate")
         who = f"WholeBrain({self.label}).modulate"
         label = self.connectome.labels[self.region_index(region)]
