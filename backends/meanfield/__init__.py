@@ -18,10 +18,12 @@ default Volterra-kernel HRF).
 """
 from .bold import Bold
 from .connectome import Connectome
-from .engine import (Difference, EulerDeterministic, EulerStochastic, HeunDeterministic, HeunStochastic,
-                     KuramotoCoupling, Linear, MeanFieldSimulation, Raw, Sigmoidal, SigmoidalJansenRit, TemporalAverage, TimeSeries)
+from .coupling import Difference, KuramotoCoupling, Linear, Sigmoidal, SigmoidalJansenRit
+from .engine import MeanFieldSimulation
+from .integrators import EulerDeterministic, EulerStochastic, HeunDeterministic, HeunStochastic
 from .models import (MODELS, Generic2dOscillator, JansenRit, Kuramoto, MontbrioPazoRoxin, NeuralMassModel,
                      ReducedWongWang, ReducedWongWangExcInh, SupHopf, WilsonCowan)
+from .monitors import Raw, TemporalAverage, TimeSeries
 
 __all__ = ["Bold", "Connectome", "Difference", "EulerDeterministic", "EulerStochastic", "HeunDeterministic",
            "HeunStochastic", "KuramotoCoupling", "Linear", "MeanFieldSimulation", "Raw", "Sigmoidal",

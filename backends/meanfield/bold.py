@@ -21,6 +21,8 @@ from numba import njit
 
 from neurohybrid.errors import ParameterError
 
+from .monitors import TimeSeries
+
 
 @njit(cache=True)
 def _balloon(z, h, dt_s, kappa, gamma, tau, alpha, E0, scale, out):
@@ -79,7 +81,6 @@ class Bold:
             self.variables = None  # the simulation passes the model default; only the first is used
 
     def _ingest(self, t, z, names, labels):
-        from .engine import TimeSeries
         z = np.ascontiguousarray(z[:, 0, :])
         y = np.empty_like(z)
         _balloon(z, self._h, self._interim_s, self.kappa, self.gamma, self.tau, self.alpha, self.E0, self.scale, y)

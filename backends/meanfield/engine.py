@@ -16,12 +16,16 @@ The history before t = 0 is constant, equal to the initial state (TVB with an ex
 ``initial_conditions`` array of ``horizon`` samples).
 
 Units: ms for time and dt, mm/ms (= m/s) for speed, mm for tract lengths.
+
+Split as TVB splits its simulator: the coupling functions are in ``coupling.py``, the
+integrators in ``integrators.py``, the monitors (and :class:`TimeSeries`) in ``monitors.py``
+and ``bold.py``; this module holds the kernel and :class:`MeanFieldSimulation`, and still
+offers the names once defined here (``from ...meanfield.engine import Linear`` keeps working).
 """
 from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
@@ -29,8 +33,17 @@ from numba.typed import List as NumbaList
 
 from neurohybrid.errors import CausalityError, ParameterError, SimulationStateError, UnsupportedModelError
 
+from .bold import Bold
 from .connectome import Connectome
+from .coupling import Coupling, Difference, KuramotoCoupling, Linear, Sigmoidal, SigmoidalJansenRit
+from .integrators import EulerDeterministic, EulerStochastic, HeunDeterministic, HeunStochastic
 from .models import NeuralMassModel
+from .monitors import Raw, TemporalAverage, TimeSeries
+
+#: What this module offers: the simulation, and the names defined here before the split.
+__all__ = ["MeanFieldSimulation", "CHUNK", "Coupling", "Linear", "Sigmoidal", "Difference", "KuramotoCoupling",
+           "SigmoidalJansenRit", "HeunDeterministic", "EulerDeterministic", "HeunStochastic", "EulerStochastic",
+           "Raw", "TemporalAverage", "TimeSeries"]
 
 CHUNK = 20000  # steps per kernel call: bounds the pre-drawn noise to CHUNK x n x nvar doubles
 
@@ -42,135 +55,6 @@ def _whole_steps(obj, parameter, value_ms, dt):
         raise ParameterError(obj, parameter, f"{value_ms!r} ms is not a positive whole multiple of dt={dt} ms",
                              f"a multiple of {dt} ms")
     return n
-
-
-# ------------------------------------------------------------------------------ coupling
-class Coupling:
-    """Base of TVB's long-range coupling functions: c_i = post(sum_j w_ij pre(x_i, x_j(t - d_ij)))."""
-    kind = -1
-    param_names: tuple[str, ...] = ()
-
-    def vector(self) -> np.ndarray:
-        return np.array([float(getattr(self, n)) for n in self.param_names] + [0.0] * (5 - len(self.param_names)))
-
-    def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self.param_names)})"
-
-
-@dataclass(repr=False)
-class Linear(Coupling):
-    """TVB ``coupling.Linear``: c = a * sum_j w_ij x_j + b (a, b dimensionless; TVB defaults)."""
-    a: float = 0.00390625
-    b: float = 0.0
-    kind = 0
-    param_names = ("a", "b")
-
-
-@dataclass(repr=False)
-class Sigmoidal(Coupling):
-    """TVB ``coupling.Sigmoidal``: c = cmin + (cmax - cmin) / (1 + exp(-a (gx - midpoint) / sigma)),
-    gx = sum_j w_ij x_j."""
-    cmin: float = -1.0
-    cmax: float = 1.0
-    midpoint: float = 0.0
-    a: float = 1.0
-    sigma: float = 230.0
-    kind = 1
-    param_names = ("cmin", "cmax", "midpoint", "a", "sigma")
-
-
-@dataclass(repr=False)
-class Difference(Coupling):
-    """TVB ``coupling.Difference``: c = a * sum_j w_ij (x_j(t - d_ij) - x_i(t))."""
-    a: float = 0.1
-    kind = 2
-    param_names = ("a",)
-
-
-@dataclass(repr=False)
-class KuramotoCoupling(Coupling):
-    """TVB ``coupling.Kuramoto``: c = a * sum_j w_ij sin(x_j(t - d_ij) - x_i(t)). TVB's docstring
-    says a/N, but its code divides by the number of coupling variables (1); we follow the code."""
-    a: float = 1.0
-    kind = 3
-    param_names = ("a",)
-
-
-@dataclass(repr=False)
-class SigmoidalJansenRit(Coupling):
-    """TVB ``coupling.SigmoidalJansenRit`` (for :class:`JansenRit`, coupling variables y1, y2):
-    c = a * sum_j w_ij (cmin + (cmax - cmin) / (1 + exp(r (midpoint - (y1_j - y2_j)))))."""
-    cmin: float = 0.0
-    cmax: float = 2.0 * 0.0025
-    midpoint: float = 6.0
-    r: float = 0.56
-    a: float = 1.0
-    kind = 4
-    param_names = ("cmin", "cmax", "midpoint", "r", "a")
-
-
-# ------------------------------------------------------------------------------ integrators
-@dataclass
-class HeunDeterministic:
-    """TVB ``HeunDeterministic`` (predictor-corrector, 2nd order)."""
-    scheme = 1
-    stochastic = False
-
-
-@dataclass
-class EulerDeterministic:
-    """TVB ``EulerDeterministic``."""
-    scheme = 0
-    stochastic = False
-
-
-@dataclass
-class HeunStochastic:
-    """TVB ``HeunStochastic`` with ``noise.Additive(nsig)``: the increment sqrt(dt)·sqrt(2·nsig)·N(0,1)
-    is added to predictor and corrector. ``nsig`` (the diffusion D, state units²/ms) is a scalar,
-    one value per state variable, or an (nvar, n_regions) array. ``seed`` keys numpy's
-    default_rng (our streams differ from TVB's, the statistics are the same)."""
-    nsig: object = 1.0
-    seed: int = 42
-    scheme = 1
-    stochastic = True
-
-
-@dataclass
-class EulerStochastic(HeunStochastic):
-    """TVB ``EulerStochastic`` (Euler–Maruyama) with additive noise, conventions as HeunStochastic."""
-    scheme = 0
-
-
-# ------------------------------------------------------------------------------ monitors
-@dataclass
-class Raw:
-    """Every ``period`` ms (default: every step), the state of ``variables`` (default the model's
-    variables of interest); TVB ``Raw`` / ``SubSample``. Sample k is at time k·period."""
-    period: float | None = None
-    variables: tuple | None = None
-    name: str = "raw"
-    mode = 0
-
-
-@dataclass
-class TemporalAverage:
-    """Mean of ``variables`` over each window of ``period`` ms (TVB ``TemporalAverage``); stamped at
-    the window centre. Windows start at t = 0 of the simulation (TVB aligns them to its absolute
-    step counter, which includes the initial history)."""
-    period: float = 1.0
-    variables: tuple | None = None
-    name: str = "tavg"
-    mode = 1
-
-
-@dataclass
-class TimeSeries:
-    """Recorded data: ``time`` (ms, shape T), ``data`` (T, n_variables, n_regions)."""
-    time: np.ndarray
-    data: np.ndarray
-    variables: tuple
-    labels: list = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------ kernel
@@ -412,7 +296,6 @@ class MeanFieldSimulation:
             self._noise_scale = np.sqrt(self.dt) * np.sqrt(2.0 * nsig.T)  # (N, nvar)
             self._rng = np.random.default_rng(integrator.seed)
         # monitors
-        from .bold import Bold  # local: bold imports this module's Raw/TemporalAverage
         self._mon = []
         names = set()
         for mon in monitors:

@@ -256,7 +256,7 @@ def _kuramoto(X, C, P, DX):
 
 class Kuramoto(NeuralMassModel):
     """TVB ``Kuramoto``: phase theta (rad), d theta/dt = omega + coupling; omega in rad/ms.
-    Use with :class:`~neurohybrid.backends.meanfield.engine.KuramotoCoupling`."""
+    Use with :class:`~neurohybrid.backends.meanfield.coupling.KuramotoCoupling`."""
     tvb_name = "Kuramoto"
     param_names = ("omega",)
     defaults = dict(omega=1.0)
@@ -355,7 +355,7 @@ def _jr(X, C, P, DX):
 class JansenRit(NeuralMassModel):
     """TVB ``JansenRit`` (Jansen & Rit 1995): post-synaptic potentials y0-y2 (mV) and their
     derivatives y3-y5 (mV/ms); a, b in 1/ms, nu_max in 1/ms, r in 1/mV, v0 in mV. Couples
-    through y1 - y2; use with :class:`~neurohybrid.backends.meanfield.engine.SigmoidalJansenRit`."""
+    through y1 - y2; use with :class:`~neurohybrid.backends.meanfield.coupling.SigmoidalJansenRit`."""
     tvb_name = "JansenRit"
     param_names = ("nu_max", "r", "v0", "a", "a_1", "a_2", "a_3", "a_4", "A", "b", "B", "J", "mu")
     defaults = dict(nu_max=0.0025, r=0.56, v0=5.52, a=0.1, a_1=1.0, a_2=0.8, a_3=0.25, a_4=0.25, A=3.25, b=0.05,

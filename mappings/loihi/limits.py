@@ -39,7 +39,7 @@ class Limit:
 
 KIB = 1024
 
-#: The table. Keys are used by name in quantize.py and placement.py.
+#: The table. Keys are used by name in the quantize_* modules and placement.py.
 LIMITS: dict[str, Limit] = {
     # ---- chip and system -----------------------------------------------------------------
     "cores_per_chip": Limit(
