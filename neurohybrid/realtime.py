@@ -11,6 +11,12 @@ sub-millisecond accuracy). While it waits it services live I/O: every component 
 drained (and its packets time-stamped on arrival) during the idle time instead of at the next
 window.
 
+The clock and the wait are injectable (``Pacer(..., clock=..., sleep=...)``, seconds): by
+default the real :func:`time.perf_counter` and the hybrid wait above; a simulated clock whose
+time advances only when the pacer sleeps (or when a component's "work" advances it) makes the
+schedule, the overrun policies and the statistics exact and independent of the machine's load
+(the tests do this; ``benchmarks/realtime_latency.py`` measures the real clock's accuracy).
+
 Overruns (a window whose compute ends after its scheduled end + ``tolerance_ms``):
 
 * ``"catch_up"`` (default): counted; the next windows run back to back until the schedule is
@@ -79,17 +85,28 @@ class RealTimeError(SimulationStateError):
 _yield = getattr(__import__("os"), "sched_yield", lambda: None)
 
 
-def precise_wait(deadline: float, spin_s: float = 3e-4, pollers=(), fds=None) -> None:
-    """Wait until ``time.perf_counter() >= deadline``: sleep (or ``select`` on the pollers'
-    sockets ``fds``, calling ``poll_io(0)`` of the readable ones) until ``spin_s`` before the
-    deadline, then spin (yielding the CPU and the GIL each turn and polling the pollers without
-    blocking). ``select.select`` is used, not epoll: epoll rounds timeouts up to whole ms."""
-    now = time.perf_counter()
+def precise_wait(deadline: float, spin_s: float = 3e-4, pollers=(), fds=None,
+                 clock=time.perf_counter, sleep=None) -> None:
+    """Wait until ``clock() >= deadline`` (seconds; default clock :func:`time.perf_counter`).
+
+    With ``sleep=None`` (the real wait): sleep (or ``select`` on the pollers' sockets ``fds``,
+    calling ``poll_io(0)`` of the readable ones) until ``spin_s`` before the deadline, then spin
+    (yielding the CPU and the GIL each turn and polling the pollers without blocking).
+    ``select.select`` is used, not epoll: epoll rounds timeouts up to whole ms.
+
+    With a custom ``sleep(seconds)`` (which must let ``clock`` advance by at least that much,
+    e.g. a simulated clock): the whole remaining time is slept (no spin, no ``select``), and the
+    pollers get ``poll_io(0)`` after each sleep."""
+    now = clock()
     while True:
         remaining = deadline - now
         if remaining <= 0:
             return
-        if remaining > spin_s:
+        if sleep is not None:
+            sleep(remaining)
+            for p in pollers:
+                p.poll_io(0.0)
+        elif remaining > spin_s:
             timeout = remaining - spin_s
             if fds:
                 readable, _, _ = select.select(list(fds), [], [], timeout)
@@ -101,7 +118,7 @@ def precise_wait(deadline: float, spin_s: float = 3e-4, pollers=(), fds=None) ->
             for p in pollers:
                 p.poll_io(0.0)
             _yield()  # releases the GIL; time.sleep(0) would cost the timer slack (~50-70 µs)
-        now = time.perf_counter()
+        now = clock()
 
 
 def _pct(a: np.ndarray, q: float) -> float:
@@ -193,10 +210,20 @@ class Pacer:
     freeze_gc : collect and ``gc.freeze()`` before a paced run, so that the objects built so far
         (engines, tables) are never scanned again by the cyclic collector (its full collections
         otherwise pause a run for milliseconds)
+    clock : callable ``clock() -> float``, monotonic time in seconds (default
+        :func:`time.perf_counter`): the schedule, the lateness/compute/jitter statistics and
+        ``stats.wall_s`` are all read from it
+    sleep : callable ``sleep(seconds)`` or None (default): how the pacer waits for a window's
+        scheduled end. None is the real wait (sleep or ``select`` on the pollers' sockets, then a
+        spin for the last ``spin_ms``; see :func:`precise_wait`). A custom ``sleep`` must let
+        ``clock`` advance by (at least) the time asked; it is given the whole wait (no spin, no
+        ``select``) and the pollers get ``poll_io(0)`` after each sleep. Pass both to run on a
+        simulated clock (deterministic tests); keep the defaults for real time.
     """
 
     def __init__(self, cosim, rtf: float = 1.0, policy: str = "catch_up", tolerance_ms: float = 0.0,
-                 spin_ms: float = 0.3, capacity: int = 1 << 17, pollers=None, freeze_gc: bool = True):
+                 spin_ms: float = 0.3, capacity: int = 1 << 17, pollers=None, freeze_gc: bool = True,
+                 clock=time.perf_counter, sleep=None):
         from .kernel import CoSimulation
         if not isinstance(cosim, CoSimulation):
             raise ParameterError("Pacer", "cosim", f"got {type(cosim).__name__}", "a neurohybrid.kernel.CoSimulation")
@@ -208,7 +235,13 @@ class Pacer:
         for pname, v in (("tolerance_ms", tolerance_ms), ("spin_ms", spin_ms)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
                 raise ParameterError("Pacer", pname, f"{v!r}", "a finite number of ms >= 0")
+        if not callable(clock):
+            raise ParameterError("Pacer", "clock", f"{clock!r}", "a callable returning seconds (e.g. time.perf_counter)")
+        if sleep is not None and not callable(sleep):
+            raise ParameterError("Pacer", "sleep", f"{sleep!r}", "None (the real wait) or a callable sleep(seconds)")
         self.cosim = cosim
+        #: time source (s) and wait (None: the real hybrid wait); see the class doc
+        self.clock, self.sleep = clock, sleep
         #: callables ``f(budget_s)`` run after a window that finished early, before the wait, with
         #: the wall time left until the deadline (minus the spin); they must stay within it (e.g.
         #: write recordings in small batches in the slack instead of stalling a window)
@@ -233,7 +266,7 @@ class Pacer:
 
     def reanchor(self) -> None:
         """Start the schedule afresh now, at the kernel's current tick."""
-        now = time.perf_counter()
+        now = self.clock()
         self._anchor = (now, self.cosim.tick)
         self._last_release = now
 
@@ -254,7 +287,7 @@ class Pacer:
         """Kernel hook: measure this window, handle an overrun, wait for the schedule."""
         if not self._running:
             return
-        now = time.perf_counter()
+        now = self.clock()
         if self._anchor is None:
             self.reanchor()
             return
@@ -287,11 +320,11 @@ class Pacer:
         else:
             self.stats._late = False
             for work in self.idle:
-                budget = target - time.perf_counter() - self.spin_s
+                budget = target - self.clock() - self.spin_s
                 if budget > 0:
                     work(budget)
-            precise_wait(target, self.spin_s, self._pollers, self._fds)
-            now = time.perf_counter()
+            precise_wait(target, self.spin_s, self._pollers, self._fds, self.clock, self.sleep)
+            now = self.clock()
         interval = now - self._last_release
         self.stats.add(k, t_ms, compute, now - target, abs(interval - self.period_s))
         self._last_release = now
@@ -347,7 +380,7 @@ class Pacer:
             gc.collect()
             gc.freeze()
         self._running = True
-        tick0, wall_start = cs.tick, time.perf_counter()
+        tick0, wall_start = cs.tick, self.clock()
         self.reanchor()
         reason = "t_stop"
         try:
@@ -368,7 +401,7 @@ class Pacer:
         finally:
             self._running = False
             self._close_pollers()
-            self.stats.wall_s += time.perf_counter() - wall_start
+            self.stats.wall_s += self.clock() - wall_start
             self.stats.brain_ms += (cs.tick - tick0) * cs.dt
             if old_handler is not None:
                 signal.signal(signal.SIGINT, old_handler)

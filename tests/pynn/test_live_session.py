@@ -1,6 +1,8 @@
 """Closed-loop and real-time PyNN sessions: sim.live, sim.serve, sim.realtime, run_forever/stop.
 
-No wall-clock limits: pacing is checked as a ratio with a tolerance for a loaded machine."""
+No wall-clock limits: a loaded machine can only make a paced run slower, never faster, so only
+lower bounds on the wall time are asserted (the Pacer's schedule itself is tested exactly on a
+simulated clock in tests/realtime/test_pacing.py; speed figures are benchmarks)."""
 import threading
 import time
 
@@ -50,11 +52,20 @@ def test_in_process_loop_answers_one_period_later(tmp_path):
 
 def test_run_forever_stops_cleanly_and_the_run_continues(tmp_path):
     sensors, motor = _loop_session(tmp_path)
-    sim.live(lambda t, i: {"sensors": [0]}, read={"motor": motor}, write={"sensors": sensors})
-    threading.Timer(0.3, sim.stop, kwargs={"reason": "timer"}).start()
+    timers = []
+
+    def experiment(t, i):
+        # the stop timer starts inside the run, after 5 windows: a stop() that came before
+        # run_forever started (building it can take long on a loaded machine) would be lost
+        if t >= 5.0 and not timers:
+            timers.append(threading.Timer(0.05, sim.stop, kwargs={"reason": "timer"}))
+            timers[0].start()
+        return {"sensors": [0]}
+    sim.live(experiment, read={"motor": motor}, write={"sensors": sensors})
     assert sim.run_forever() == "timer"
+    timers[0].join()
     t1 = sim.get_current_time()
-    assert t1 > 0 and abs(t1 / 1.0 - round(t1 / 1.0)) < 1e-9  # stopped on a macro-step boundary
+    assert t1 >= 5.0 and abs(t1 / 1.0 - round(t1 / 1.0)) < 1e-9  # stopped on a macro-step boundary
     n1 = len(motor.get_data().segments[0].spiketrains[0])
     assert n1 > 0
     sim.run(5.0)
@@ -75,8 +86,12 @@ def test_realtime_session_keeps_pace_and_records_its_timing(tmp_path):
     ratio = (time.perf_counter() - t) / 1.0
     stats = sim.realtime_stats()
     sim.end()
-    assert 0.9 < ratio < 1.5
-    assert stats["windows"] >= 1000 and stats["wall_per_brain"] > 0.9
+    # paced: 1 s of brain time never takes less than 1 s of wall (windows are released no earlier
+    # than their scheduled end). The upper bound (ratio < 1.5) is gone: another process holding
+    # the CPU can make the run late by any amount; benchmarks/realtime_latency.py measures pacing.
+    assert ratio >= 1.0 - 1e-6
+    assert stats["windows"] >= 1000 and stats["wall_per_brain"] >= 1.0 - 1e-6
+    assert stats["dropped_ms"] == 0.0 and stats["lateness_ms"]["p50"] >= 0.0
     with h5py.File(tmp_path / "live.h5", "r") as f:
         assert f["signals/realtime/timing_ms/data"].shape[1] == 3
         assert f["signals/realtime/timing_ms/data"].shape[0] >= 1000
