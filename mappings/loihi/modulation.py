@@ -33,32 +33,15 @@ from neurohybrid.errors import ParameterError, UnsupportedModelError
 
 from .circuit import LoihiCircuit
 from .limits import BIAS_MANT_MAX, BIAS_MANT_MIN, VTH_MAX, VTH_SHIFT, limit
+from .quantize_scale import bias_parts
 from .runtime import lava_effective_weights, projection_sign_mode
 
-__all__ = ["FIELD_TARGETS", "CircuitModulation", "bias_parts"]
+__all__ = ["FIELD_TARGETS", "CircuitModulation"]
 
 #: What a field can modulate on the Loihi path (the float emulator's names and units).
 FIELD_TARGETS = ("current", "threshold", "gain")
 
 _VTH_UNIT = float(1 << VTH_SHIFT)  # v units per vth step
-
-
-def bias_parts(bias_v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split a bias (v units per step, real) into Loihi's ``bias_mant`` (13-bit signed) and
-    ``bias_exp`` (0..7): per cell the smallest exponent whose mantissa fits. Returns
-    ``(mant, exp, over)``; ``over`` marks cells that do not fit even at the largest exponent
-    (their mantissa is left unclipped: the caller refuses or clips)."""
-    bias_v = np.asarray(bias_v, dtype=float)
-    exp = np.zeros(bias_v.shape, np.int64)
-    mant = np.rint(bias_v).astype(np.int64)
-    for e in range(1, limit("bias_exp_max") + 1):
-        over = (mant > BIAS_MANT_MAX) | (mant < BIAS_MANT_MIN)
-        if not over.any():
-            break
-        exp[over] = e
-        mant[over] = np.rint(bias_v[over] / (1 << e)).astype(np.int64)
-    over = (mant > BIAS_MANT_MAX) | (mant < BIAS_MANT_MIN)
-    return mant, exp, over
 
 
 def _per_cell(values, size: int, who: str, parameter: str) -> np.ndarray:

@@ -24,6 +24,23 @@ from .quantize_report import population_report, projection_report
 _MAX_LATENCY = limit("max_delay_steps")
 
 
+def bias_parts(bias_v: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Split a bias (v units per step, real) into Loihi's ``bias_mant`` (13-bit signed) and
+    ``bias_exp`` (0..7): per cell the smallest exponent whose mantissa fits. Returns
+    ``(mant, exp, over)``; ``over`` marks cells that do not fit even at the largest exponent
+    (their mantissa is left unclipped: the caller refuses or clips)."""
+    bias_v = np.asarray(bias_v, dtype=float)
+    exp = np.zeros(bias_v.shape, np.int64)
+    mant = np.rint(bias_v).astype(np.int64)
+    for e in range(1, limit("bias_exp_max") + 1):
+        over = (mant > BIAS_MANT_MAX) | (mant < BIAS_MANT_MIN)
+        if not over.any():
+            break
+        exp[over] = e
+        mant[over] = np.rint(bias_v[over] / (1 << e)).astype(np.int64)
+    over = (mant > BIAS_MANT_MAX) | (mant < BIAS_MANT_MIN)
+    return mant, exp, over
+
 def _rint_steps(values_ms: np.ndarray, dt: float):
     """Whole steps of ``dt`` nearest to ``values_ms``; off-grid count and max rounding (ms)."""
     x = values_ms / dt
@@ -47,15 +64,7 @@ def _build_population(plan: _Plan, dt: float) -> LoihiPopulation:
         raise ParameterError(node.name, "v_thresh", "threshold exceeds the 17-bit vth", f"vth <= {VTH_MAX}")
     # bias: per-neuron exponent, the smallest that fits the 13-bit mantissa
     bias_v = plan.bias_mv * scale
-    bias_exp = np.zeros(n, np.int64)
-    bias_mant = np.rint(bias_v).astype(np.int64)
-    for e in range(1, limit("bias_exp_max") + 1):
-        over = (bias_mant > BIAS_MANT_MAX) | (bias_mant < BIAS_MANT_MIN)
-        if not over.any():
-            break
-        bias_exp[over] = e
-        bias_mant[over] = np.rint(bias_v[over] / (1 << e)).astype(np.int64)
-    over = (bias_mant > BIAS_MANT_MAX) | (bias_mant < BIAS_MANT_MIN)
+    bias_mant, bias_exp, over = bias_parts(bias_v)
     if over.any():
         i = int(np.flatnonzero(over)[0])
         room = BIAS_MANT_MAX * (1 << limit("bias_exp_max")) / (scale * plan.tau_m[i] / plan.cm[i] * (1 - plan.b[i]))

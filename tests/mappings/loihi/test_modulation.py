@@ -11,7 +11,8 @@ from loihi_helpers import edge, graph, node
 
 from neurohybrid.errors import ParameterError, UnsupportedModelError
 from neurohybrid.mappings.loihi import quantize
-from neurohybrid.mappings.loihi.modulation import CircuitModulation, bias_parts
+from neurohybrid.mappings.loihi.modulation import CircuitModulation
+from neurohybrid.mappings.loihi.quantize_scale import bias_parts
 from neurohybrid.mappings.loihi.runtime import lava_effective_weights
 
 
