@@ -181,7 +181,7 @@ def child_meanfield(args) -> dict:
     brain = hb.scaffold(conn, prep["x0"], 1)
 
     def make():
-        m = brain._simulation(brain.monitors)  # exactly what the hybrid run builds (SessionCoSimulation)
+        m = brain._simulation(brain.monitors)  # exactly what the hybrid run builds (runtime.cosim.HybridCoSimulation)
         m.replace([r], lag)
         return m
     make().run(WARMUP_MS, rates[:int(WARMUP_MS / 0.1)])  # JIT

@@ -264,7 +264,7 @@ class SpikingComponent(Component):
             if gnode is None or gnode.model != "SpikeSourceExternal":
                 raise LinkError(name, port, f"{node!r} is not a SpikeSourceExternal population of the engine's model",
                                 "a population of sim.SpikeSourceExternal cells")
-        self._offset: dict[str, tuple[str, int]] = {}
+        self._offset: dict[str, list[tuple[str, int]]] = {}  # node -> every (port, offset) it sends to
         recorded = {r.node for r in graph.recordings if r.variable == "spikes"}
         for port, nodes in self.out_nodes.items():
             off = 0
@@ -278,7 +278,7 @@ class SpikingComponent(Component):
                                     "send spikes from here", "a point-neuron population")
                 if node not in recorded:
                     raise LinkError(name, port, f"spikes of {node!r} are not recorded", f"{node}.record('spikes')")
-                self._offset[node] = (port, off)
+                self._offset.setdefault(node, []).append((port, off))
                 off += gnode.size
         self.inputs = {p: "spikes" for p in self.in_nodes}
         self.inputs.update({p: Port("fields", field=f, modulates=m) for p, (_, m, f) in self.field_targets.items()})
@@ -290,11 +290,12 @@ class SpikingComponent(Component):
         self._carry: dict[str, list] = {}
 
     def _collect(self, node, stamp_ticks, ids):
-        port, off = self._offset[node]
         # recordings are stamped (k + 1) dt for emission tick k: back to emission ticks, plus
         # output_lag for engines that may report a spike up to that many ticks late
-        self._got.setdefault(port, []).append(Spikes(np.asarray(stamp_ticks, np.int64) - 1 + self.output_lag,
-                                                     np.asarray(ids, np.int64) + off))
+        ticks = np.asarray(stamp_ticks, np.int64) - 1 + self.output_lag
+        ids = np.asarray(ids, np.int64)
+        for port, off in self._offset[node]:  # a population may feed several ports (a seam and a bridge)
+            self._got.setdefault(port, []).append(Spikes(ticks, ids + off))
 
     def bind(self, dt):
         super().bind(dt)

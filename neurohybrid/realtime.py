@@ -52,7 +52,7 @@ Usage::
     pacer.run_forever()                  # until stop() / Ctrl-C; returns the stop reason
     print(pacer.stats.summary())
 
-Wiring into a PyNN session (for the front end): ``neurohybrid.pynn.session.SessionCoSimulation`` builds ``cosim``; a real-time
+Wiring into a PyNN session (for the front end): ``neurohybrid.runtime.cosim.HybridCoSimulation`` builds ``cosim``; a real-time
 session makes ``Pacer(cosim, rtf, policy)`` once and calls ``pacer.run_ticks(target)`` where it
 calls ``cosim.run_ticks(target)`` today, ``pacer.run_forever(on_step=...)`` for
 ``sim.run_forever()`` and ``pacer.stop()`` for ``sim.stop()``; ``pacer.stats.summary()`` goes to

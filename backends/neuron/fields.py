@@ -37,21 +37,19 @@ class MechanismField:
                                         "'<mechanism>.<parameter>', e.g. 'hh.gnabar'")
         mechanism, parameter = modulates.split(".")
         self.node, self.range_name = node, f"{parameter}_{mechanism}"
-        self.segments, self.cell_of, base = [], [], []
-        for i, cell in enumerate(cells):
-            for sec in _sections(cell):
-                if not sec.has_membrane(mechanism):
-                    continue
-                for seg in sec:
-                    if not hasattr(seg, self.range_name):
-                        raise UnsupportedModelError(node, "modulates", f"mechanism {mechanism!r} has no parameter "
-                                                    f"{parameter!r}", "a parameter of the mechanism (NEURON name)")
-                    self.segments.append(seg)
-                    self.cell_of.append(i)
-                    base.append(getattr(seg, self.range_name))
-        if not self.segments:
+        # materialise the segments first: raising inside NEURON's segment iterator would leave
+        # its node storage frozen until the iterator is collected (a later finitialize fails)
+        pairs = [(i, seg) for i, cell in enumerate(cells) for sec in _sections(cell)
+                 if sec.has_membrane(mechanism) for seg in list(sec)]
+        if not pairs:
             raise UnsupportedModelError(node, "modulates", f"no section of its cells has the mechanism {mechanism!r}",
                                         "a mechanism inserted in the cells")
+        if not hasattr(pairs[0][1], self.range_name):
+            raise UnsupportedModelError(node, "modulates", f"mechanism {mechanism!r} has no parameter {parameter!r}",
+                                        "a parameter of the mechanism (NEURON name)")
+        self.segments = [seg for _, seg in pairs]
+        self.cell_of = [i for i, _ in pairs]
+        base = [getattr(seg, self.range_name) for seg in self.segments]
         self.base = np.asarray(base, float)
         self.cell_of = np.asarray(self.cell_of, np.int64)
         self.n_cells = len(cells)

@@ -184,10 +184,11 @@ class WholeBrain:
         self.replacements: list[Replacement] = []
         self.modulations: list[Modulation] = []
         self.monitors: list = []
-        self._runner = None  # the session co-simulation (session.SessionCoSimulation) once running
+        self._runner = None  # the co-simulation (neurohybrid.runtime.cosim.HybridCoSimulation) once running
         # Build the simulation now so that bad parameters fail here, not at run time.
         self._simulation()
         state.wholebrain = self
+        state.network.mark_dirty("modules")
 
     # --------------------------------------------------------------- description
     @property
@@ -219,6 +220,7 @@ class WholeBrain:
         if self._runner is not None:
             raise SimulationStateError(f"WholeBrain({self.label})", action, "the co-simulation has already started",
                                        f"{action} before the first sim.run()")
+        state.network.mark_dirty("modules")  # the model graph's scaffold changes
 
     # --------------------------------------------------------------- replacement
     def replace(self, region, populations, inputs: RatesToSpikesSpec | None = None,

@@ -31,24 +31,27 @@ def test_a_field_scales_a_mechanism_parameter_of_neuron_cells():
     assert _hh_cells("hh.gnabar", lambda s: 0.0 * s) == 0
 
 
-def test_a_field_target_an_engine_lacks_is_refused_by_name():
+def _session():
     sim.setup(timestep=0.025, seed=3)
     brain = sim.WholeBrain(sim.Connectome.synthetic(4, seed=1), model=sim.ReducedWongWangExcInh(),
                            coupling=sim.LinearCoupling(a=1.0), exchange=1.0)
-    mc = sim.Population(2, mc_celltype(), label="mc")
+    return brain, sim.Population(2, mc_celltype(), label="mc")
+
+
+def test_a_field_target_an_engine_lacks_is_refused_by_name():
+    brain, mc = _session()
     P = sim.Population(2, sim.IF_curr_exp(), label="P")
     with pytest.raises(ParameterError, match="P is a population of point neurons"):
         brain.modulate(P, "R1", modulates="hh.gnabar")
     with pytest.raises(PlacementError, match="mc is a population of biophysical cells"):
         brain.modulate(mc, "R1", modulates="gain")
-    for modulates, match in (("nope.g", "mc.*no section.*'nope'"),
-                             ("hh.gmood", "mc.*no parameter 'gmood'")):
-        brain.modulate(mc, "R1", modulates=modulates, field=modulates)
+    sim.end()
+    for modulates, match in (("nope.g", "mc.*no section.*'nope'"), ("hh.gmood", "mc.*no parameter 'gmood'")):
+        brain, mc = _session()
+        brain.modulate(mc, "R1", modulates=modulates)
         with pytest.raises(UnsupportedModelError, match=match):
             sim.run(1.0)
-        brain.modulations.pop()
-    sim.end()
-
+        sim.end()
 
 
 def test_the_neuron_engine_refuses_a_point_neuron_target():

@@ -287,8 +287,8 @@ def test_unknown_backend_and_numerics(tmp_path):
 
 
 def test_lava_fallback_warns_once_and_runs_the_fixed_emulator(tmp_path, monkeypatch):
-    import neurohybrid.pynn.loihi as loihi
-    monkeypatch.setattr(loihi, "lava_status", lambda: (False, "lava-nc is not installed (test)"))
+    import neurohybrid.runtime.engine_choice as choice
+    monkeypatch.setattr(choice, "lava_status", lambda: (False, "lava-nc is not installed (test)"))
     with pytest.warns(LavaUnavailableWarning, match="not installed.*fixed-point emulator") as caught:
         sim.setup(timestep=DT, seed=17, backend="lava", recording_path=tmp_path / "run.h5")
         pops = delays()

@@ -1,10 +1,12 @@
-"""The model graph: plain, serialisable data that every engine consumes (DESIGN.md, station 2).
+"""The model graph: plain data that holds the whole model and that every engine consumes.
 
 A front end (PyNN today; SONATA/NIR later) produces a :class:`ModelGraph`; nothing downstream
 knows about PyNN. Nodes are populations of one model, edges are projections between two
 nodes with their generated connections (kept with the rule and seed that generated them),
-current injections and recordings are listed beside them. ``content_hash()`` identifies the
-model in the run manifest.
+current injections and recordings are listed beside them. ``modules`` holds the other node
+kinds of a hybrid model (scaffold, converters, fields, host modules: :mod:`.hybrid`) and
+``links`` the typed connections between their ports and the populations'. ``content_hash()``
+identifies the model in the run manifest.
 """
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ import json
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from ..errors import LinkError
+from .hybrid import (PORT_KINDS, FieldNode, HostModuleNode, Link, RatesToSpikesNode, ScaffoldNode,  # noqa: F401
+                     SpikesToRatesNode, check_link, port_kind)
 
 
 @dataclass
@@ -94,6 +100,32 @@ class ModelGraph:
     edges: list[ProjectionEdge] = field(default_factory=list)
     currents: list[CurrentInjection] = field(default_factory=list)
     recordings: list[RecordingSpec] = field(default_factory=list)
+    modules: dict = field(default_factory=dict)  # name -> ScaffoldNode, converter, FieldNode, HostModuleNode
+    links: list = field(default_factory=list)  # hybrid.Link between ports of nodes and modules
+
+    def add_module(self, module):
+        """Add a non-population node (names are unique across nodes and modules); returns it."""
+        if module.name in self.nodes or module.name in self.modules:
+            raise LinkError(f"{type(module).__name__}({module.name})", "name", "already used in the graph",
+                            "a unique name")
+        self.modules[module.name] = module
+        return module
+
+    def connect(self, source: str, source_port: str, target: str, target_port: str) -> Link:
+        """Link ``source``'s output port to ``target``'s input port (typed: LinkError naming
+        the link when either port is missing or the kinds differ)."""
+        link = Link(source, source_port, target, target_port)
+        check_link({**self.nodes, **self.modules}, link)
+        self.links.append(link)
+        return link
+
+    def links_from(self, name: str, port: str | None = None) -> list:
+        """Links out of node/module ``name`` (of output ``port`` if given), in graph order."""
+        return [lk for lk in self.links if lk.source == name and (port is None or lk.source_port == port)]
+
+    def links_to(self, name: str, port: str | None = None) -> list:
+        """Links into node/module ``name`` (of input ``port`` if given), in graph order."""
+        return [lk for lk in self.links if lk.target == name and (port is None or lk.target_port == port)]
 
     def content_hash(self) -> str:
         """SHA-256 over every number and name that defines the model (not the recordings)."""
@@ -116,6 +148,11 @@ class ModelGraph:
             for key in sorted(cur.parameters):
                 h.update(key.encode())
                 _hash_value(h, cur.parameters[key])
+        for module in self.modules.values():
+            h.update(json.dumps([type(module).__name__, module_description(module)], sort_keys=True,
+                                default=str).encode())
+        for link in self.links:
+            h.update(link.label.encode())
         return h.hexdigest()
 
     def summary(self) -> dict:
@@ -126,6 +163,8 @@ class ModelGraph:
             "content_hash": self.content_hash(),
             "nodes": {n.name: {"model": n.model, "size": n.size, "kind": n.kind, "engine": n.engine}
                       for n in self.nodes.values()},
+            "modules": {m.name: {"kind": m.kind, **module_description(m)} for m in self.modules.values()},
+            "links": [lk.label for lk in self.links],
             "edges": [{"name": e.name, "pre": e.pre, "post": e.post, "receptor": e.receptor,
                        "synapse": e.synapse, "n_connections": int(e.pre_index.size), "rule": e.rule,
                        "seed": e.seed, "connections_sha256": e.connections_hash()} for e in self.edges],
@@ -152,3 +191,39 @@ def _hash_value(h, value) -> None:
             _hash_value(h, item)
     else:
         h.update(np.ascontiguousarray(np.asarray(value, dtype=float)).tobytes())
+
+
+def module_description(module) -> dict:
+    """A JSON-able description of a module's defining content (hashed; in the manifest)."""
+    import dataclasses
+    out = {}
+    for f in dataclasses.fields(module):
+        value = getattr(module, f.name)
+        if f.name == "connectome":
+            h = hashlib.sha256()
+            for arr in (value.weights, value.lengths):
+                h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+            out[f.name] = {"labels": [str(x) for x in value.labels], "sha256": h.hexdigest()}
+        elif f.name == "model":
+            out[f.name] = {"type": type(value).__name__,
+                           "parameters": {k: np.asarray(v).tolist() for k, v in value.params.items()}}
+        elif f.name in ("coupling", "integrator") or f.name == "monitors":
+            out[f.name] = repr(value)
+        elif f.name == "fn" or f.name == "component":
+            out[f.name] = _callable_description(value)
+        elif isinstance(value, np.ndarray):
+            out[f.name] = value.tolist()
+        else:
+            out[f.name] = value
+    return out
+
+
+def _callable_description(fn) -> object:
+    """A callable by its qualified name and byte code (the same function hashes the same)."""
+    if fn is None:
+        return None
+    code = getattr(fn, "__code__", None)
+    name = getattr(fn, "__qualname__", type(fn).__name__)
+    if code is None:
+        return name
+    return [name, hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()]

@@ -1,7 +1,10 @@
-"""The session co-simulation: what ``sim.run`` drives when a PyNN session has more than one
-engine or a live loop: the point-neuron engine ("circuits"), the NEURON engine ("biophysics"),
-a WholeBrain scaffold with its converters, field links, live links and real-time pacing, all as
-components of one :class:`~neurohybrid.kernel.CoSimulation`. Built by ``Network`` at the first run.
+"""The hybrid co-simulation of a model graph: what a run drives when the model has more than
+one engine, a scaffold, fields or host modules: one component per point engine ("circuits",
+"circuits:<engine>"), the NEURON engine ("biophysics"), the scaffold with its converters, the
+field nodes, the host modules (live I/O, controllers) and real-time pacing, all as components of
+one :class:`~neurohybrid.kernel.CoSimulation`, wired from the graph's typed links
+(:mod:`neurohybrid.graph.hybrid`). Built by the :class:`~neurohybrid.runtime.Runtime` at its
+first run; knows nothing of any front end.
 """
 from __future__ import annotations
 
@@ -11,12 +14,12 @@ import time
 import numpy as np
 
 from ..adapters import Fused, MeanFieldComponent, SpikingComponent
-from ..backends.meanfield import Bold, Raw
+from ..backends.meanfield import Bold, MeanFieldSimulation, Raw
 from ..converters import FieldSource, RatesToSpikes, SpikesToRates
 from ..errors import ParameterError, PlacementError, SimulationStateError
 from ..kernel import CoSimulation
 from ..partition import NEURON, timing
-from .simulator import state
+from .seams import fields_of, hosts_of, scaffold_of, seams_of
 
 _UNITS_HZ = "Hz"
 
@@ -28,22 +31,28 @@ def _vectorised(fn):
     return lambda row: np.asarray(fn(row[0] if np.size(row) == 1 else row), dtype=float)
 
 
-class SessionCoSimulation:
-    """The co-simulation of one session, built at its first ``sim.run``: the point-neuron
-    engine ("circuits"), the NEURON engine ("biophysics") when the model has biophysical
-    populations, and the WholeBrain scaffold with its converters when there is one. Recording
-    goes to the network's run store."""
+class HybridCoSimulation:
+    """The co-simulation of a runtime's model (see the module docstring). Recording goes to the
+    runtime's run store."""
 
-    def __init__(self, brain, network):
-        self.brain, self.network = brain, network
+    def __init__(self, network):
+        graph = network.full_graph
+        self.graph = graph
+        self.dt = graph.dt
+        brain = self.brain = scaffold_of(graph)
+        self.seams = seams_of(graph, brain) if brain is not None else []
+        fields = fields_of(graph)
+        self.modulations = [f for f in fields if f.source[0] == "scaffold"]
+        self.network = network
         self.sim, self.biophysics = None, None
         self.to_circuit, self.from_circuit = {}, {}
         self.exchange_ticks = None
         part = network.partition
         #: point-engine instance -> component name ("circuits" for the session's own engine)
         self.names = {inst: ("circuits" if inst == network.primary else f"circuits:{inst}") for inst in network.engines}
+        links = [f for f in fields if f.source[0] == "proxy"]
+        self.links, self.hosts = links, hosts_of(graph)
         ports = self._ports(brain, part)
-        links, lives = list(state.field_links), list(state.live_links)
         self.circuits = {}
         for inst, engine in network.engines.items():
             c_in, c_out, c_fields = ports[inst]
@@ -57,10 +66,11 @@ class SessionCoSimulation:
             self.biophysics = SpikingComponent(
                 "biophysics", network.neuron_engine, inputs=bio_in, outputs=bio_out, fields=bio_fields,
                 output_lag=timing(NEURON)[0],  # see neurohybrid.partition
-                field_outputs={f"field:{fl.field}": (fl.source.label, fl.proxy, fl.field, fl.fn) for fl in links})
+                field_outputs={f"field:{fl.node.name}": (fl.source[1], fl.source[2], fl.node.name, fl.node.fn)
+                               for fl in links})
         # several numba-parallel engines must not run at once (their thread pools would compete)
         parallel = (brain.parallel if brain is not None else True) and len(self.circuits) <= 1
-        cs = CoSimulation(dt=state.dt, parallel=parallel, macro_step=self._macro_step(brain, part))
+        cs = CoSimulation(dt=self.dt, parallel=parallel, macro_step=self._macro_step(brain, part))
         if brain is not None:
             self._add_brain(cs, brain)
         else:
@@ -72,29 +82,28 @@ class SessionCoSimulation:
                 cs.connect(self._component(bridge.source), f"spikes:{pop}", self._component(bridge.target),
                            f"spikes:{pop}", kind="spikes", delay=bridge.delay)
         for fl in links:
-            for p in fl.targets:
-                cs.connect("biophysics", f"field:{fl.field}", self.circuit_of(p.label), f"field:{fl.field}@{p.label}",
-                           kind="fields", delay=max(1, int(round(fl.delay / state.dt))))
-        for lk in lives:  # the live loop: one period each way
-            name, period = lk.component.name, int(round(lk.period / state.dt))
-            cs.add(lk.component)
-            for port, pop in lk.read.items():
-                cs.connect(self.circuit_of(pop.label), f"live:{name}:{port}", name, port, kind="spikes", delay=period)
-            for port, pop in lk.write.items():
-                cs.connect(name, port, self.circuit_of(pop.label), f"live:{name}:{port}", kind="spikes", delay=period)
+            for pop, _ in fl.targets:
+                cs.connect("biophysics", f"field:{fl.node.name}", self.circuit_of(pop), f"field:{fl.node.name}@{pop}",
+                           kind="fields", delay=max(1, int(round(fl.node.delay / self.dt))))
+        for host in self.hosts:  # host modules (the live loop): one period each way
+            name, period = host.node.component.name, int(round(host.node.period / self.dt))
+            cs.add(host.node.component)
+            for port, pop in host.read.items():
+                cs.connect(self.circuit_of(pop), f"live:{name}:{port}", name, port, kind="spikes", delay=period)
+            for port, pop in host.write.items():
+                cs.connect(name, port, self.circuit_of(pop), f"live:{name}:{port}", kind="spikes", delay=period)
         cs.build()
         cs.on_macro_step(self._between_windows)
         self._last_flush = time.monotonic()
         self.cosim = cs
         self.pacer = None
         self._rt_written = 0
-        if state.realtime is not None:
-            self.set_pacing(state.realtime)
+        if network.pacing is not None:
+            self.set_pacing(network.pacing)
         self._declared: set = set()
         self._pending: dict = {}
         self._pending_rows = 0
-        network.store.update_manifest(cosimulation=cs.describe(),
-                                      **({"wholebrain": brain.describe()} if brain is not None else {}))
+        network.store.update_manifest(cosimulation=cs.describe())
 
     def _ports(self, brain, part) -> dict:
         """The ports of every engine's component, NEURON's included: {engine: (spike inputs,
@@ -110,36 +119,31 @@ class SessionCoSimulation:
                                      "a point-neuron population")
             return ports[inst]
 
+        graph = self.graph
         if brain is not None:
-            self._check_replacements(brain, part)
-            for r in brain.replacements:
-                on(r.input_population.label, "the scaffold's spikes")[0][f"in:{r.label}"] = r.input_population.label
-                out_ports = on(r.populations[0].label, "spikes to the scaffold")[1]
-                out_ports[f"out:{r.label}"] = [p.label for p in r.populations]
-            for m in brain.modulations:
-                for p in m.populations:
-                    on(p.label, "fields")[2][f"field:{m.field}@{p.label}"] = (p.label, m.modulates, m.field)
-            if brain.modulations and not any(n.kind in ("point", "biophysical")
-                                             for n in network.full_graph.nodes.values()):
-                raise PlacementError(f"WholeBrain({brain.label})", "modulate", "no spiking populations to modulate",
+            self._check_replacements(part)
+            for r in self.seams:
+                on(r.input_population, "the scaffold's spikes")[0][f"in:{r.region}"] = r.input_population
+                on(r.populations[0], "spikes to the scaffold")[1][f"out:{r.region}"] = list(r.populations)
+            if self.modulations and not any(n.kind in ("point", "biophysical") for n in graph.nodes.values()):
+                raise PlacementError(f"WholeBrain({brain.name})", "modulate", "no spiking populations to modulate",
                                      "populations of spiking neurons in the session")
         for bridge in part.bridges:
             for pop in bridge.populations:
                 ports[bridge.source][1][f"spikes:{pop}"] = [pop]
                 ports[bridge.target][0][f"spikes:{pop}"] = bridge.mirrors[pop]
-        for fl in state.field_links:
-            for p in fl.targets:
-                on(p.label, "fields")[2][f"field:{fl.field}@{p.label}"] = (p.label, fl.modulates, fl.field)
-        lives = state.live_links
-        if lives and not any(n.kind == "point" for g in network.parts.values() for n in g.nodes.values()):
+        for fl in self.modulations + self.links:
+            for pop, modulates in fl.targets:
+                on(pop, "fields")[2][f"field:{fl.node.name}@{pop}"] = (pop, modulates, fl.node.name)
+        if self.hosts and not any(n.kind == "point" for g in network.parts.values() for n in g.nodes.values()):
             raise PlacementError("live", "read", "live links need point-neuron populations in the session",
                                  "populations on the emulator or Lava")
-        for lk in lives:
-            name = lk.component.name
-            for port, pop in lk.read.items():
-                on(pop.label, "live output")[1][f"live:{name}:{port}"] = [pop.label]
-            for port, pop in lk.write.items():
-                on(pop.label, "live input")[0][f"live:{name}:{port}"] = pop.label
+        for host in self.hosts:
+            name = host.node.component.name
+            for port, pop in host.read.items():
+                on(pop, "live output")[1][f"live:{name}:{port}"] = [pop]
+            for port, pop in host.write.items():
+                on(pop, "live input")[0][f"live:{name}:{port}"] = pop
         return ports
 
     def _component(self, instance: str) -> str:
@@ -149,109 +153,113 @@ class SessionCoSimulation:
         """The name of the component that runs population ``label``."""
         return self._component(self.network.partition.engine_of_node(label))
 
-    @staticmethod
-    def _check_replacements(brain, part) -> None:
+    def _check_replacements(self, part) -> None:
         """The populations that replace one region (and their input) run on one engine: the
         seam's converters work on one engine's spikes."""
-        for r in brain.replacements:
-            where = {p.label: part.engine_of_node(p.label) for p in [r.input_population, *r.populations]}
+        for r in self.seams:
+            where = {p: part.engine_of_node(p) for p in [r.input_population, *r.populations]}
             if len(set(where.values())) > 1:
-                raise PlacementError(f"WholeBrain({brain.label})", "replace",
-                                     f"the populations replacing {r.label} run on several engines ({where})",
+                raise PlacementError(f"WholeBrain({self.brain.name})", "replace",
+                                     f"the populations replacing {r.region} run on several engines ({where})",
                                      "one engine for a replaced region's populations (Population(..., engine=...))")
 
     def _macro_step(self, brain, part) -> int | None:
         """Links bound the macro-step; without any, ~100 ms windows (fewer kernel calls), or
         1 ms in a real-time session (its pacing resolution)."""
-        seams = brain is not None and (brain.replacements or brain.modulations)
-        if seams or part.bridges or state.field_links or state.live_links:
+        if self.seams or self.modulations or part.bridges or self.links or self.hosts:
             return None
-        if state.realtime is not None:
-            return max(1, int(round(1.0 / state.dt)))
-        st = int(round(brain.dt / state.dt)) if brain is not None else 1
-        return st * max(1, int(round(100.0 / (st * state.dt))))
+        if self.network.pacing is not None:
+            return max(1, int(round(1.0 / self.dt)))
+        st = int(round(brain.dt / self.dt)) if brain is not None else 1
+        return st * max(1, int(round(100.0 / (st * self.dt))))
+
+    def _simulation(self, brain, monitors) -> MeanFieldSimulation:
+        return MeanFieldSimulation(brain.connectome, brain.model, brain.coupling, brain.speed, brain.dt,
+                                   brain.integrator, list(monitors), brain.initial_state, seed=self.graph.seed)
 
     def _add_brain(self, cs, brain) -> None:
         """The scaffold, its converters and the links of its seams."""
-        st = int(round(brain.dt / state.dt))
-        mods, reps = brain.modulations, brain.replacements
-        extra = [Raw(variables=tuple(sorted({m.variable for m in mods})), name="fields")] if mods else []
-        sim = brain._simulation(brain.monitors + extra)
+        st = int(round(brain.dt / self.dt))
+        mods, reps = self.modulations, self.seams
+        extra = [Raw(variables=tuple(sorted({m.source[2] for m in mods})), name="fields")] if mods else []
+        sim = self._simulation(brain, brain.monitors + extra)
         if reps:
             sim.replace([r.index for r in reps], self._lag_steps(sim, reps))
         self.sim = sim
         self.exchange_ticks = sim.lag * st if reps else self._field_interval(st)
-        brain_c = MeanFieldComponent(brain.label, sim, {r.label: r.inputs.gain for r in reps},
-                                     {r.label: r.inputs.baseline for r in reps}, on_monitors=self._monitors,
-                                     fields={f"field:{m.field}": (m.region, m.variable) for m in mods})
+        brain_c = MeanFieldComponent(brain.name, sim, {r.region: r.drive.gain for r in reps},
+                                     {r.region: r.drive.baseline for r in reps}, on_monitors=self._monitors,
+                                     fields={f"field:{m.node.name}": m.source[1:] for m in mods})
         brain_c.step_ticks = st  # known before bind: without links it sets the macro-step
-        fields = {m.field: FieldSource(f"field.{m.field}", m.field, _vectorised(m.fn), input_kind="fields",
-                                       period=m.period, units=m.units) for m in mods}
+        fields = {m.node.name: FieldSource(f"field.{m.node.name}", m.node.name, _vectorised(m.node.fn),
+                                           input_kind="fields", period=m.node.period, units=m.node.units)
+                  for m in mods}
+        sizes_of = self.graph.nodes
         for r in reps:
-            self.to_circuit[r.label] = RatesToSpikes(f"{r.label}.inputs", r.input_population.size, r.inputs.process,
-                                                     seed=state.seed, order=r.inputs.order, t_ref=r.inputs.t_ref,
-                                                     shared=r.inputs.shared)
-            sizes = np.cumsum([0] + [p.size for p in r.populations])
+            d = r.drive
+            self.to_circuit[r.region] = RatesToSpikes(d.stream or d.name, d.size, d.process, seed=self.graph.seed,
+                                                      order=d.order, t_ref=d.t_ref, shared=d.shared)
+            sizes = np.cumsum([0] + [sizes_of[p].size for p in r.populations])
             groups = [np.arange(sizes[k], sizes[k + 1]) for k in range(len(r.populations))]
-            self.from_circuit[r.label] = SpikesToRates(f"{r.label}.rates", r.output.kernel, tau=r.output.tau,
-                                                       width=r.output.width or brain.dt,
-                                                       period=r.output.period or brain.dt, groups=groups)
+            self.from_circuit[r.region] = SpikesToRates(r.rates.name, r.rates.kernel, tau=r.rates.tau,
+                                                        width=r.rates.width or brain.dt,
+                                                        period=r.rates.period or brain.dt, groups=groups)
         for conv in list(self.to_circuit.values()) + list(self.from_circuit.values()):
             conv.listeners.append(self._seam_output)
         brain_c.listeners.append(self._seam_output)
         D = self.exchange_ticks
         if self.biophysics is not None:
             cs.add(self.biophysics)
-        circuit_of = {r.label: self.circuit_of(r.populations[0].label) for r in reps}
+        circuit_of = {r.region: self.circuit_of(r.populations[0]) for r in reps}
         if not brain.pipelined or not (reps or mods):
-            cs.add(Fused(brain.label, brain_c, {**{f"afferent:{r.label}": self.to_circuit[r.label] for r in reps},
-                                                **{f"field:{m.field}": fields[m.field] for m in mods}}))
+            cs.add(Fused(brain.name, brain_c, {**{f"afferent:{r.region}": self.to_circuit[r.region] for r in reps},
+                                               **{f"field:{m.node.name}": fields[m.node.name] for m in mods}}))
             for name, comp in self.circuits.items():  # each replaced region's rates converter runs inline
-                cs.add(Fused(name, comp, {f"out:{r.label}": self.from_circuit[r.label] for r in reps
-                                          if circuit_of[r.label] == name}))
+                cs.add(Fused(name, comp, {f"out:{r.region}": self.from_circuit[r.region] for r in reps
+                                          if circuit_of[r.region] == name}))
             for r in reps:
-                cs.connect(brain.label, f"afferent:{r.label}", circuit_of[r.label], f"in:{r.label}", kind="spikes",
+                cs.connect(brain.name, f"afferent:{r.region}", circuit_of[r.region], f"in:{r.region}", kind="spikes",
                            delay=D)
-                cs.connect(circuit_of[r.label], f"out:{r.label}", brain.label, f"rates:{r.label}", kind="rates",
+                cs.connect(circuit_of[r.region], f"out:{r.region}", brain.name, f"rates:{r.region}", kind="rates",
                            delay=D)
             for m in mods:
-                for p in m.populations:
-                    cs.connect(brain.label, f"field:{m.field}", self.circuit_of(p.label), f"field:{m.field}@{p.label}",
+                for pop, _ in m.targets:
+                    cs.connect(brain.name, f"field:{m.node.name}", self.circuit_of(pop), f"field:{m.node.name}@{pop}",
                                kind="fields", delay=D)
             return
         if D < 2:
-            raise ParameterError(f"WholeBrain({brain.label})", "pipelined", f"exchange interval of {D} tick",
+            raise ParameterError(f"WholeBrain({brain.name})", "pipelined", f"exchange interval of {D} tick",
                                  "an exchange interval of at least 2 time steps")
         half = D // 2
         cs.add(brain_c)
         for comp in self.circuits.values():
             cs.add(comp)
         for r in reps:
-            a, b = self.to_circuit[r.label], self.from_circuit[r.label]
+            a, b = self.to_circuit[r.region], self.from_circuit[r.region]
             cs.add(a)
             cs.add(b)
-            cs.connect(brain.label, f"afferent:{r.label}", a.name, "rates", delay=half)
-            cs.connect(a.name, "spikes", circuit_of[r.label], f"in:{r.label}", delay=D - half)
-            cs.connect(circuit_of[r.label], f"out:{r.label}", b.name, "spikes", delay=half)
-            cs.connect(b.name, "rates", brain.label, f"rates:{r.label}", delay=D - half)
+            cs.connect(brain.name, f"afferent:{r.region}", a.name, "rates", delay=half)
+            cs.connect(a.name, "spikes", circuit_of[r.region], f"in:{r.region}", delay=D - half)
+            cs.connect(circuit_of[r.region], f"out:{r.region}", b.name, "spikes", delay=half)
+            cs.connect(b.name, "rates", brain.name, f"rates:{r.region}", delay=D - half)
         for m in mods:
-            cs.add(fields[m.field])
-            cs.connect(brain.label, f"field:{m.field}", fields[m.field].name, "in", delay=half)
-            for p in m.populations:
-                cs.connect(fields[m.field].name, "field", self.circuit_of(p.label), f"field:{m.field}@{p.label}",
-                           delay=D - half)
+            source = fields[m.node.name]
+            cs.add(source)
+            cs.connect(brain.name, f"field:{m.node.name}", source.name, "in", delay=half)
+            for pop, _ in m.targets:
+                cs.connect(source.name, "field", self.circuit_of(pop), f"field:{m.node.name}@{pop}", delay=D - half)
 
     def _field_interval(self, st: int) -> int:
         """Exchange interval (ticks) of a scaffold whose only seams are fields: ``exchange``."""
         b = self.brain
-        if not b.modulations:
+        if not self.modulations:
             return st
         if b.exchange is None:
-            raise ParameterError(f"WholeBrain({b.label})", "exchange", "fields but no replaced region to set the "
+            raise ParameterError(f"WholeBrain({b.name})", "exchange", "fields but no replaced region to set the "
                                  "exchange interval", "WholeBrain(exchange=<ms>) (the delay of the fields)")
         n = int(round(float(b.exchange) / b.dt))
         if n < 1 or abs(n * b.dt - float(b.exchange)) > 1e-9 * max(float(b.exchange), 1.0):
-            raise ParameterError(f"WholeBrain({b.label})", "exchange", f"{b.exchange!r} ms",
+            raise ParameterError(f"WholeBrain({b.name})", "exchange", f"{b.exchange!r} ms",
                                  f"a positive multiple of dt={b.dt} ms")
         return n * st
 
@@ -263,7 +271,7 @@ class SessionCoSimulation:
             ex = float(b.exchange)
             n = int(round(ex / b.dt))
             if n < 1 or abs(n * b.dt - ex) > 1e-9 * max(ex, 1.0):
-                raise ParameterError(f"WholeBrain({b.label})", "exchange", f"{b.exchange!r} ms",
+                raise ParameterError(f"WholeBrain({b.name})", "exchange", f"{b.exchange!r} ms",
                                      f"a positive multiple of dt={b.dt} ms")
             return n
         idel = b.connectome.idelays(b.speed, b.dt) if math.isfinite(b.speed) else None
@@ -273,14 +281,14 @@ class SessionCoSimulation:
         np.fill_diagonal(w, False)
         touching = w & (rep[:, None] | rep[None, :])
         if idel is None or not touching.any():
-            raise ParameterError(f"WholeBrain({b.label})", "exchange", "no conduction delay bounds the exchange "
+            raise ParameterError(f"WholeBrain({b.name})", "exchange", "no conduction delay bounds the exchange "
                                  "interval (infinite speed or no connections)", "an explicit exchange= in ms")
         both = w & rep[:, None] & rep[None, :]
         lag = int(idel[touching].min())
         if both.any():
             lag = min(lag, int(idel[both].min()) // 2)
         if lag < 1:
-            raise ParameterError(f"WholeBrain({b.label})", "speed", "a connection of a replaced region has a delay "
+            raise ParameterError(f"WholeBrain({b.name})", "speed", "a connection of a replaced region has a delay "
                                  "shorter than one mean-field step", "longer tracts or a lower speed")
         return lag
 
@@ -314,8 +322,8 @@ class SessionCoSimulation:
                 var = "bold" if isinstance(mon, Bold) else var
                 period = mon.period
                 t_start = mon.period if isinstance(mon, Bold) else mon.period / 2.0
-                self._declare(self.brain.label, var, "dimensionless", period, t_start, ts.data.shape[2])
-                self._append(self.brain.label, var, ts.data[:, k, :])
+                self._declare(self.brain.name, var, "dimensionless", period, t_start, ts.data.shape[2])
+                self._append(self.brain.name, var, ts.data[:, k, :])
 
     def _seam_output(self, component, port, msg) -> None:
         if port.startswith("afferent:"):
@@ -324,7 +332,7 @@ class SessionCoSimulation:
             label = component.name
         else:
             return  # generated spikes are recorded through their population
-        self._declare(label, "rate", _UNITS_HZ, msg.period * state.dt, 0.0, msg.values.shape[1])
+        self._declare(label, "rate", _UNITS_HZ, msg.period * self.dt, 0.0, msg.values.shape[1])
         self._append(label, "rate", msg.values)
 
     # --------------------------------------------------------------- running
@@ -335,7 +343,7 @@ class SessionCoSimulation:
                    for comp in [self.circuits.get(name)] if comp is not None)
 
     def _owner(self) -> str:
-        return f"WholeBrain({self.brain.label})" if self.brain is not None else "co-simulation"
+        return f"WholeBrain({self.brain.name})" if self.brain is not None else "co-simulation"
 
     def run_until(self, target_tick: int) -> None:
         if self._engines_replaced():
@@ -343,9 +351,9 @@ class SessionCoSimulation:
                                        "structure after the co-simulation started",
                                        "all populations and projections created before the first sim.run()")
         if self.brain is not None:
-            st = self.cosim.components[self.brain.label].step_ticks
+            st = self.cosim.components[self.brain.name].step_ticks
             if target_tick % st:
-                raise ParameterError(f"WholeBrain({self.brain.label})", "t_stop", f"{target_tick * state.dt} ms",
+                raise ParameterError(f"WholeBrain({self.brain.name})", "t_stop", f"{target_tick * self.dt} ms",
                                      f"a multiple of the mean-field step {self.brain.dt} ms")
         try:
             if self.pacer is not None:
@@ -395,7 +403,7 @@ class SessionCoSimulation:
             new = min(st.n - self._rt_written, st.capacity)
             rows = [(st.n - new + i) % st.capacity for i in range(new)]
             timing = np.column_stack([st.lateness[rows], st.compute[rows], st.jitter[rows]]) * 1e3
-            self._declare("realtime", "timing_ms", "ms", self.cosim.M * state.dt, 0.0, 3)
+            self._declare("realtime", "timing_ms", "ms", self.cosim.M * self.dt, 0.0, 3)
             self._append("realtime", "timing_ms", timing)
             self._rt_written = st.n
         # paced runs write in the slack of early windows (_write_in_slack); this is the fallback

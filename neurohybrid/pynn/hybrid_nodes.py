@@ -1,0 +1,50 @@
+"""The session's hybrid objects as model-graph modules and links (:mod:`neurohybrid.graph.hybrid`):
+a ``WholeBrain`` becomes a :class:`ScaffoldNode` with one rates->spikes and one spikes->rates
+converter per replaced region and one :class:`FieldNode` per ``modulate``; ``sim.modulate``
+field links become field nodes fed by a biophysical population's proxy; ``sim.live`` /
+``sim.serve`` links become :class:`HostModuleNode` s reading and writing populations.
+"""
+from __future__ import annotations
+
+from ..graph import FieldNode, HostModuleNode, ModelGraph, RatesToSpikesNode, ScaffoldNode, SpikesToRatesNode
+
+
+def add_hybrid_nodes(graph: ModelGraph, state) -> None:
+    """Add the scaffold, fields and live links of PyNN session ``state`` to ``graph``."""
+    if state.wholebrain is not None:
+        _add_scaffold(graph, state.wholebrain)
+    for fl in state.field_links:
+        graph.add_module(FieldNode(fl.field, fl.fn, units="1", delay=fl.delay))
+        graph.connect(fl.source.label, f"proxy:{fl.proxy}", fl.field, "in")
+        for p in fl.targets:
+            graph.connect(fl.field, "field", p.label, f"field:{fl.modulates}")
+    for lk in state.live_links:
+        name = lk.component.name
+        graph.add_module(HostModuleNode(name, lk.component, lk.period))
+        for port, pop in lk.read.items():
+            graph.connect(pop.label, "spikes", name, port)
+        for port, pop in lk.write.items():
+            graph.connect(name, port, pop.label, "spikes")
+
+
+def _add_scaffold(graph: ModelGraph, brain) -> None:
+    sc = graph.add_module(ScaffoldNode(brain.label, brain.connectome, brain.model, brain.coupling, brain.integrator,
+                                       brain.speed, brain.dt, brain.initial_state, list(brain.monitors),
+                                       brain.exchange, brain.pipelined, brain.parallel))
+    for r in brain.replacements:
+        i, o = r.inputs, r.output
+        drive = graph.add_module(RatesToSpikesNode(f"{r.label}.drive", r.input_population.size, i.process, i.gain,
+                                                   i.baseline, i.shared, i.order, i.t_ref,
+                                                   stream=f"{r.label}.inputs"))
+        rates = graph.add_module(SpikesToRatesNode(f"{r.label}.rates", [p.size for p in r.populations], o.kernel,
+                                                   o.tau, o.width, o.period))
+        graph.connect(sc.name, f"afferent:{r.label}", drive.name, "rates")
+        graph.connect(drive.name, "spikes", r.input_population.label, "spikes")
+        for p in r.populations:
+            graph.connect(p.label, "spikes", rates.name, "spikes")
+        graph.connect(rates.name, "rates", sc.name, f"rates:{r.label}")
+    for m in brain.modulations:
+        graph.add_module(FieldNode(m.field, m.fn, m.period, m.units))
+        graph.connect(sc.name, f"state:{m.region}.{m.variable}", m.field, "in")
+        for p in m.populations:
+            graph.connect(m.field, "field", p.label, f"field:{m.modulates}")

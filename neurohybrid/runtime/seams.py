@@ -1,0 +1,115 @@
+"""What the co-simulation reads off a model graph's modules and links: the scaffold's seams
+(replaced regions), the fields and the host modules, with the populations they touch.
+
+The graph says everything by its typed links (:mod:`neurohybrid.graph.hybrid`); these small
+records gather, per scaffold seam or field, the nodes and converters the kernel wires together.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import LinkError
+from ..graph import FieldNode, HostModuleNode, ModelGraph, RatesToSpikesNode, ScaffoldNode, SpikesToRatesNode
+
+
+@dataclass
+class Seam:
+    """A region of the scaffold replaced by spiking populations: ``drive`` turns its afferent
+    rates into the spikes of ``input_population``; ``rates`` turns the spikes of
+    ``populations`` (in channel order) back into its rates."""
+
+    region: str
+    index: int
+    drive: RatesToSpikesNode
+    input_population: str
+    rates: SpikesToRatesNode
+    populations: list
+
+
+@dataclass
+class Field:
+    """A field node with its source (``("scaffold", region, variable)`` or
+    ``("proxy", population, proxy)``) and its targets [(population, modulates)]."""
+
+    node: FieldNode
+    source: tuple
+    targets: list
+
+
+@dataclass
+class Host:
+    """A host module with the populations its ports read and write ({port: population})."""
+
+    node: HostModuleNode
+    read: dict
+    write: dict
+
+
+def scaffold_of(graph: ModelGraph) -> ScaffoldNode | None:
+    """The graph's scaffold (at most one)."""
+    found = [m for m in graph.modules.values() if isinstance(m, ScaffoldNode)]
+    if len(found) > 1:
+        raise LinkError("ModelGraph", "modules", f"{len(found)} scaffolds ({', '.join(m.name for m in found)})",
+                        "one whole-brain scaffold per model")
+    return found[0] if found else None
+
+
+def _one(links, what: str, who: str):
+    if len(links) != 1:
+        raise LinkError(who, what, f"{len(links)} links", "exactly one")
+    return links[0]
+
+
+def seams_of(graph: ModelGraph, scaffold: ScaffoldNode) -> list[Seam]:
+    """The replaced regions, in link order: afferent:R -> drive -> population, populations ->
+    rates converter -> rates:R."""
+    seams = []
+    for link in graph.links_from(scaffold.name):
+        if not link.source_port.startswith("afferent:"):
+            continue
+        region = link.source_port.split(":", 1)[1]
+        who = f"{scaffold.name}.{link.source_port}"
+        drive = graph.modules.get(link.target)
+        if not isinstance(drive, RatesToSpikesNode):
+            raise LinkError(who, "target", f"{link.target!r} is not a rates_to_spikes converter", "a RatesToSpikesNode")
+        target = _one(graph.links_from(drive.name, "spikes"), "spikes", drive.name).target
+        back = _one(graph.links_to(scaffold.name, f"rates:{region}"), f"rates:{region}", scaffold.name)
+        rates = graph.modules.get(back.source)
+        if not isinstance(rates, SpikesToRatesNode):
+            raise LinkError(back.label, "source", f"{back.source!r} is not a spikes_to_rates converter",
+                            "a SpikesToRatesNode")
+        pops = [lk.source for lk in graph.links_to(rates.name, "spikes")]
+        seams.append(Seam(region, scaffold.region_index(region), drive, target, rates, pops))
+    return seams
+
+
+def fields_of(graph: ModelGraph) -> list[Field]:
+    """Every field node with its source and targets."""
+    out = []
+    for node in graph.modules.values():
+        if not isinstance(node, FieldNode):
+            continue
+        src = _one(graph.links_to(node.name, "in"), "in", f"FieldNode({node.name})")
+        origin = graph.modules.get(src.source) or graph.nodes.get(src.source)
+        head, _, rest = src.source_port.partition(":")
+        if isinstance(origin, ScaffoldNode) and head == "state":
+            region, _, variable = rest.rpartition(".")
+            source = ("scaffold", region, variable)
+        elif head == "proxy":
+            source = ("proxy", src.source, rest)
+        else:
+            raise LinkError(src.label, "source_port", f"{src.source_port!r}", "state:<region>.<variable> or proxy:<name>")
+        targets = [(lk.target, lk.target_port.split(":", 1)[1]) for lk in graph.links_from(node.name, "field")]
+        out.append(Field(node, source, targets))
+    return out
+
+
+def hosts_of(graph: ModelGraph) -> list[Host]:
+    """Every host module with the populations its ports read and write."""
+    out = []
+    for node in graph.modules.values():
+        if isinstance(node, HostModuleNode):
+            read = {lk.target_port: lk.source for lk in graph.links_to(node.name)}
+            write = {lk.source_port: lk.target for lk in graph.links_from(node.name)}
+            out.append(Host(node, read, write))
+    return out
