@@ -142,9 +142,15 @@ class Engine(ABC):
         raise NotImplementedError(f"{type(self).__name__} cannot read state")
 
     def state(self) -> dict:
-        """A snapshot that :meth:`restore` accepts."""
+        """A snapshot of the engine's complete dynamic state at its current tick: a flat dict of
+        copies (numpy arrays, ints, strings) in the format of :mod:`neurohybrid.snapshot`
+        (header ``format``, ``engine``, ``content_hash``, ``tick``). Another engine of the same
+        type built from the same graph that restores it and advances gives bit-identical
+        spikes and samples."""
         raise NotImplementedError(f"{type(self).__name__} has no snapshots yet")
 
     def restore(self, state: dict) -> None:
-        """Return to a snapshot taken by :meth:`state`."""
+        """Continue from a snapshot taken by :meth:`state` (of this engine or another instance
+        built from the same graph). ParameterError (parameter ``"state"``) for a snapshot of
+        another engine or model or an incomplete one; the engine is then unchanged."""
         raise NotImplementedError(f"{type(self).__name__} has no snapshots yet")

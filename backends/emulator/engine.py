@@ -34,6 +34,7 @@ from neurohybrid.graph import ModelGraph, PopulationNode
 from neurohybrid.rng import stream_key
 
 from . import models as model_registry
+from . import snapshot
 from neurohybrid.stimuli import currents as current_kinds
 from neurohybrid.stimuli import spike_sources as source_kinds
 from .ring import CountRing, FixedRing
@@ -413,6 +414,17 @@ class EmulatorEngine(Engine):
         """Current value of state ``variable`` of every cell of ``node`` (PyNN units)."""
         block = self.blocks[node]
         return block.S[block.spec.row(block.spec.recordables.get(variable, variable))].copy()
+
+    def state(self) -> dict:
+        """A snapshot of the complete dynamic state at the current tick (``backends/emulator/
+        snapshot.py`` lists its keys and units): a flat dict of copies."""
+        return snapshot.capture(self)
+
+    def restore(self, state: dict) -> None:
+        """Continue from snapshot ``state`` (of this model, taken by this engine type): what
+        follows is bit-identical to what followed where it was taken. ParameterError for a
+        snapshot of another engine or model or an incomplete one; the engine is then unchanged."""
+        snapshot.restore(self, state)
 
     def close(self) -> None:
         """Release buffers."""

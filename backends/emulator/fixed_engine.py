@@ -53,6 +53,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from neurohybrid import snapshot
 from neurohybrid.engine import Capabilities, Engine
 from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
@@ -311,6 +312,48 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         """Raw Loihi state of population ``node``: ``u``, ``v`` (int, Loihi units)."""
         off, size = self.offsets[node], self.circuit.populations[node].size
         return {"u": self.net.u[off:off + size].copy(), "v": self.net.v[off:off + size].copy()}
+
+    # --- snapshots ------------------------------------------------------------------------------
+    def state(self) -> dict:
+        """A snapshot of the complete dynamic state at the current tick (:mod:`neurohybrid.snapshot`
+        format, copies): the header, ``approximations`` (the quantiser's, comma-separated: they
+        define the circuit), the chip state in Loihi integers (``net/u``, ``net/v`` int64;
+        ``net/ref_end``: the Lava time step up to which each v is held; ``net/ring``: int64
+        ``[max_delay + 1, n]`` activations on their way, slot = absolute step mod length;
+        ``net/time_step``: steps done), the host inputs (``inputs/...``: HostInputs.state) and
+        the fields in force (``fields/...``: CircuitModulation.state, in PyNN units)."""
+        snapshot.require_built(self)
+        out = snapshot.header(self)
+        out["approximations"] = ",".join(self.approximations)
+        net = self.net.state()  # copies
+        for key in ("u", "v", "ref_end", "ring"):
+            out[f"net/{key}"] = net[key]
+        out["net/time_step"] = int(net["time_step"])
+        snapshot.put(out, "inputs", self.inputs.state())
+        snapshot.put(out, "fields", self.modulation.state())
+        return out
+
+    def restore(self, state: dict) -> None:
+        """Continue from snapshot ``state`` (this model, this engine type, same approximations):
+        what follows is bit-identical to what followed where it was taken. ParameterError for
+        another engine's or model's snapshot or an incomplete one; the engine is then unchanged."""
+        snapshot.require_built(self, "restore")
+        snapshot.check(self, state, self.state(), same=("approximations",), free=("net/ring",))
+        modulation = CircuitModulation(self.circuit, self.graph)
+        try:
+            modulation.restore(snapshot.take(state, "fields"))
+        except ParameterError as exc:
+            raise snapshot.error(self, f"its fields cannot be applied ({exc})") from None
+        same = modulation.active.keys() == self.modulation.active.keys() and all(
+            np.array_equal(v, self.modulation.active[k]) for k, v in modulation.active.items())
+        net = self.net if same else build_network(modulation.circuit)  # the network those fields make
+        if np.shape(state["net/ring"]) != net.ring.shape:
+            raise snapshot.error(self, f"'net/ring' has shape {np.shape(state['net/ring'])}", f"shape {net.ring.shape}")
+        net.restore({key: np.asarray(state[f"net/{key}"], dtype=np.int64) for key in ("u", "v", "ref_end", "ring")}
+                    | {"time_step": state["net/time_step"]})
+        self.net, self.modulation = net, modulation
+        self.inputs.restore(snapshot.take(state, "inputs"))
+        self.tick = int(state["tick"])
 
     def close(self) -> None:
         """Release buffers."""

@@ -69,6 +69,30 @@ def add_fixed_times(hi, lo, slot, col, w_hi, w_lo, m):
         add_fixed(hi, lo, slot, col, w_hi, w_lo)
 
 
+def slots_of(tick: int, n_rows: int, n_slots: int) -> np.ndarray:
+    """Ring slots of ticks ``tick .. tick + n_rows - 1`` (a slot is the tick modulo ``n_slots``)."""
+    return (int(tick) + np.arange(n_rows, dtype=np.int64)) % n_slots
+
+
+def take_rows(buf: np.ndarray, tick: int, n_rows: int) -> np.ndarray:
+    """Copy of the slots of ticks ``tick .. tick + n_rows - 1`` of ring buffer ``buf`` (first axis:
+    slots), row j holding tick ``tick + j``: a layout that does not depend on the ring's length.
+    ValueError if another slot holds input (it would be lost)."""
+    rows = slots_of(tick, n_rows, buf.shape[0])
+    rest = np.ones(buf.shape[0], bool)
+    rest[rows] = False
+    if buf[rest].any():
+        raise ValueError(f"ring input beyond {n_rows} ticks ahead of tick {tick}")
+    return buf[rows]
+
+
+def put_rows(buf: np.ndarray, tick: int, rows: np.ndarray) -> None:
+    """Inverse of :func:`take_rows`: ``buf`` cleared, then row j of ``rows`` in the slot of tick
+    ``tick + j`` (``len(rows) <= buf.shape[0]``)."""
+    buf[:] = 0
+    buf[slots_of(tick, rows.shape[0], buf.shape[0])] = rows
+
+
 #: a static table with at most this many distinct weights counts spikes per weight (CountRing)
 MAX_COUNTED = 4
 
@@ -160,6 +184,15 @@ class FixedRing:
     def clear(self) -> None:
         self._words[:] = 0
 
+    def snapshot(self, tick: int, n_rows: int) -> np.ndarray:
+        """The input of ticks ``tick .. tick + n_rows - 1`` as the raw 128-bit words, int64
+        ``[n_rows, receptors x cells, 2]`` (hi, lo bits; units ``2**-(shift + 64)``), a copy."""
+        return take_rows(self._words, tick, n_rows)
+
+    def restore(self, tick: int, words: np.ndarray) -> None:
+        """Hold exactly the input of :meth:`snapshot` (taken at ``tick``) again."""
+        put_rows(self._words, tick, np.asarray(words, dtype=np.int64))
+
     def copy_from(self, other: "FixedRing") -> None:
         """Take ``other``'s contents (same shape), rescaled to this ring's shift if it differs."""
         if other.shift == self.shift:
@@ -205,3 +238,12 @@ class CountRing:
 
     def clear(self) -> None:
         self.counts[:] = 0
+
+    def snapshot(self, tick: int, n_rows: int) -> np.ndarray:
+        """The spike counts of ticks ``tick .. tick + n_rows - 1``, int32
+        ``[n_rows, receptors x cells x codes]``, a copy."""
+        return take_rows(self.counts, tick, n_rows)
+
+    def restore(self, tick: int, counts: np.ndarray) -> None:
+        """Hold exactly the counts of :meth:`snapshot` (taken at ``tick``) again."""
+        put_rows(self.counts, tick, np.asarray(counts, dtype=np.int32))

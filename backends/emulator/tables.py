@@ -303,6 +303,13 @@ class DeliveryTable:
     def reset(self) -> None:
         """Static synapses have no state."""
 
+    def state(self) -> dict:
+        """Dynamic synapse state for a snapshot (flat dict of copies): static synapses have none."""
+        return {}
+
+    def restore(self, state: dict) -> None:
+        """Back to a :meth:`state` (checked by the engine: same keys and shapes)."""
+
     @property
     def nbytes(self) -> int:
         """Memory held by the table, bytes."""
@@ -329,7 +336,45 @@ class TsodyksTable(DeliveryTable):
                               _per_synapse(e.values[name], np.float64), scratch_col, scratch_delay, out)
             params[name] = out
         self.U, self.tau_rec, self.tau_facil = params["U"], params["tau_rec"], params["tau_facil"]
+        self.edges, self._offsets = list(edges), offsets  # for the snapshot order (synapse_order)
         self.reset()
+
+    def synapse_order(self) -> np.ndarray:
+        """For each table position, the synapse's number in the edges' own order (edge by edge,
+        ``pre_index``/``post_index`` order): the table's order depends on the thread blocks,
+        a snapshot's must not."""
+        number = np.empty(self.col.size, dtype=np.int64)
+        cursor = self.indptr[:-1].copy()
+        scratch_col, scratch_delay = np.empty_like(self.col), np.empty_like(self.delay)
+        first = 0
+        for e in self.edges:
+            k = np.arange(first, first + e.pre_index.size, dtype=np.int64)
+            _scatter_rows(e.pre_index, e.post_index, self._offsets[e.pre], 0, self.block.node.size, self.n_blocks,
+                          self.n_src, cursor, _per_synapse(e.values["delay"], self.delay_dtype,
+                                                           lambda d: np.rint(d / self.dt)),
+                          k, scratch_col, scratch_delay, number)
+            first += e.pre_index.size
+        return number
+
+    def state(self) -> dict:
+        """Per synapse, in the edges' order (:meth:`synapse_order`): ``u`` (utilisation) and
+        ``x`` (available resources), dimensionless float64, and ``last_tick`` (int64, the time
+        stamp of the source's previous spike in ticks: emission tick + 1)."""
+        number = self.synapse_order()
+        out = {}
+        for name in ("u", "x", "last_tick"):
+            values = getattr(self, name)
+            arr = np.empty_like(values)
+            arr[number] = values
+            out[name] = arr
+        return out
+
+    def restore(self, state: dict) -> None:
+        """Back to a :meth:`state` (checked by the engine: same keys and shapes)."""
+        number = self.synapse_order()
+        self.u = np.array(state["u"], dtype=float)[number]
+        self.x = np.array(state["x"], dtype=float)[number]
+        self.last_tick = np.array(state["last_tick"], dtype=np.int64)[number]
 
     def _weight_encoding(self, edges) -> None:
         self.wlut, self.counted = None, None

@@ -35,17 +35,19 @@ process graph, carrying the dynamic state over when the engine is not at tick 0.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 import numpy as np
 
+from neurohybrid import snapshot
 from neurohybrid.engine import Capabilities, Engine
-from neurohybrid.errors import ParameterError, RecordingError, UnsupportedModelError
+from neurohybrid.errors import ParameterError, RecordingError, SimulationStateError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
 
 from neurohybrid.mappings.loihi.modulation import FIELD_TARGETS, CircuitModulation
 from neurohybrid.mappings.loihi.runtime import LoihiOutputs, graph_for_circuit
 
-from .process_graph import LavaGraph, build_processes, lava_available, loihi_extension_available
+from .process_graph import LavaGraph, apply_state, build_processes, lava_available, loihi_extension_available
 
 __all__ = ["LavaEngine", "lava_available", "loihi_extension_available", "same_circuit"]
 
@@ -154,17 +156,22 @@ class LavaEngine(LoihiOutputs, Engine):
         self._step0 = 0
         self._rebuild(state=None)
 
-    def _rebuild(self, state) -> None:
-        """(Re)create the Lava process graph for the current circuit; Lava compiles it on the
-        next advance. ``state``: dynamic state to start from (see :meth:`_snapshot`)."""
+    def _rebuild(self, state, graph: LavaGraph | None = None) -> None:
+        """(Re)create the Lava process graph for the current circuit (or take ``graph``, built
+        for it already); Lava compiles it on the next advance. ``state``: dynamic state to start
+        from (see :meth:`_snapshot`)."""
         if self.lava is not None:
             self.lava.stop()
             self.lava = None
-        t = time.perf_counter()
-        self.lava = build_processes(self.modulation.circuit, numerics=self.numerics, record_uv=self._uv_populations(),
-                                    buffer_steps=self.buffer_steps, state=state, live_threshold=self.live_threshold)
-        self.timings["build_s"] += time.perf_counter() - t
+        self.lava = graph if graph is not None else self._processes(self.modulation.circuit, self.live_threshold, state)
         self._step0 = self.tick
+
+    def _processes(self, circuit, live_threshold, state=None) -> LavaGraph:
+        t = time.perf_counter()
+        graph = build_processes(circuit, numerics=self.numerics, record_uv=self._uv_populations(),
+                                buffer_steps=self.buffer_steps, state=state, live_threshold=live_threshold)
+        self.timings["build_s"] += time.perf_counter() - t
+        return graph
 
     def compile(self) -> None:
         """Compile the Lava processes and start Lava's runtime now (else: on the first advance)."""
@@ -338,6 +345,88 @@ class LavaEngine(LoihiOutputs, Engine):
                 self.report_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
         self._send_signals(t0, n, lambda node: records[node].v)
 
+    # --- snapshots ------------------------------------------------------------------------------
+    def state(self) -> dict:
+        """A snapshot of the complete dynamic state at the current tick (:mod:`neurohybrid.snapshot`
+        format, copies): the header; ``numerics`` and ``approximations`` (they define what runs);
+        Lava's state re-timed for a process graph started at this tick
+        (``neurons/<population>/u``, ``v``: Loihi units, int64 in fixed point, float64 in floating
+        point; ``refractory_period_end``, int64 time steps of that graph, for neuron processes
+        that have it; ``connections/<projection>/<k>``: the k-th connection process's
+        ``a_buff``, activations on their way); ``live_threshold/<population>`` (1: built with a
+        per-cell threshold for a field); the host inputs (``inputs/...``) and the fields in force
+        (``fields/...``). Reads Lava's runtime Var by Var: costly for large graphs."""
+        out = self._host_state()
+        out.update(self._lava_state())
+        return out
+
+    def _host_state(self) -> dict:
+        """Everything in a snapshot but Lava's own state (cheap)."""
+        snapshot.require_built(self)
+        out = snapshot.header(self)
+        out["numerics"] = self.numerics
+        out["approximations"] = ",".join(self.approximations)
+        for node in self.circuit.populations:
+            out[f"live_threshold/{node}"] = int(node in self.live_threshold)
+        snapshot.put(out, "inputs", self.inputs.state())
+        snapshot.put(out, "fields", self.modulation.state())
+        return out
+
+    def _lava_state(self) -> dict:
+        if self.lava is None:
+            raise SimulationStateError(type(self).__name__, "state", "the engine is closed", "a built engine")
+        # nothing ran since this graph was built: its Vars hold its starting state
+        state = self.lava.read_state() if self.tick == self._step0 else self._snapshot()
+        values = {}
+        for name, entry in state["neurons"].items():
+            for var, value in entry.items():
+                values[f"neurons/{name}/{var}"] = value
+        for name, buffers in state["connections"].items():
+            for k, value in enumerate(buffers):
+                values[f"connections/{name}/{k}"] = value
+        layout = _var_layout(self.lava)
+        return {key: np.broadcast_to(np.asarray(values[key]), want.shape).astype(want.dtype)
+                for key, want in layout.items()}
+
+    def restore(self, state: dict) -> None:
+        """Continue from snapshot ``state`` (this model, this engine type, same numerics and
+        approximations): what follows is bit-identical to what followed where it was taken.
+        The process graph is rebuilt from the snapshot (and compiled on the next advance).
+        ParameterError for another engine's or model's snapshot or an incomplete one; the
+        engine is then unchanged."""
+        host = self._host_state()
+        lava_keys = ("neurons/", "connections/")
+        rest = {k: v for k, v in state.items() if not k.startswith(lava_keys)} if isinstance(state, Mapping) else state
+        snapshot.check(self, rest, host, same=("numerics", "approximations"))
+        modulation = CircuitModulation(self.circuit, self.graph)
+        try:
+            modulation.restore(snapshot.take(state, "fields"))
+        except ParameterError as exc:
+            raise snapshot.error(self, f"its fields cannot be applied ({exc})") from None
+        live = {node for node in self.circuit.populations if state[f"live_threshold/{node}"]}
+        graph = self._processes(modulation.circuit, live)
+        try:
+            layout = _var_layout(graph)
+            snapshot.check(self, {**{k: state[k] for k in snapshot.HEADER},
+                                  **{k: v for k, v in state.items() if k.startswith(lava_keys)}},
+                           {**{k: host[k] for k in snapshot.HEADER}, **layout})
+            lava_state = {"neurons": {}, "connections": {}}
+            for name, proc in graph.neurons.items():
+                lava_state["neurons"][name] = {var: np.array(state[f"neurons/{name}/{var}"])
+                                               for var in _NEURON_VARS if hasattr(proc, var)}
+            for name, procs in graph.connections.items():
+                lava_state["connections"][name] = [np.array(state[f"connections/{name}/{k}"])
+                                                   for k in range(len(procs))]
+            apply_state(graph, lava_state)
+        except BaseException:
+            graph.stop()
+            raise
+        self.modulation, self.live_threshold = modulation, live
+        self.inputs.restore(snapshot.take(state, "inputs"))
+        self.tick = int(state["tick"])
+        self._pending_state = lava_state
+        self._rebuild(lava_state, graph)
+
     # --- inspection ---------------------------------------------------------------------------
     def loihi_state(self, node: str, variables=("u", "v")) -> dict[str, np.ndarray]:
         """Raw state of population ``node``: ``u``, ``v`` in Loihi units (int64 in fixed point,
@@ -368,6 +457,26 @@ class LavaEngine(LoihiOutputs, Engine):
         if self.lava is not None:
             self.lava.stop()
             self.lava = None
+
+
+_NEURON_VARS = ("u", "v", "refractory_period_end")
+
+
+def _var_layout(graph: LavaGraph) -> dict:
+    """Snapshot keys of a process graph's dynamic Vars, as zero arrays of their shapes and of
+    the dtypes snapshots use (int64 in fixed point, float64 in floating point; refractory ends
+    int64)."""
+    value = np.int64 if graph.numerics == "fixed" else np.float64
+    out = {}
+    for name, proc in graph.neurons.items():
+        for var in _NEURON_VARS:
+            if hasattr(proc, var):
+                dtype = np.int64 if var == "refractory_period_end" else value
+                out[f"neurons/{name}/{var}"] = np.zeros(tuple(getattr(proc, var).shape), dtype)
+    for name, procs in graph.connections.items():
+        for k, proc in enumerate(procs):
+            out[f"connections/{name}/{k}"] = np.zeros(tuple(proc.a_buff.shape), value)
+    return out
 
 
 def same_circuit(a, b) -> bool:

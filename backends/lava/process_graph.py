@@ -466,14 +466,14 @@ def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, n
         _build_connections(graph, pops, kit)
         _build_recorders(graph, kit)
         if state:
-            _apply_state(graph, state)
+            apply_state(graph, state)
     except BaseException:
         workdir.cleanup()
         raise
     return graph
 
 
-def _apply_state(graph: LavaGraph, state: dict) -> None:
+def apply_state(graph: LavaGraph, state: dict) -> None:
     """Set the initial values of the processes' Vars from ``state`` (before compilation)."""
     def put(var, value):
         value = np.asarray(value)

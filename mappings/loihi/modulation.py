@@ -26,6 +26,7 @@ gives the same registers, and a zero offset (or a gain of 1) gives the unmodulat
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 
@@ -42,6 +43,11 @@ __all__ = ["FIELD_TARGETS", "CircuitModulation"]
 FIELD_TARGETS = ("current", "threshold", "gain")
 
 _VTH_UNIT = float(1 << VTH_SHIFT)  # v units per vth step
+
+
+def _neutral(target: str) -> float:
+    """The field value that changes nothing (a gain of 1, an offset of 0)."""
+    return 1.0 if target == "gain" else 0.0
 
 
 def _per_cell(values, size: int, who: str, parameter: str) -> np.ndarray:
@@ -84,7 +90,7 @@ class CircuitModulation:
         self.check(node, modulates)
         size = self.base.populations[node].size
         v = _per_cell(values, size, node, modulates)
-        neutral = 1.0 if modulates == "gain" else 0.0
+        neutral = _neutral(modulates)
         if np.array_equal(self.active.get((node, modulates), np.full(size, neutral)), v):
             return None
         if np.all(v == neutral):
@@ -98,6 +104,40 @@ class CircuitModulation:
         pops[node] = self._population(node)
         self.circuit = dataclasses.replace(self.circuit, populations=pops)
         return "neurons"
+
+    # --- snapshots ----------------------------------------------------------------------------
+    def state(self) -> dict:
+        """The fields in force, for engine snapshots (:mod:`neurohybrid.snapshot`): for every
+        population and target, ``<population>/<target>`` = one value per cell in the target's
+        units (float64; neutral where no field acts: 0, a gain of 1), and ``report`` (the JSON
+        text of :meth:`report`)."""
+        out = {}
+        for node, pop in self.base.populations.items():
+            for target in FIELD_TARGETS:
+                v = self.active.get((node, target))
+                out[f"{node}/{target}"] = np.full(pop.size, _neutral(target)) if v is None else v.copy()
+        out["report"] = json.dumps(self._report)
+        return out
+
+    def restore(self, state: dict) -> None:
+        """Make exactly the fields of :meth:`state` act (on :attr:`base`): :attr:`circuit` is then
+        the circuit those fields make, as successive :meth:`set` calls made it."""
+        active = {}
+        for node, pop in self.base.populations.items():
+            for target in FIELD_TARGETS:
+                v = _per_cell(state[f"{node}/{target}"], pop.size, node, target)
+                if not np.all(v == _neutral(target)):
+                    active[(node, target)] = v
+        self.active = active
+        circuit = self.base
+        shifted = sorted({node for node, target in active if target != "gain"})
+        if shifted:
+            circuit = dataclasses.replace(circuit, populations={**circuit.populations,
+                                                                **{n: self._population(n) for n in shifted}})
+        if any(target == "gain" for _, target in active):
+            circuit = dataclasses.replace(circuit, projections=self._projections())
+        self.circuit = circuit
+        self._report = json.loads(state["report"])
 
     # --- registers ----------------------------------------------------------------------------
     def _population(self, node: str):

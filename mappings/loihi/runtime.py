@@ -13,6 +13,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from neurohybrid import snapshot
 from neurohybrid.errors import RecordingError, UnsupportedModelError, ParameterError
 from neurohybrid.graph import ModelGraph, PopulationNode, RecordingSpec
 from neurohybrid.rng import stream_key
@@ -195,6 +196,24 @@ class HostInputs:
     def set_params(self, name: str, params: dict) -> None:
         """New parameters for source ``name`` (between runs)."""
         self.generators[name].set_params(dict(params))
+
+    def state(self) -> dict:
+        """The dynamic state, for engine snapshots (:mod:`neurohybrid.snapshot`): ``next_grid``
+        (the next grid index not generated yet, ticks), ``merged_spikes``, and per source
+        ``<name>/held/ticks``, ``<name>/held/ids`` (spikes generated but reported with the next
+        window: emission ticks, cell indices) and ``<name>/source/...`` (the generator's state)."""
+        out = {"next_grid": int(self.next_grid), "merged_spikes": int(self.merged_spikes)}
+        for name, gen in self.generators.items():
+            snapshot.put(out, f"{name}/held", snapshot.spikes(*self._held.get(name, (None, None))))
+            snapshot.put(out, f"{name}/source", gen.state())
+        return out
+
+    def restore(self, state: dict) -> None:
+        """Back to a :meth:`state` (its layout checked by the engine)."""
+        for name, gen in self.generators.items():
+            gen.restore(snapshot.take(state, f"{name}/source"))
+        self._held = {name: snapshot.spike_arrays(state, f"{name}/held") for name in self.generators}
+        self.next_grid, self.merged_spikes = int(state["next_grid"]), int(state["merged_spikes"])
 
     def raster(self, t0: int, n: int) -> tuple[np.ndarray, dict]:
         """Input raster of chip steps ``[t0, t0 + n)`` and the generated spikes (see the class)."""

@@ -31,6 +31,11 @@ Windows are expected in order. A window that starts later than the previous one 
 the gap (its spikes are dropped); one that starts earlier raises SimulationStateError (call
 ``reset()`` first). SpikeSourceArray is stateless and takes windows in any order.
 
+``state()`` returns a source's dynamic state (the renewal state carried between windows, the
+queue of an external source) as a flat dict of copies; ``restore(state)`` continues from it, so
+a source restored into a fresh copy (same key and parameters) emits the same spikes as the one
+the state was taken from. Engines put these in their snapshots (:mod:`neurohybrid.snapshot`).
+
 Renewal sources start in equilibrium (stationary), as NEST's ppd_sup_generator and
 gamma_sup_generator do: the time to the first spike after ``start`` is drawn from the forward
 recurrence time distribution, so the firing rate is the stated one from ``start`` on rather
@@ -149,6 +154,31 @@ class _SpikeSource:
     def reset(self) -> None:
         """Go back to t = 0; with the same key and parameters the same spikes follow."""
 
+    def state(self) -> dict:
+        """The source's dynamic state, a flat dict of copies (ints, numpy arrays) that
+        :meth:`restore` takes back (engine snapshots, :mod:`neurohybrid.snapshot`). Stateless
+        sources (SpikeSourceArray) have none: ``{}``."""
+        return {}
+
+    def restore(self, state: dict) -> None:
+        """Continue from a :meth:`state` of a source of the same type and size: with the same key
+        and parameters the same spikes follow as from the source it was taken from. The
+        snapshot is copied (it stays valid). ParameterError for a state of another layout."""
+        self._check_state(state, {})
+
+    def _check_state(self, state: dict, arrays: dict) -> None:
+        """ParameterError unless ``state`` has exactly ``arrays`` (name -> length) and ``pos``
+        when ``arrays`` is not empty."""
+        want = set(arrays) | ({"pos"} if arrays else set())
+        if not isinstance(state, dict) or set(state) != want:
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ParameterError(self, "state", f"has entries {got}", f"the entries {sorted(want)} of state()")
+        for name, size in arrays.items():
+            a = np.asarray(state[name])
+            if a.ndim != 1 or (size is not None and a.size != size):
+                raise ParameterError(self, "state", f"{name!r} has shape {a.shape}",
+                                     f"({size},)" if size is not None else "a 1-D array")
+
 
 class _RenewalSource(_SpikeSource):
     """Renewal process per neuron, started in equilibrium at ``start``; state carried between windows."""
@@ -164,6 +194,18 @@ class _RenewalSource(_SpikeSource):
         self._draws = np.zeros(self.n, dtype=np.int64)
         self._t_next = np.empty(self.n, dtype=float)
         self._restart(np.arange(self.n, dtype=np.int64))
+
+    def state(self) -> dict:
+        """``pos``: the next grid index not yet emitted (ticks); ``t_next``: each cell's next
+        spike time (float64, in ticks of dt); ``draws``: each cell's draw counter (int64)."""
+        return {"pos": int(self._pos), "t_next": self._t_next.copy(), "draws": self._draws.copy()}
+
+    def restore(self, state: dict) -> None:
+        """Continue from :meth:`state` (see :meth:`_SpikeSource.restore`)."""
+        self._check_state(state, {"t_next": self.n, "draws": self.n})
+        self._pos = int(state["pos"])
+        self._t_next = np.array(state["t_next"], dtype=float)
+        self._draws = np.array(state["draws"], dtype=np.int64)
 
     def _restart(self, which):
         p1, p2 = self._process_params()
@@ -418,6 +460,33 @@ class SpikeSourceExternal(_SpikeSource):
         self._queue: list[tuple[np.ndarray, np.ndarray]] = []
         self._ordered = True  # the queue is one array pair sorted by (tick, id)
 
+    def state(self) -> dict:
+        """The queued spikes, ``ticks`` (emission ticks) and ``ids`` (int64), sorted by tick
+        then id."""
+        self._merge()
+        t, i = self._queue[0] if self._queue else _empty()
+        return {"ticks": t.copy(), "ids": i.copy()}
+
+    def restore(self, state: dict) -> None:
+        """Queue exactly the spikes of :meth:`state` (those queued now are dropped)."""
+        self._check_state(state, {"ticks": None, "ids": None})
+        t, i = pushed_spikes(self, state["ticks"], state["ids"])
+        self.reset()
+        self.push(t.copy(), i.copy())
+
+    def _check_state(self, state: dict, arrays: dict) -> None:
+        if not isinstance(state, dict) or set(state) != set(arrays):
+            got = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ParameterError(self, "state", f"has entries {got}", f"the entries {sorted(arrays)} of state()")
+
+    def _merge(self) -> None:
+        """Make the queue one array pair sorted by (tick, id) (usually one sorted chunk per push)."""
+        if len(self._queue) > 1 or (self._queue and not self._ordered):
+            t = np.concatenate([q[0] for q in self._queue])
+            i = np.concatenate([q[1] for q in self._queue])
+            order = np.lexsort((i, t))
+            self._queue, self._ordered = [(t[order], i[order])], True
+
     def push(self, ticks, ids) -> None:
         """Queue spikes: emission ticks and neuron indices (int arrays, any order)."""
         t, i = pushed_spikes(self, ticks, ids)
@@ -434,11 +503,7 @@ class SpikeSourceExternal(_SpikeSource):
         t0, n_ticks = _check_window(self, t0, n_ticks)
         if not self._queue:
             return _empty()
-        if len(self._queue) > 1 or not self._ordered:  # merge once; usually one sorted chunk per push
-            t = np.concatenate([q[0] for q in self._queue])
-            i = np.concatenate([q[1] for q in self._queue])
-            order = np.lexsort((i, t))
-            self._queue, self._ordered = [(t[order], i[order])], True
+        self._merge()
         t, i = self._queue[0]
         lo, hi = np.searchsorted(t, [t0 - 1, t0 + n_ticks - 1], side="left")
         self._queue = [(t[hi:], i[hi:])] if hi < t.size else []
