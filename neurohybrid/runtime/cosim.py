@@ -100,9 +100,7 @@ class HybridCoSimulation:
         self._rt_written = 0
         if network.pacing is not None:
             self.set_pacing(network.pacing)
-        self._declared: set = set()
-        self._pending: dict = {}
-        self._pending_rows = 0
+        self.recorder = network.recorder
         network.store.update_manifest(cosimulation=cs.describe())
 
     def _ports(self, brain, part) -> dict:
@@ -293,26 +291,6 @@ class HybridCoSimulation:
         return lag
 
     # --------------------------------------------------------------- recording
-    def _append(self, label, variable, values) -> None:
-        """Buffer samples for the store; written in batches (one store call per window and
-        signal cost as much as the mean-field step itself), and only from the thread that runs
-        the kernel loop, so components advancing in worker threads never touch the store."""
-        self._pending.setdefault((label, variable), []).append(values)
-        self._pending_rows += values.shape[0]  # written by _between_windows, in the kernel's thread
-
-    def _write_pending(self) -> None:
-        seg = self.network.segment
-        for (label, variable), parts in self._pending.items():
-            self.network.store.append_signal(label, variable, np.concatenate(parts), segment=seg)
-        self._pending, self._pending_rows = {}, 0
-
-    def _declare(self, label, variable, units, interval, t_start, n) -> None:
-        key = (self.network.segment, label, variable)
-        if key not in self._declared:
-            self.network.store.add_signal(label, variable, units, interval, t_start, np.arange(n, dtype=np.int64),
-                                          segment=self.network.segment)
-            self._declared.add(key)
-
     def _monitors(self, monitors: dict) -> None:
         for mon in self.brain.monitors:
             ts = monitors.get(mon.name)
@@ -322,8 +300,8 @@ class HybridCoSimulation:
                 var = "bold" if isinstance(mon, Bold) else var
                 period = mon.period
                 t_start = mon.period if isinstance(mon, Bold) else mon.period / 2.0
-                self._declare(self.brain.name, var, "dimensionless", period, t_start, ts.data.shape[2])
-                self._append(self.brain.name, var, ts.data[:, k, :])
+                self.recorder.signal(self.brain.name, var, ts.data[:, k, :], units="dimensionless",
+                                     interval_ms=period, t_start_ms=t_start)
 
     def _seam_output(self, component, port, msg) -> None:
         if port.startswith("afferent:"):
@@ -332,8 +310,8 @@ class HybridCoSimulation:
             label = component.name
         else:
             return  # generated spikes are recorded through their population
-        self._declare(label, "rate", _UNITS_HZ, msg.period * self.dt, 0.0, msg.values.shape[1])
-        self._append(label, "rate", msg.values)
+        self.recorder.signal(label, "rate", msg.values, units=_UNITS_HZ, interval_ms=msg.period * self.dt,
+                             t_start_ms=0.0)
 
     # --------------------------------------------------------------- running
     def _engines_replaced(self) -> bool:
@@ -403,12 +381,12 @@ class HybridCoSimulation:
             new = min(st.n - self._rt_written, st.capacity)
             rows = [(st.n - new + i) % st.capacity for i in range(new)]
             timing = np.column_stack([st.lateness[rows], st.compute[rows], st.jitter[rows]]) * 1e3
-            self._declare("realtime", "timing_ms", "ms", self.cosim.M * self.dt, 0.0, 3)
-            self._append("realtime", "timing_ms", timing)
+            self.recorder.signal("realtime", "timing_ms", timing, units="ms", interval_ms=self.cosim.M * self.dt,
+                                 t_start_ms=0.0)
             self._rt_written = st.n
         # paced runs write in the slack of early windows (_write_in_slack); this is the fallback
         limit = 2.0 if self.pacer is not None else 0.5
-        if self._pending_rows > 50_000 or time.monotonic() - self._last_flush > limit:
+        if self.recorder.pending > 500_000 or time.monotonic() - self._last_flush > limit:
             self.flush()
 
     def _write_in_slack(self, budget_s: float) -> None:
@@ -418,17 +396,13 @@ class HybridCoSimulation:
 
     def flush(self, final: bool = True, sync: bool = True) -> None:
         self._last_flush = time.monotonic()
-        self._write_pending()
         if final and self.pacer is not None and self.pacer.stats.n:
             self.network.store.update_manifest(realtime=self.pacer.stats.summary())
         comps = [c for c in (*self.circuits.values(), self.biophysics) if c is not None]
         fields = {c.name: c.engine.modulation_report() for c in comps}
         if final and any(fields.values()):  # how each engine represented the fields (e.g. quantised)
             self.network.store.update_manifest(fields={k: v for k, v in fields.items() if v})
-        for comp in comps:
-            comp.flush(sync=sync)  # the network sink's flush ends with the store's (one HDF5 flush is enough)
-        if not comps:
-            self.network.store.flush(sync=sync)
+        self.recorder.flush(sync=sync)  # every engine reports to the one recorder
 
     def reset(self) -> None:
         if self._engines_replaced():
@@ -436,7 +410,6 @@ class HybridCoSimulation:
                                        "structure after the co-simulation started",
                                        "all populations and projections created before the first sim.run()")
         self.cosim.reset()
-        self._declared = set()
 
     def close(self) -> None:
         self.cosim.close()

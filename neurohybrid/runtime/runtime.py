@@ -29,48 +29,8 @@ from ..partition import NEURON, engine_of, partition, place
 from ..recording import RunStore, open_run
 from ..adapters import _whole_ticks
 from .engine_choice import resolve_engine
+from .recorder import Recorder
 from .seams import hosts_of
-
-class _StoreSink:
-    """Receives results from an engine and appends them to the run store in batches."""
-
-    def __init__(self, network: "Network"):
-        self.network = network
-        self._spikes: dict[str, list] = {}
-        self._samples: dict[tuple, list] = {}
-        self._pending = 0
-
-    def spikes(self, node: str, stamp_ticks: np.ndarray, ids: np.ndarray) -> None:
-        if node in self.network.exported:
-            return  # reported only so that they cross to another engine; the user did not record them
-        subset = self.network.store_subset.get(node)
-        if subset is not None:  # all cells cross, the user records some
-            keep = np.isin(ids, subset)
-            stamp_ticks, ids = stamp_ticks[keep], ids[keep]
-            if not ids.size:
-                return
-        self._spikes.setdefault(node, []).append((stamp_ticks, ids))
-        self._pending += stamp_ticks.size
-        if self._pending > 2_000_000:
-            self.flush()
-
-    def samples(self, node: str, variable: str, values: np.ndarray) -> None:
-        self._samples.setdefault((node, variable), []).append(values)
-        self._pending += values.size
-        if self._pending > 2_000_000:
-            self.flush()
-
-    def flush(self, sync: bool = True) -> None:
-        store, seg, dt = self.network.store, self.network.segment, self.network.dt
-        for node, parts in self._spikes.items():
-            ticks = np.concatenate([p[0] for p in parts])
-            ids = np.concatenate([p[1] for p in parts])
-            order = np.argsort(ticks, kind="stable")
-            store.append_spikes(node, ticks[order] * dt, ids[order].astype(np.uint64), segment=seg)
-        for (node, variable), parts in self._samples.items():
-            store.append_signal(node, variable, np.concatenate(parts, axis=0), segment=seg)
-        self._spikes, self._samples, self._pending = {}, {}, 0
-        store.flush(sync=sync)
 
 
 class Runtime:
@@ -110,8 +70,7 @@ class Runtime:
         self.parts: dict[str, ModelGraph] = {}  # point-engine instance -> the part of the model it runs
         self.dirty = {"structure"}
         self.segment = 0
-        self._declared: set = set()
-        self.sink = _StoreSink(self)
+        self.recorder = Recorder(self)  # the one writer of the run store (engines' sink)
         self._initial_sent: dict[str, int] = {}  # engine instance -> segment whose t = 0 samples were sent
         self.full_graph = None  # the whole model
         self.partition = None  # neurohybrid.partition.Partition of the whole model
@@ -246,7 +205,7 @@ class Runtime:
     def run_until(self, target_tick: int) -> None:
         """Bring the engines up to date and advance them to ``target_tick``."""
         self._prepare()
-        self._declare_outputs(self.full_graph)
+        self.recorder.declare(self.full_graph)
         self._send_initial_samples()
         if not self.needs_cosimulation():
             self.engine.advance(target_tick)
@@ -260,7 +219,7 @@ class Runtime:
         if self.hybrid is not None:
             self.hybrid.flush()
         else:
-            self.sink.flush()
+            self.recorder.flush()
 
     def spikes(self, label: str) -> tuple[np.ndarray, np.ndarray]:
         """(times in ms, cell ids) of population ``label`` recorded in the current segment."""
@@ -294,7 +253,7 @@ class Runtime:
             try:
                 self.hybrid = HybridCoSimulation(self)
             finally:  # a refused model loses nothing already recorded
-                self.sink.flush()
+                self.recorder.flush()
             self._cosimulation_started(self.hybrid)
 
     def _cosimulation_started(self, hybrid) -> None:
@@ -304,7 +263,7 @@ class Runtime:
         """Bring the engines up to date and build the session's co-simulation (for open-ended
         runs, which always go through it)."""
         self._prepare()
-        self._declare_outputs(self.full_graph)
+        self.recorder.declare(self.full_graph)
         self._send_initial_samples()
         self._start_cosimulation()
 
@@ -332,7 +291,7 @@ class Runtime:
                     engine.reset(parts[instance])
         self._prepare_biophysics()
         self.parts = parts
-        self._declare_outputs(self.full_graph)
+        self.recorder.declare(self.full_graph)
         self.store.update_manifest(model=self.full_graph.summary(),
                                    placement={n: p.engine for n, p in self.partition.placement.items()})
         self.dirty = set()
@@ -349,7 +308,7 @@ class Runtime:
         if self.neuron_engine is not None:
             self.neuron_engine.close()
         engine = cls(dt=self.neuron_options["dt"], threads=self.threads or 1, celsius=self.neuron_options["celsius"])
-        engine.build(bio, self.sink)
+        engine.build(bio, self.recorder)
         self.neuron_engine = engine
         if self.hybrid is not None:  # the co-simulation holds the old engine: rebuild it at the next run
             self.hybrid.close()
@@ -365,7 +324,7 @@ class Runtime:
             for instance, graph in parts.items():
                 cls, options = self._engine_spec(instance)
                 new[instance] = cls(threads=self.threads, **options, **self._window_option(instance))
-                new[instance].build(graph, self.sink)
+                new[instance].build(graph, self.recorder)
         except BaseException:
             for engine in new.values():
                 _close_quietly(engine)
@@ -388,23 +347,6 @@ class Runtime:
         line up with the co-simulation's macro-steps."""
         delays = [b.delay for b in self.partition.bridges if instance in (b.source, b.target)]
         return {"max_window": min(delays)} if delays and engine_of(instance) == "emulator" else {}
-
-    def _declare_outputs(self, graph: ModelGraph) -> None:
-        for rec in graph.recordings:
-            if rec.node in self.exported and rec.variable == "spikes":
-                continue
-            key = (self.segment, rec.node, rec.variable)
-            if key in self._declared:
-                continue
-            if rec.variable == "spikes":
-                if (self.segment, rec.node) not in self._declared:
-                    self.store.add_population(rec.node, graph.nodes[rec.node].size, segment=self.segment)
-                    self._declared.add((self.segment, rec.node))
-            else:
-                units = _UNITS.get(rec.variable.rsplit(".", 1)[-1], "dimensionless")  # "soma.v" -> mV
-                self.store.add_signal(rec.node, rec.variable, units, rec.sampling_interval, 0.0,
-                                      np.asarray(rec.index, dtype=np.int64), segment=self.segment)
-            self._declared.add(key)
 
     def reset(self, segment: int | None = None) -> None:
         """Back to t = 0 for a new recording segment (default: the next one)."""
@@ -453,9 +395,6 @@ def _close_quietly(engine) -> None:
         engine.close()
     except Exception:  # noqa: BLE001 - the build error is the one to report
         pass
-
-
-_UNITS = {"v": "mV", "gsyn_exc": "uS", "gsyn_inh": "uS", "w": "nA", "u": "mV/ms"}
 
 
 def _signal_set(graph) -> set:
