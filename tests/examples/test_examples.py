@@ -58,3 +58,15 @@ def test_thalamocortical_placement_example(tmp_path):
         assert f["spikes/cortex E/timestamps"].size > 0 and f["spikes/thalamus TC/timestamps"].size > 0
         manifest = json.loads(f.attrs["manifest"])
     assert manifest["placement"]["thalamus TC"] == "emulator"
+
+
+def test_graph_hybrid_example(tmp_path):
+    """The hybrid model built as a graph, without PyNN, for 100 ms."""
+    out = subprocess.run([sys.executable, str(EXAMPLES / "graph_hybrid.py"), "--duration", "100",
+                          "--output", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "cells      -> neuron" in out.stdout and "R1 rates from the circuit" in out.stdout
+    assert (tmp_path / "graph_hybrid.png").stat().st_size > 20_000
+    with h5py.File(tmp_path / "graph_hybrid.h5", "r") as f:
+        assert f["spikes/E/timestamps"].size > 0
+        assert f["signals/brain/S_e/data"].shape[1] == 4

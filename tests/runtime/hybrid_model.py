@@ -1,50 +1,21 @@
-"""One hybrid model two ways: as a PyNN script and as a model graph built by hand (no PyNN).
-
-A 4-region mean-field scaffold (Reduced Wong-Wang, excitatory-inhibitory) whose region R1 is
-replaced by an E/I circuit of IF_curr_exp cells; two NEURON ball-and-stick cells driven by
-E; a field of region R2 (S_e) that lowers I's threshold; a field of the NEURON cells' somatic
-potential that adds current to E. Deterministic connectivity (one-to-one, from lists), so the
-hand-built graph holds exactly the connections PyNN generates.
-"""
+"""One hybrid model two ways: the model graph of examples/graph_hybrid.py (built by hand, no
+PyNN) and the same model as a PyNN script. Deterministic connectivity (one-to-one, from a
+list), so the hand-built graph holds exactly the connections PyNN generates."""
 from __future__ import annotations
 
-import numpy as np
-from neuron import h
+import sys
+from pathlib import Path
 
-DT = 0.1
-N_E, N_I, N_CELLS = 40, 10, 2
-T_RUN = 30.0
-LIF = {"cm": 1.0, "tau_m": 20.0, "tau_refrac": 0.1, "tau_syn_E": 5.0, "tau_syn_I": 5.0, "v_rest": -65.0,
-       "v_reset": -65.0, "v_thresh": -50.0, "i_offset": 0.0}
-LIF_INITIAL = {"v": -65.0, "isyn_exc": 0.0, "isyn_inh": 0.0}
-E_TO_CELLS = [(0, 0), (2, 0), (1, 1), (3, 1)]  # (E cell, NEURON cell), by target as PyNN orders them
-W_CELLS, D_CELLS = 0.1, 2.0  # uS, ms
-W_IN, D_IN, GAIN = 1.0, 1.0, 4000.0  # the scaffold's drive: nA, ms, Hz per unit of coupling
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples"))
+from graph_hybrid import (D_CELLS, D_IN, DT, E_TO_CELLS, GAIN, N_CELLS, N_E, N_I, W_CELLS, W_IN,  # noqa: E402,F401
+                          BallStick, build_graph, current_field, threshold_field)
+
+T_RUN = 100.0  # ms
 
 
-class BallStick:
-    """HH soma + passive dendrite, excitatory ExpSyn on the dendrite."""
-
-    def __init__(self):
-        self.soma = h.Section(name="soma", cell=self)
-        self.soma.L = self.soma.diam = 20.0
-        self.soma.insert("hh")
-        self.dend = h.Section(name="dend", cell=self)
-        self.dend.L, self.dend.diam, self.dend.nseg = 200.0, 2.0, 3
-        self.dend.insert("pas")
-        self.dend.connect(self.soma(1))
-        self.syns = [h.ExpSyn(self.dend(0.5))]
-        self.syns[0].tau = 2.0
-
-
-def threshold_field(s):
-    """mV added to I's threshold: lower as R2's gating S_e rises."""
-    return -20.0 * s
-
-
-def current_field(v):
-    """nA added to E: more as the NEURON cells depolarise from rest."""
-    return 0.02 * (v + 65.0)
+def graph_model():
+    """The model built directly as a model graph (examples/graph_hybrid.py)."""
+    return build_graph(seed=5)
 
 
 def pynn_model():
@@ -65,57 +36,3 @@ def pynn_model():
     cells.record("spikes")
     brain.record(["S_e"], sampling_interval=1.0)
     return sim
-
-
-def graph_model():
-    """The same model built directly as a model graph."""
-    from neurohybrid.backends.meanfield import Connectome, HeunDeterministic, Linear, ReducedWongWangExcInh
-    from neurohybrid.backends.meanfield import TemporalAverage
-    from neurohybrid.backends.neuron import NeuronCellBuilder
-    from neurohybrid.graph import (FieldNode, ModelGraph, PopulationNode, ProjectionEdge, RatesToSpikesNode,
-                                   RecordingSpec, ScaffoldNode, SpikesToRatesNode)
-
-    g = ModelGraph(dt=DT, seed=5)
-    for name, n in (("E", N_E), ("I", N_I)):
-        g.nodes[name] = PopulationNode(name, "IF_curr_exp", n, {k: np.full(n, v) for k, v in LIF.items()},
-                                       {k: np.full(n, v) for k, v in LIF_INITIAL.items()})
-    g.nodes["cells"] = PopulationNode(
-        "cells", "NeuronCell", N_CELLS, {}, {"v": np.full(N_CELLS, -65.0)}, kind="biophysical", engine="neuron",
-        cell=NeuronCellBuilder(BallStick, parameters={}, spike_location="soma(0.5)", threshold=-10.0,
-                               receptors={"exc": "syns"}, locations={"soma": "soma(0.5)"}, label="cells"))
-    g.nodes["R1.inputs"] = PopulationNode("R1.inputs", "SpikeSourceExternal", N_E + N_I, {}, {}, kind="source")
-    pre, post = (np.array(x, np.uint16) for x in zip(*E_TO_CELLS))
-    g.edges.append(_edge("E->cells[E->cells]", "E", "cells", "exc", pre, post, W_CELLS, D_CELLS, constant=False))
-    for name, lo, n in (("E", 0, N_E), ("I", N_E, N_I)):
-        g.edges.append(_edge(f"R1.inputs->{name}[R1.inputs->{name}]", "R1.inputs", name, "excitatory",
-                             np.arange(lo, lo + n, dtype=np.uint16), np.arange(n, dtype=np.uint16), W_IN, D_IN))
-    for name, n in (("E", N_E), ("I", N_I), ("cells", N_CELLS)):
-        g.recordings.append(RecordingSpec(name, "spikes", np.arange(n)))
-
-    scaffold = g.add_module(ScaffoldNode(
-        "brain", Connectome.synthetic(4, seed=1), ReducedWongWangExcInh(G=0.5), Linear(a=1.0), HeunDeterministic(),
-        speed=3.0, dt=DT, monitors=[TemporalAverage(period=1.0, variables=("S_e",), name="tavg0")], exchange=1.0))
-    drive = g.add_module(RatesToSpikesNode("R1.drive", N_E + N_I, "poisson", gain=GAIN, stream="R1.inputs"))
-    rates = g.add_module(SpikesToRatesNode("R1.rates", [N_E, N_I], "box"))
-    g.connect(scaffold.name, "afferent:R1", drive.name, "rates")
-    g.connect(drive.name, "spikes", "R1.inputs", "spikes")
-    g.connect("E", "spikes", rates.name, "spikes")
-    g.connect("I", "spikes", rates.name, "spikes")
-    g.connect(rates.name, "rates", scaffold.name, "rates:R1")
-    g.add_module(FieldNode("tone", threshold_field))
-    g.connect(scaffold.name, "state:R2.S_e", "tone", "in")
-    g.connect("tone", "field", "I", "field:threshold")
-    g.add_module(FieldNode("soma_v", current_field, delay=1.0))
-    g.connect("cells", "proxy:mean_v:soma", "soma_v", "in")
-    g.connect("soma_v", "field", "E", "field:current")
-    return g
-
-
-def _edge(name, pre, post, receptor, pre_index, post_index, weight, delay, constant=True):
-    from neurohybrid.graph import ProjectionEdge
-    n = pre_index.size
-    # constant values as zero-stride arrays (one value however many synapses, as a one-to-one
-    # rule makes them); a list of connections has one value per synapse
-    spread = (lambda v: np.broadcast_to(float(v), (n,))) if constant else (lambda v: np.full(n, float(v)))
-    values = {"weight": spread(weight), "delay": spread(delay)}
-    return ProjectionEdge(name, pre, post, receptor, "StaticSynapse", pre_index, post_index, values)
