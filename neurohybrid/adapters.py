@@ -9,7 +9,7 @@
   spikes of chosen populations come out on an output port.
 
 Time: kernel ticks are ticks of the global ``dt``; a spike at tick k is a spike *emitted* in
-tick k (stamped (k + 1)·dt in recordings, as the engines stamp their own spikes).
+tick k, as the engines report them (the recorder writes it at (k + 1)·dt).
 """
 from __future__ import annotations
 
@@ -197,10 +197,10 @@ class _Tap:
     def __init__(self, sink, nodes, collect):
         self.inner, self.nodes, self.collect = sink, set(nodes), collect
 
-    def spikes(self, node, stamp_ticks, ids):
+    def spikes(self, node, ticks, ids):
         if node in self.nodes:
-            self.collect(node, stamp_ticks, ids)
-        self.inner.spikes(node, stamp_ticks, ids)
+            self.collect(node, ticks, ids)
+        self.inner.spikes(node, ticks, ids)
 
     def samples(self, node, variable, values):
         self.inner.samples(node, variable, values)
@@ -289,10 +289,10 @@ class SpikingComponent(Component):
         self._got: dict[str, list] = {}
         self._carry: dict[str, list] = {}
 
-    def _collect(self, node, stamp_ticks, ids):
-        # recordings are stamped (k + 1) dt for emission tick k: back to emission ticks, plus
-        # output_lag for engines that may report a spike up to that many ticks late
-        ticks = np.asarray(stamp_ticks, np.int64) - 1 + self.output_lag
+    def _collect(self, node, ticks, ids):
+        # emission ticks, plus output_lag for engines that may report a spike up to that many
+        # ticks late
+        ticks = np.asarray(ticks, np.int64) + self.output_lag
         ids = np.asarray(ids, np.int64)
         for port, off in self._offset[node]:  # a population may feed several ports (a seam and a bridge)
             self._got.setdefault(port, []).append(Spikes(ticks, ids + off))
@@ -350,11 +350,26 @@ class SpikingComponent(Component):
         self.tick, self._records, self._carry = 0, {}, {}
 
     def state(self):
-        raise SimulationStateError(self.name, "state", "snapshots of point-neuron engines are not implemented",
-                                   "a co-simulation without point-neuron engines, or reset()")
+        """The engine's snapshot (:meth:`neurohybrid.engine.Engine.state`), the tick, and the
+        lagged output spikes still to be sent (engines with ``output_lag``)."""
+        try:
+            engine = self.engine.state()
+        except NotImplementedError as exc:
+            raise SimulationStateError(self.name, "state", str(exc), "engines with snapshots (the emulators, Lava)") \
+                from None
+        carry = {p: Spikes.concat(parts) for p, parts in self._carry.items()}
+        return {"engine": engine, "tick": int(self.tick),
+                "carry": {p: (sp.ticks.copy(), sp.index.copy()) for p, sp in carry.items()}}
 
     def restore(self, state):
-        self.state()
+        """Back to a :meth:`state` (the engine checks its own part and refuses another model's)."""
+        for key in ("engine", "tick", "carry"):
+            if key not in state:
+                raise ParameterError(self.name, "state", f"no {key!r} in the snapshot", "a state() of this component")
+        self.engine.restore(state["engine"])
+        self.tick = int(state["tick"])
+        self._carry = {p: [Spikes(np.asarray(t, np.int64).copy(), np.asarray(i, np.int64).copy())]
+                       for p, (t, i) in state["carry"].items()}
 
     def describe(self):
         return {**super().describe(), "engine": type(self.engine).__name__,

@@ -3,12 +3,13 @@ implements, and the capabilities it declares to the partition.
 
 Time is an integer tick of the graph's resolution ``dt`` (ms). An engine runs the part of a
 :class:`~neurohybrid.graph.ModelGraph` the partition gave it and reports what it records to a
-*sink* (``spikes(node, stamp_ticks, ids)``, ``samples(node, variable, values)``, ``flush()``);
-a spike emitted in tick k is reported with stamp k + 1 (recorded at time (k + 1) dt, PyNN's
-and NEST's convention), by every engine alike. The co-simulation kernel drives an engine
-through :class:`neurohybrid.adapters.SpikingComponent`, which turns stamps back into emission
-ticks, pushes the spikes arriving from other engines into the engine's ``SpikeSourceExternal``
-mirrors and applies fields.
+*sink* (``spikes(node, ticks, ids)``, ``samples(node, variable, values)``, ``flush()``).
+One spike-time convention everywhere: a spike is reported, carried by the kernel and pushed
+into mirrors with its *emission tick* k; only the run store's recorder turns it into the
+recorded time (k + 1) dt (the end of its step, PyNN's and NEST's convention). The
+co-simulation kernel drives an engine through :class:`neurohybrid.adapters.SpikingComponent`,
+which hands it the spikes arriving from other engines (into its ``SpikeSourceExternal``
+mirrors) and the fields, and collects the spikes it sends.
 
 Engines are found by name in :mod:`neurohybrid.engines` (third-party engines register there)
 and are imported only when used.
@@ -67,16 +68,16 @@ class Engine(ABC):
     spike_recorded: dict
     sink = None
 
-    def report_spikes(self, name: str, stamps, ids) -> None:
-        """Send the spikes of ``name`` (stamps: emission tick + 1) that are recorded to the sink,
+    def report_spikes(self, name: str, ticks, ids) -> None:
+        """Send the spikes of ``name`` (emission ticks, cell ids) that are recorded to the sink,
         keeping only the recorded cells when not all of them are."""
         wanted = self.spike_recorded.get(name)
-        if wanted is None or stamps.size == 0:
+        if wanted is None or ticks.size == 0:
             return
         if wanted.size != self.graph.nodes[name].size:
             keep = np.isin(ids, wanted)
-            stamps, ids = stamps[keep], ids[keep]
-        self.sink.spikes(name, stamps, ids)
+            ticks, ids = ticks[keep], ids[keep]
+        self.sink.spikes(name, ticks, ids)
 
     @staticmethod
     def refusal(node, graph, options: dict | None = None) -> str | None:

@@ -587,14 +587,21 @@ class CoSimulation:
                 "delay_lines": [copy.deepcopy(line.pending) for line in self._lines], "primed": self._primed}
 
     def restore(self, state: dict) -> None:
-        """Return to a snapshot from :meth:`state` (same components and links)."""
+        """Return to a snapshot from :meth:`state` (same components and links); when a component
+        refuses its part, every component is left as it was."""
         if not self._built:
             self.build()
         if len(state["delay_lines"]) != len(self._lines) or set(state["components"]) != set(self.components):
             raise ParameterError("CoSimulation", "state", "snapshot of a different set of components/links",
                                  "a state() of this co-simulation")
-        for n, c in self.components.items():
-            c.restore(state["components"][n])
+        saved = {n: c.state() for n, c in self.components.items()}
+        try:
+            for n, c in self.components.items():
+                c.restore(state["components"][n])
+        except BaseException:  # a component refused its part: the ones already restored go back
+            for n, c in self.components.items():
+                c.restore(saved[n])
+            raise
         for line, pending in zip(self._lines, state["delay_lines"]):
             line.pending = copy.deepcopy(pending)
         self.tick = int(state["tick"])

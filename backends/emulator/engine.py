@@ -361,7 +361,7 @@ class EmulatorEngine(Engine):
         return ticks, cells + block.offset
 
     def _record_spikes(self, name: str, ticks: np.ndarray, ids: np.ndarray) -> None:
-        self.report_spikes(name, ticks + 1, ids)  # a spike emitted in tick k is stamped (k + 1) dt
+        self.report_spikes(name, ticks, ids)  # emission ticks (the recorder writes (k + 1) dt)
 
     def _record_samples(self, block: NeuronBlock, t0: int, n: int) -> None:
         for variable, every, a, cols in block.rec_vars:

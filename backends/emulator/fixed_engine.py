@@ -25,8 +25,9 @@ included). See :func:`connection_layers`.
 Time
 ----
 One Loihi step is one tick of ``graph.dt``: step ``k`` (0-based; Lava ``time_step = k + 1``)
-integrates tick ``k``. As in the float engine a neuron that fires in step ``k`` is stamped
-``(k + 1) dt``, and a signal sampled after step ``k`` has time ``(k + 1) dt``; the sample at
+integrates tick ``k``. As in the float engine a neuron that fires in step ``k`` has emission
+tick ``k`` (recorded at ``(k + 1) dt``: the recorder's convention), and a signal sampled after
+step ``k`` has time ``(k + 1) dt``; the sample at
 ``t = 0`` is the initial state.
 
 Host spike sources are the float engine's own generators (``neurohybrid/stimuli/spike_sources.py``),
@@ -285,8 +286,8 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
 
     def _run_chunk(self, t0: int, n: int) -> None:
         raster, generated = self.inputs.raster(t0, n)
-        for name, (stamps, ids) in generated.items():
-            self.report_spikes(name, stamps, ids)
+        for name, (ticks, ids) in generated.items():
+            self.report_spikes(name, ticks, ids)
         record = self.net.run(n, raster, record_uv=bool(self.signals))
         if self.spike_recorded:
             # one scan of the contiguous raster (a strided scan per population cost more than the kernel)
@@ -295,8 +296,8 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
                 if name in self.spike_recorded:
                     size = self.circuit.populations[name].size
                     mine = (cols >= off) & (cols < off + size)
-                    # a neuron that fires in step k is stamped (k + 1) dt, as in the float engine
-                    self.report_spikes(name, t0 + 1 + rows[mine].astype(np.int64), (cols[mine] - off).astype(np.int64))
+                    # a neuron that fires in step k has emission tick k, as in the float engine
+                    self.report_spikes(name, t0 + rows[mine].astype(np.int64), (cols[mine] - off).astype(np.int64))
         self._send_signals(t0, n, lambda node: record.v)
 
     # --- inspection ---------------------------------------------------------------------------
@@ -372,15 +373,15 @@ def _remap_ring(ring: np.ndarray, old_slots: int, new_slots: int, tick: int) -> 
 
 
 class _ListSink:
-    """Collects what an engine sends (spikes per node as (stamp_ticks, ids); samples per
+    """Collects what an engine sends (spikes per node as (emission ticks, ids); samples per
     (node, variable))."""
 
     def __init__(self):
         self.spike_parts: dict[str, list] = {}
         self.sample_parts: dict[tuple, list] = {}
 
-    def spikes(self, node, stamp_ticks, ids):
-        self.spike_parts.setdefault(node, []).append((np.asarray(stamp_ticks), np.asarray(ids)))
+    def spikes(self, node, ticks, ids):
+        self.spike_parts.setdefault(node, []).append((np.asarray(ticks), np.asarray(ids)))
 
     def samples(self, node, variable, values):
         self.sample_parts.setdefault((node, variable), []).append(np.asarray(values))
@@ -402,8 +403,7 @@ def run_circuit(circuit, n_steps: int, graph: ModelGraph | None = None) -> dict[
     """Run ``circuit`` alone for ``n_steps`` chip steps on the fixed-point emulator.
 
     Host inputs come from ``graph`` or from the circuit's manifest (a loaded bundle). Returns
-    ``{population: (stamp_ticks, ids)}``, spikes sorted by stamp then id (stamp k: fired in step
-    k - 1).
+    ``{population: (ticks, ids)}``, spikes sorted by tick then id (tick k: fired in step k).
     """
     engine = FixedEmulatorEngine()
     sink = _ListSink()

@@ -17,7 +17,8 @@ the conventions are those of the fixed-point emulator engine
 (``backends/emulator/fixed_engine.py``), whose results this engine reproduces exactly:
 
 - one Lava time step per tick of ``graph.dt``: tick ``k`` is Lava ``time_step = k + 1``;
-- a neuron that fires in tick ``k`` is stamped ``(k + 1) dt``; a signal sampled after tick ``k``
+- a neuron that fires in tick ``k`` is reported with emission tick ``k`` (recorded at
+  ``(k + 1) dt``); a signal sampled after tick ``k``
   has time ``(k + 1) dt`` (the sample at ``t = 0`` is the initial state);
 - host spike sources are the emulator's generators keyed as there (same seed, same spikes),
   turned into the chip's binary input raster by the same ``HostInputs`` object (a spike of a
@@ -330,8 +331,8 @@ class LavaEngine(LoihiOutputs, Engine):
 
     def _run_chunk(self, t0: int, n: int) -> None:
         raster, generated = self.inputs.raster(t0, n)
-        for name, (stamps, ids) in generated.items():
-            self.report_spikes(name, stamps, ids)
+        for name, (ticks, ids) in generated.items():
+            self.report_spikes(name, ticks, ids)
         inputs = {name: raster[:, o:o + self.circuit.inputs[name].size]
                   for name, o in self.input_offsets.items() if name in self.lava.inputs}
         t = time.perf_counter()
@@ -341,8 +342,8 @@ class LavaEngine(LoihiOutputs, Engine):
         for name, rec in records.items():
             if name in self.spike_recorded:
                 rows, cells = np.nonzero(rec.spikes)
-                # a neuron that fires in tick k is stamped (k + 1) dt, as in the emulator engines
-                self.report_spikes(name, t0 + 1 + rows.astype(np.int64), cells.astype(np.int64))
+                # a neuron that fires in tick k has emission tick k, as in the emulator engines
+                self.report_spikes(name, t0 + rows.astype(np.int64), cells.astype(np.int64))
         self._send_signals(t0, n, lambda node: records[node].v)
 
     # --- snapshots ------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ Which nodes and edges it runs
   connection, held in a CSR table by source neuron. ``SpikeSourceExternal`` nodes (mirrors of
   populations on other engines) get their spikes from ``source_generator(node).push(ticks, ids)``;
   other source models (Poisson, arrays, ...) are generated with the emulator's source classes
-  (same streams as the emulator) window by window. A spike of *emission tick* k (stamped
+  (same streams as the emulator) window by window. A spike of *emission tick* k (recorded at
   ``(k+1) dt``) becomes ``nc.event((k + 1) * dt + delay)`` on every connection of its source
   neuron -- NEURON's own convention: spike time + delay.
   Constraint: spikes must be pushed before ``advance`` covers their delivery time (they are
@@ -43,10 +43,10 @@ Output
 ------
 * spikes of nodes with ``RecordingSpec(node, "spikes", index)``: upward threshold crossings at
   the cell's ``spike_source``, recorded by ``NetCon.record``; after each ``advance`` the new ones
-  go to ``sink.spikes(node, stamp, ids)`` with ``stamp = ceil(t / dt - 1e-6)``, i.e. a spike at
-  time t in ((s-1) dt, s dt] is stamped s and its emission tick is s - 1 (the point engines'
-  convention; a crossing detected a hair after a grid point, as NEURON's fixed step reports
-  them, stays on that grid point);
+  go to ``sink.spikes(node, ticks, ids)`` with emission tick ``ceil(t / dt - 1e-6) - 1``, i.e.
+  a spike at time t in (k dt, (k + 1) dt] has emission tick k (the point engines' convention;
+  a crossing detected a hair after a grid point, as NEURON's fixed step reports them, stays on
+  that grid point);
 * samples of ``RecordingSpec(node, variable, index, sampling_interval)``: ``variable`` as in
   :mod:`.cells` (``"v"``, ``"soma.v"``, ``"dendrite.v"``, ``"soma.na.m"``...), recorded with
   ``Vector.record(ref, sampling_interval)`` (a whole multiple of ``graph.dt``, default
@@ -74,6 +74,7 @@ Interface notes (deviations from the shared brief)
 """
 from __future__ import annotations
 
+import gc
 import math
 import weakref
 
@@ -224,6 +225,7 @@ class NeuronEngine(Engine):
             if eng is not None and eng is not self:
                 eng.close()
         _ACTIVE[:] = [weakref.ref(self)]
+        gc.collect()  # cells of models dropped without close() go now, not inside finitialize (see close)
         h = _h()
         self.h = h
         self.graph, self.sink, self.dt = graph, sink, float(graph.dt)
@@ -489,9 +491,10 @@ class NeuronEngine(Engine):
             t = tvec.as_numpy()[done:n].copy()
             ids = ivec.as_numpy()[done:n].astype(np.int64)
             rec[3] = n
-            stamp = np.ceil(t / self.dt - _STAMP_EPS).astype(np.int64)
-            order = np.lexsort((ids, stamp))
-            self.sink.spikes(name, stamp[order], ids[order])
+            # a crossing at t in (k dt, (k + 1) dt] happened in tick k
+            tick = np.ceil(t / self.dt - _STAMP_EPS).astype(np.int64) - 1
+            order = np.lexsort((ids, tick))
+            self.sink.spikes(name, tick[order], ids[order])
 
     def _report_samples(self) -> None:
         t_now = self.tick * self.dt
@@ -536,13 +539,17 @@ class NeuronEngine(Engine):
             return
         self._closed = True
         self.cells, self.sources, self.native, self.clamps = {}, {}, [], []
-        self.spike_rec, self.sample_rec, self._field_refs = {}, [], {}
+        self.spike_rec, self.sample_rec, self._field_refs, self._fields = {}, [], {}, {}
         self._fih = None
         try:
             self.pc.nthread(1)
         except Exception:  # noqa: BLE001 - NEURON may already be shutting down
             pass
         _ACTIVE[:] = [r for r in _ACTIVE if r() is not self]
+        # cells are reference cycles (h.Section(cell=self)): delete their sections now, while
+        # NEURON's node storage is not frozen; collected later, inside another model's
+        # finitialize, they raise "acquire_owning_identifier() called on a frozen structure"
+        gc.collect()
 
     def _check_open(self) -> None:
         if self._closed:

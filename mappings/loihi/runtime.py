@@ -167,7 +167,7 @@ class HostInputs:
 
     ``raster(t0, n)`` returns the bool array [n, n_inputs] whose row j holds the channels that
     spike in chip step ``t0 + j`` (what a Lava ``RingBuffer`` sends at ``time_step = t0 + j + 1``)
-    and the generated spikes per source, ``{name: (stamp_ticks, ids)}`` (for recording). Windows
+    and the generated spikes per source, ``{name: (emission ticks, ids)}`` (for recording). Windows
     must follow each other; a later start skips the gap. See the module docstring for the two
     losses of binary input (spikes at t = 0 sent at step 0, multiplicity merged).
     """
@@ -225,11 +225,11 @@ class HostInputs:
         last = t0 + n + 1
         for name, gen in self.generators.items():
             ticks, ids = gen.emit(first, last - first)
-            # Report the spikes stamped in [t0, t0 + n), as the float engine does for this window;
-            # those stamped t0 + n (sent in the window's last step) are reported with the next one.
+            # Report the spikes emitted in [t0 - 1, t0 + n - 1), as the float engine does for this
+            # window; those of tick t0 + n - 1 (sent in the window's last step) go with the next one.
             held_ticks, held_ids = self._held.get(name, (ticks[:0], ids[:0]))
             now = ticks + 1 < t0 + n
-            generated[name] = (np.concatenate([held_ticks, ticks[now]]) + 1, np.concatenate([held_ids, ids[now]]))
+            generated[name] = (np.concatenate([held_ticks, ticks[now]]), np.concatenate([held_ids, ids[now]]))
             self._held[name] = (ticks[~now], ids[~now])
             if ticks.size:
                 rows = np.maximum(ticks - t0, 0)

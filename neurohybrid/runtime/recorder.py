@@ -1,7 +1,7 @@
 """The one recorder: everything a run records reaches the run store through it.
 
-Engines report to it as their sink (``spikes(node, stamp_ticks, ids)``: stamps are emission
-tick + 1, ``samples(node, variable, values)``: one row per sample); the co-simulation reports
+Engines report to it as their sink (``spikes(node, ticks, ids)``: emission ticks,
+``samples(node, variable, values)``: one row per sample); the co-simulation reports
 its own signals to it (the scaffold's monitors, the seams' rates, the pacing timing:
 :meth:`Recorder.signal`). It keeps them in memory and writes them in batches: when
 :meth:`Recorder.flush` is called (by the co-simulation after a batch of macro-steps, from the
@@ -42,19 +42,19 @@ class Recorder:
         self.pending = 0  # values buffered
 
     # --- engines (the sink interface) -----------------------------------------------------------
-    def spikes(self, node: str, stamp_ticks: np.ndarray, ids: np.ndarray) -> None:
-        """Spikes of ``node``: stamps (emission tick + 1) and cell ids."""
+    def spikes(self, node: str, ticks: np.ndarray, ids: np.ndarray) -> None:
+        """Spikes of ``node``: emission ticks and cell ids."""
         rt = self.runtime
         if node in rt.exported:
             return  # reported only so that they cross to another engine; the user did not record them
         subset = rt.store_subset.get(node)
         if subset is not None:  # all cells cross, the user records some
             keep = np.isin(ids, subset)
-            stamp_ticks, ids = stamp_ticks[keep], ids[keep]
+            ticks, ids = ticks[keep], ids[keep]
             if not ids.size:
                 return
-        self._spikes.setdefault(node, []).append((stamp_ticks, ids))
-        self._count(stamp_ticks.size)
+        self._spikes.setdefault(node, []).append((ticks, ids))
+        self._count(ticks.size)
 
     def samples(self, node: str, variable: str, values: np.ndarray) -> None:
         """Rows of samples of a recorded variable of ``node`` (declared from the graph)."""
@@ -106,7 +106,9 @@ class Recorder:
             ticks = np.concatenate([p[0] for p in parts])
             ids = np.concatenate([p[1] for p in parts])
             order = np.argsort(ticks, kind="stable")
-            store.append_spikes(node, ticks[order] * dt, ids[order].astype(np.uint64), segment=seg)
+            # the one spike-time convention: a spike emitted in tick k is recorded at (k + 1) dt,
+            # the end of its step (PyNN's and NEST's)
+            store.append_spikes(node, (ticks[order] + 1) * dt, ids[order].astype(np.uint64), segment=seg)
         for (node, variable), parts in self._samples.items():
             store.append_signal(node, variable, np.concatenate(parts, axis=0), segment=seg)
         for (label, variable), (units, interval, t_start, parts) in self._signals.items():

@@ -239,11 +239,11 @@ def test_export_loihi_from_a_session_and_rerun_from_the_bundle(tmp_path):
     for name, trains in original.items():
         ticks, ids = rerun[name]
         for i, train in enumerate(trains):
-            np.testing.assert_allclose(train, ticks[ids == i] * 0.1, rtol=0, atol=1e-9)
+            np.testing.assert_allclose(train, (ticks[ids == i] + 1) * 0.1, rtol=0, atol=1e-9)  # recorded at (k + 1) dt
 
 
 def _lava_runner():
-    """(run(circuit, n_steps) -> {population: (stamp_ticks, ids)}, reason): the bundle's circuit
+    """(run(circuit, n_steps) -> {population: (emission ticks, ids)}, reason): the bundle's circuit
     rebuilt as a Lava process graph by the Lava backend's ``build_processes`` and run on
     ``Loihi2SimCfg(fixed_pt)``, with the host inputs regenerated from the bundle's manifest;
     (None, reason) when Lava or ``build_processes`` is not available."""
@@ -268,7 +268,7 @@ def _lava_runner():
         out = {}
         for name, rec in records.items():
             rows, ids = np.nonzero(rec.spikes)
-            out[name] = (rows + 1, ids)  # fired in step k: stamped (k + 1) dt
+            out[name] = (rows, ids)  # fired in step k: emission tick k
         return out
 
     return run, None
@@ -295,7 +295,7 @@ def test_bundle_rebuilt_as_lava_process_graph_matches_original_run(tmp_path):
     for name, trains in original.items():
         ticks, ids = spikes[name]
         for i, train in enumerate(trains):
-            np.testing.assert_allclose(train, np.asarray(ticks)[np.asarray(ids) == i] * 0.1, rtol=0, atol=1e-9)
+            np.testing.assert_allclose(train, (np.asarray(ticks)[np.asarray(ids) == i] + 1) * 0.1, rtol=0, atol=1e-9)
 
 
 def test_constant_arrays_stay_constant(tmp_path):

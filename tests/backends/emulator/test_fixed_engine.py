@@ -111,7 +111,7 @@ def test_engine_matches_direct_fixed_point_network():
         rows, cells = np.nonzero(ref.spikes[:, off:off + size])
         ticks, ids = sink.spike_arrays(name)
         order = np.lexsort((cells, rows))
-        np.testing.assert_array_equal(ticks, rows[order] + 1)
+        np.testing.assert_array_equal(ticks, rows[order])
         np.testing.assert_array_equal(ids, cells[order])
     assert 0 < sink.spike_arrays("exc")[0].size
     assert 0 < sink.spike_arrays("inh")[0].size
@@ -158,8 +158,9 @@ def test_source_spikes_identical_to_float_engine():
 
 
 def test_time_convention_of_spikes_and_inputs():
-    """A neuron that fires in step k is stamped (k+1) dt; an input spike at time j dt enters u at
-    step j - 1 + D (D = latency), as a chip neuron's spike of step j - 1 would."""
+    """A neuron that fires in step k is reported with emission tick k (recorded at (k+1) dt); an
+    input spike at time j dt enters u at step j - 1 + D (D = latency), as a chip neuron's spike
+    of step j - 1 would."""
     circuit = LoihiCircuit(dt_ms=DT, populations={"p": lpop("p", 2, du=4095, dv=4095, vth=10)},
                            inputs={"in": LoihiInput("in", 1, "SpikeSourceArray")},
                            projections=[lproj("in->p", "in", "p", [0, 1], [0, 0], [255, 255], [1, 5], weight_exp=6)])
@@ -169,8 +170,8 @@ def test_time_convention_of_spikes_and_inputs():
     graph.recordings = [RecordingSpec("p", "spikes", np.arange(2))]
     _, sink = run_engine(circuit, graph, 40)
     ticks, ids = sink.spike_arrays("p")
-    # grid 10 -> sent at step 9 -> enters u (and v) at step 9 + D -> stamp 10 + D
-    np.testing.assert_array_equal(ticks, [11, 15])
+    # grid 10 -> sent at step 9 -> enters u (and v) at step 9 + D, which fires: tick 9 + D
+    np.testing.assert_array_equal(ticks, [10, 14])
     np.testing.assert_array_equal(ids, [0, 1])
 
 
@@ -186,11 +187,12 @@ def test_spike_at_time_zero_and_multiplicity_are_merged_into_binary_input():
     # t=0 -> step 0 (clamped), t=0.1 -> step 0, t=0.2 -> step 1, 2 x t=0.3 -> step 2
     np.testing.assert_array_equal(raster, [[True, False], [False, True], [True, False]])
     assert inputs.merged_spikes == 2
-    # reported as the float engine does for ticks [0, 3): stamps 0..2; the stamp-3 ones come next
-    np.testing.assert_array_equal(generated["in"][0], [0, 1, 2])
+    # reported as the float engine does for ticks [0, 3): emission ticks -1..1; those of tick 2
+    # (grid 3) come next
+    np.testing.assert_array_equal(generated["in"][0], [-1, 0, 1])
     raster2, generated2 = inputs.raster(3, 2)
     assert not raster2.any()
-    np.testing.assert_array_equal(generated2["in"][0], [3, 3])
+    np.testing.assert_array_equal(generated2["in"][0], [2, 2])
 
 
 def test_duplicate_synapses_keep_their_own_weight_and_delay():

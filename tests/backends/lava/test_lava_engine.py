@@ -5,7 +5,7 @@
   one process per layer of repeated pairs) and refuses what Loihi cannot hold;
 - :class:`LavaEngine` on small circuits gives exactly what
   :class:`~neurohybrid.backends.emulator.fixed.FixedPointNetwork` computes — spikes, ``u`` and
-  ``v`` — with the engines' time convention (spike in tick k stamped k + 1; input spike at grid
+  ``v`` — with the engines' time convention (spike in tick k reported at tick k; input spike at grid
   time j dt sent in step j - 1), across several ``advance`` calls and host-buffer wrap-arounds;
 - it agrees with the fixed-point emulator engine sink for sink, also through ``reset`` and a
   parameter change in the middle of a run, and through the PyNN front end;
@@ -93,13 +93,13 @@ def graph_for(circuit, sources=None, v_every=DT, seed=5):
 
 
 class ListSink:
-    """Collects spikes (stamp ticks, ids) and samples per node, as the run store would."""
+    """Collects spikes (emission ticks, ids) and samples per node, as the run store would."""
 
     def __init__(self):
         self.spike_parts, self.sample_parts = {}, {}
 
-    def spikes(self, node, stamp_ticks, ids):
-        self.spike_parts.setdefault(node, []).append((np.asarray(stamp_ticks, np.int64), np.asarray(ids, np.int64)))
+    def spikes(self, node, ticks, ids):
+        self.spike_parts.setdefault(node, []).append((np.asarray(ticks, np.int64), np.asarray(ids, np.int64)))
 
     def samples(self, node, variable, values):
         self.sample_parts.setdefault((node, variable), []).append(np.asarray(values))
@@ -222,11 +222,11 @@ def test_engine_equals_fixed_point_network_step_by_step():
             engine.advance(stop)
         assert engine.tick == n_steps
         for name, pop in c.populations.items():
-            # spikes: fired in step k <-> stamped k + 1 ticks
-            stamps, ids = sink.spike_arrays(name)
+            # spikes: fired in step k <-> emission tick k
+            ticks, ids = sink.spike_arrays(name)
             steps, cells = np.nonzero(ref[name].spikes)
             order = np.lexsort((cells, steps))
-            assert np.array_equal(stamps, steps[order] + 1) and np.array_equal(ids, cells[order])
+            assert np.array_equal(ticks, steps[order]) and np.array_equal(ids, cells[order])
             # v in mV after every step, the t = 0 sample first
             v = sink.signal(name, "v")
             expected = np.vstack([pop.v0[None, :], ref[name].v]) / pop.scale + pop.v_rest
@@ -240,10 +240,10 @@ def test_engine_equals_fixed_point_network_step_by_step():
         for name in c.populations:
             assert 0 < ref[name].spikes.sum() < ref[name].spikes.size
         # input spikes are recorded as generated: grid times, duplicates kept
-        stamps, ids = sink.spike_arrays("stim")
-        expected = sorted((int(np.rint(s / DT)), cell) for cell, times in enumerate(SPIKE_TIMES)
+        ticks, ids = sink.spike_arrays("stim")  # a source spike at grid time j dt has emission tick j - 1
+        expected = sorted((int(np.rint(s / DT)) - 1, cell) for cell, times in enumerate(SPIKE_TIMES)
                           for s in times if np.rint(s / DT) < n_steps)
-        assert list(zip(stamps.tolist(), ids.tolist())) == expected
+        assert list(zip(ticks.tolist(), ids.tolist())) == expected
         assert engine.timings["steps"] == n_steps and engine.timings["run_s"] > 0
     finally:
         engine.close()
