@@ -5,16 +5,27 @@ Layout of a graph file (one HDF5 file):
 * root attributes ``format`` (``"neurohybrid-graph"``), ``format_version`` (:data:`VERSION`),
   ``content_hash`` (:meth:`ModelGraph.content_hash` of the saved graph) and ``layout``, a JSON
   document with every name, model, kind, rule and seed, and the shape of what is stored as
-  arrays;
+  arrays: ``dt`` (ms), ``seed``, ``nodes`` (populations, with a biophysical population's
+  ``cell`` builder as data), ``edges``, ``currents``, ``recordings``, ``modules`` (scaffold,
+  converters and fields, each ``{"kind", "fields"}``: a scaffold's connectome as its arrays,
+  labels, centres and name, its model, coupling, integrator and monitors by class name and
+  parameters; :mod:`neurohybrid.graph_codec`) and ``links`` (``[source, source_port, target,
+  target_port]``);
 * ``arrays/<n>``: every array of the graph (parameters, initial values, connection indices,
-  synapse values, current parameters, recorded cell indices), referenced from ``layout`` by
-  number. A constant array (zero-stride, as PyNN's constant weights are) is stored as its one
-  value with attribute ``size``, and comes back as a zero-stride array again.
+  synapse values, current parameters, recorded cell indices, connectome weights and lengths,
+  per-region parameters), referenced from ``layout`` by number. A constant array (zero-stride,
+  as PyNN's constant weights are) is stored as its one value with attribute ``size``, and comes
+  back as a zero-stride array again.
 
 :func:`load` refuses (a :class:`GraphFileError` naming the file and what is wrong) a file that
-is not a graph file, is truncated or unreadable, has another format version, or whose content
-does not hash to the saved ``content_hash``: a refused graph is never run. Biophysical nodes
-carry a cell builder object, which is not serialisable yet: saving one is refused.
+is not a graph file, is truncated or unreadable, has a format version it does not read (it
+reads :data:`READABLE`: version 1 files, which hold populations only, load as they are), names a
+class it does not know, or whose content does not hash to the saved ``content_hash``: a refused
+graph is never run. :func:`save` refuses, naming the module and parameter, what is code and has
+no data form (:mod:`neurohybrid.graph_codec`): a field's Python function (use
+:class:`~neurohybrid.graph.Affine` or :class:`~neurohybrid.graph.Sigmoid`), a host module, a
+cell builder other than a NeuronCellBuilder of a Python class -- whose class the loader hands
+back: ``load(path, cell_classes=[Cls])``.
 """
 from __future__ import annotations
 
@@ -23,40 +34,17 @@ import os
 
 import numpy as np
 
-from .errors import ParameterError, UnsupportedModelError
+from .errors import NeurohybridError
 from .graph import CurrentInjection, ModelGraph, PopulationNode, ProjectionEdge, RecordingSpec
+from .graph_codec import Arrays as _Arrays
+from .graph_codec import GraphFileError, decode_cell, decode_module, encode_cell, encode_module
 
-__all__ = ["save", "load", "to_dict", "from_dict", "GraphFileError", "FORMAT", "VERSION"]
+__all__ = ["save", "load", "to_dict", "from_dict", "GraphFileError", "FORMAT", "VERSION", "READABLE"]
 
 FORMAT = "neurohybrid-graph"
-VERSION = 1
-
-
-class GraphFileError(ParameterError):
-    """A graph file that cannot be loaded: names the file and what is wrong with it."""
-
-
-class _Arrays:
-    """Collects arrays while a graph is flattened (to_dict) and hands them back (from_dict)."""
-
-    def __init__(self, items: list | None = None):
-        self.items = [] if items is None else items
-
-    def put(self, value) -> dict:
-        arr = np.asarray(value)
-        if arr.dtype == object:
-            raise ParameterError("graph", "array", "holds Python objects", "numbers")
-        if arr.ndim == 1 and arr.size > 1 and arr.strides == (0,):
-            self.items.append(np.ascontiguousarray(arr[:1]))
-            return {"array": len(self.items) - 1, "const": int(arr.size)}
-        self.items.append(np.ascontiguousarray(arr))
-        return {"array": len(self.items) - 1}
-
-    def get(self, ref: dict) -> np.ndarray:
-        arr = self.items[ref["array"]]
-        if "const" in ref:
-            return np.broadcast_to(arr[:1], (ref["const"],))
-        return arr
+#: 2: hybrid modules, links and NEURON cell builders; 1: populations, edges, currents, recordings
+VERSION = 2
+READABLE = (1, 2)
 
 
 def _put_value(arrays: _Arrays, value):
@@ -85,13 +73,11 @@ def to_dict(graph: ModelGraph) -> tuple[dict, list[np.ndarray]]:
     arrays = _Arrays()
     nodes = []
     for node in graph.nodes.values():
-        if node.kind == "biophysical" or node.cell is not None:
-            raise UnsupportedModelError(f"Population({node.name})", "cell", "a biophysical cell builder cannot be "
-                                        "saved in a graph file yet", "point populations and spike sources")
         nodes.append({"name": node.name, "model": node.model, "size": int(node.size), "kind": node.kind,
                       "engine": node.engine,
                       "parameters": {k: _put_value(arrays, v) for k, v in node.parameters.items()},
-                      "initial": {k: _put_value(arrays, v) for k, v in node.initial.items()}})
+                      "initial": {k: _put_value(arrays, v) for k, v in node.initial.items()},
+                      "cell": None if node.cell is None else encode_cell(node.cell, node.name, arrays)})
     edges = [{"name": e.name, "pre": e.pre, "post": e.post, "receptor": e.receptor, "synapse": e.synapse,
               "pre_index": arrays.put(e.pre_index), "post_index": arrays.put(e.post_index),
               "values": {k: arrays.put(v) for k, v in e.values.items()}, "rule": e.rule, "seed": e.seed,
@@ -100,19 +86,26 @@ def to_dict(graph: ModelGraph) -> tuple[dict, list[np.ndarray]]:
                  "parameters": {k: _put_value(arrays, v) for k, v in c.parameters.items()}} for c in graph.currents]
     recordings = [{"node": r.node, "variable": r.variable, "index": arrays.put(r.index),
                    "sampling_interval": r.sampling_interval} for r in graph.recordings]
+    modules = [encode_module(m, arrays) for m in graph.modules.values()]
+    links = [[lk.source, lk.source_port, lk.target, lk.target_port] for lk in graph.links]
     layout = {"dt": graph.dt, "seed": graph.seed, "nodes": nodes, "edges": edges, "currents": currents,
-              "recordings": recordings}
+              "recordings": recordings, "modules": modules, "links": links}
     return layout, arrays.items
 
 
-def from_dict(layout: dict, arrays: list[np.ndarray]) -> ModelGraph:
-    """The graph described by ``to_dict``'s (layout, arrays)."""
+def from_dict(layout: dict, arrays: list[np.ndarray], cell_classes=(), where: str = "graph layout") -> ModelGraph:
+    """The graph described by ``to_dict``'s (layout, arrays). ``cell_classes``: the Python
+    classes of its NeuronCellBuilder cells (looked up by qualified name); ``where`` names the
+    source in errors."""
     store = _Arrays(list(arrays))
     graph = ModelGraph(float(layout["dt"]), layout["seed"])
     for n in layout["nodes"]:
+        cell = n.get("cell")
         graph.nodes[n["name"]] = PopulationNode(
             n["name"], n["model"], int(n["size"]), {k: _get_value(store, v) for k, v in n["parameters"].items()},
-            {k: _get_value(store, v) for k, v in n["initial"].items()}, kind=n["kind"], engine=n["engine"])
+            {k: _get_value(store, v) for k, v in n["initial"].items()}, kind=n["kind"], engine=n["engine"],
+            cell=None if cell is None else decode_cell(cell, store, cell_classes, f"{where}: Population({n['name']})"
+                                                                                   ".cell"))
     for e in layout["edges"]:
         graph.edges.append(ProjectionEdge(e["name"], e["pre"], e["post"], e["receptor"], e["synapse"],
                                           store.get(e["pre_index"]), store.get(e["post_index"]),
@@ -125,28 +118,43 @@ def from_dict(layout: dict, arrays: list[np.ndarray]) -> ModelGraph:
     for r in layout["recordings"]:
         graph.recordings.append(RecordingSpec(r["node"], r["variable"], store.get(r["index"]),
                                               r["sampling_interval"]))
+    for entry in layout.get("modules", []):  # a version-1 layout has neither modules nor links
+        graph.add_module(decode_module(entry, store, where))
+    for source, source_port, target, target_port in layout.get("links", []):
+        graph.connect(source, source_port, target, target_port)  # typed: both ports exist, same kind
     return graph
 
 
 def save(graph: ModelGraph, path) -> str:
-    """Write ``graph`` to the HDF5 file ``path`` (module docstring); returns its content hash."""
+    """Write ``graph`` to the HDF5 file ``path`` (module docstring); returns its content hash.
+    Refuses (UnsupportedModelError naming the module or population and the parameter) a graph
+    holding code, before anything is written; the file appears whole or not at all."""
     import h5py
     layout, arrays = to_dict(graph)
     digest = graph.content_hash()
-    with h5py.File(os.fspath(path), "w") as f:
-        f.attrs["format"] = FORMAT
-        f.attrs["format_version"] = VERSION
-        f.attrs["content_hash"] = digest
-        f.attrs["layout"] = json.dumps(layout)
-        group = f.create_group("arrays")
-        for k, arr in enumerate(arrays):
-            group.create_dataset(str(k), data=arr)
+    path = os.fspath(path)
+    partial = f"{path}.partial"
+    try:
+        with h5py.File(partial, "w") as f:
+            f.attrs["format"] = FORMAT
+            f.attrs["format_version"] = VERSION
+            f.attrs["content_hash"] = digest
+            f.attrs["layout"] = json.dumps(layout)
+            group = f.create_group("arrays")
+            for k, arr in enumerate(arrays):
+                group.create_dataset(str(k), data=arr)
+        os.replace(partial, path)
+    finally:
+        if os.path.exists(partial):
+            os.remove(partial)
     return digest
 
 
-def load(path) -> ModelGraph:
+def load(path, cell_classes=()) -> ModelGraph:
     """Read a graph written by :func:`save`; refuses (GraphFileError) anything else, a truncated
-    file, another format version, or content that does not match its hash."""
+    file, a format version not in :data:`READABLE`, a layout naming an unknown class or link,
+    or content that does not match its hash. ``cell_classes``: the Python classes of the
+    graph's NeuronCellBuilder cells (the file names them; it cannot hold them)."""
     import h5py
     where = f"graph file {os.fspath(path)!r}"
     try:
@@ -155,8 +163,9 @@ def load(path) -> ModelGraph:
                 raise GraphFileError(where, "format", f"is not a neurohybrid graph file (format "
                                      f"{f.attrs.get('format')!r})", f"a file written by neurohybrid.graph_io.save")
             version = int(f.attrs.get("format_version", -1))
-            if version != VERSION:
-                raise GraphFileError(where, "format_version", f"version {version}", f"version {VERSION}")
+            if version not in READABLE:
+                raise GraphFileError(where, "format_version", f"version {version}",
+                                     "version " + " or ".join(map(str, READABLE)))
             layout = json.loads(f.attrs["layout"])
             saved_hash = str(f.attrs["content_hash"])
             group = f["arrays"]
@@ -165,7 +174,13 @@ def load(path) -> ModelGraph:
         raise
     except (OSError, KeyError, ValueError) as exc:  # truncated, corrupt or incomplete
         raise GraphFileError(where, None, f"cannot be read ({exc})", "a complete file written by save()") from exc
-    graph = from_dict(layout, arrays)
+    try:
+        graph = from_dict(layout, arrays, cell_classes, where)
+    except GraphFileError:
+        raise
+    except (NeurohybridError, KeyError, TypeError, ValueError, IndexError) as exc:  # a layout that does not hold
+        raise GraphFileError(where, "layout", f"does not describe a valid graph ({exc})",
+                             "a graph file written by neurohybrid.graph_io.save") from exc
     if graph.content_hash() != saved_hash:
         raise GraphFileError(where, "content_hash", "the content does not match the hash it was saved with (the "
                              "file was changed or damaged)", "an unmodified graph file")

@@ -42,8 +42,8 @@ def test_no_engine_imports_another_engine(engine):
     assert not offenders, offenders
 
 
-@pytest.mark.parametrize("module", ["graph", "graph_io.py", "partition.py", "kernel.py", "engine.py",
-                                    "engines.py", "stimuli", "runtime", "adapters.py", "converters.py"])
+@pytest.mark.parametrize("module", ["graph", "graph_io.py", "graph_codec.py", "partition.py", "kernel.py",
+                                    "engine.py", "engines.py", "stimuli", "runtime", "adapters.py", "converters.py"])
 def test_the_runtime_side_knows_no_pynn(module):
     paths = [ROOT / "neurohybrid" / module] if module.endswith(".py") else \
         list((ROOT / "neurohybrid" / module).rglob("*.py"))

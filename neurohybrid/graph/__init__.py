@@ -10,6 +10,7 @@ identifies the model in the run manifest.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import LinkError
-from .hybrid import (PORT_KINDS, FieldNode, HostModuleNode, Link, RatesToSpikesNode, ScaffoldNode,  # noqa: F401
-                     SpikesToRatesNode, check_link, port_kind)
+from .hybrid import (PORT_KINDS, TRANSFER_FUNCTIONS, Affine, FieldNode, HostModuleNode, Link,  # noqa: F401
+                     RatesToSpikesNode, ScaffoldNode, Sigmoid, SpikesToRatesNode, check_link, port_kind)
 
 
 @dataclass
@@ -194,36 +195,93 @@ def _hash_value(h, value) -> None:
 
 
 def module_description(module) -> dict:
-    """A JSON-able description of a module's defining content (hashed; in the manifest)."""
-    import dataclasses
+    """A JSON-able description of a module's defining content (hashed; in the manifest).
+
+    Every part is described by class name and field values, never by an object's ``repr``, so
+    the description (and the content hash) is the same in every process: a graph loaded from a
+    file hashes as the one that was saved. Large arrays are described by their SHA-256.
+    """
     out = {}
     for f in dataclasses.fields(module):
         value = getattr(module, f.name)
         if f.name == "connectome":
-            h = hashlib.sha256()
-            for arr in (value.weights, value.lengths):
-                h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
-            out[f.name] = {"labels": [str(x) for x in value.labels], "sha256": h.hexdigest()}
+            out[f.name] = _connectome_description(value)
         elif f.name == "model":
             out[f.name] = {"type": type(value).__name__,
-                           "parameters": {k: np.asarray(v).tolist() for k, v in value.params.items()}}
-        elif f.name in ("coupling", "integrator") or f.name == "monitors":
-            out[f.name] = repr(value)
-        elif f.name == "fn" or f.name == "component":
-            out[f.name] = _callable_description(value)
-        elif isinstance(value, np.ndarray):
-            out[f.name] = value.tolist()
+                           "parameters": {k: np.asarray(v).tolist() for k, v in value.params.items()},
+                           "variables_of_interest": list(getattr(value, "variables_of_interest", ()))}
+        elif f.name == "monitors":
+            out[f.name] = [object_description(m) for m in value]
+        elif f.name in ("fn", "coupling", "integrator"):
+            out[f.name] = object_description(value)
+        elif f.name == "component":  # a live object: its class and name
+            out[f.name] = {"type": _qualified(type(value)), "name": getattr(value, "name", None)}
         else:
-            out[f.name] = value
+            out[f.name] = _plain(value)
     return out
 
 
-def _callable_description(fn) -> object:
-    """A callable by its qualified name and byte code (the same function hashes the same)."""
-    if fn is None:
+def _connectome_description(conn) -> dict:
+    h = hashlib.sha256()
+    for arr in (conn.weights, conn.lengths):
+        h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
+    centres = getattr(conn, "centres", None)
+    return {"name": getattr(conn, "name", None), "labels": [str(x) for x in conn.labels], "sha256": h.hexdigest(),
+            "centres_sha256": None if centres is None else
+            hashlib.sha256(np.ascontiguousarray(centres, dtype=float).tobytes()).hexdigest()}
+
+
+def object_description(value) -> object:
+    """A part of a module (coupling, integrator, monitor, transfer function, Python function) as
+    JSON-able data with no memory address in it: a dataclass by class name and fields, a
+    function by qualified name and a digest of its byte code, anything else by class name and
+    its public attributes."""
+    if value is None:
         return None
-    code = getattr(fn, "__code__", None)
-    name = getattr(fn, "__qualname__", type(fn).__name__)
-    if code is None:
-        return name
-    return [name, hashlib.sha256(code.co_code + repr(code.co_consts).encode()).hexdigest()]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {"type": type(value).__name__,
+                **{f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+    code = getattr(value, "__code__", None)
+    if code is not None:
+        return [getattr(value, "__qualname__", type(value).__name__), _code_digest(code)]
+    name = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+    if name is not None:  # a builtin or numpy function
+        return {"callable": name, "module": getattr(value, "__module__", None)}
+    try:
+        attrs = {k: _plain(v) for k, v in sorted(vars(value).items()) if not k.startswith("_")}
+    except TypeError:
+        attrs = {}
+    return {"type": _qualified(type(value)), **attrs}
+
+
+def _code_digest(code) -> str:
+    """SHA-256 of a code object's byte code, constants and global names; nested code objects
+    (lambdas, comprehensions) by their own digest, as their repr holds a memory address."""
+    h = hashlib.sha256(code.co_code)
+    for const in code.co_consts:
+        h.update(_code_digest(const).encode() if hasattr(const, "co_code") else repr(const).encode())
+    h.update(repr(code.co_names).encode())
+    return h.hexdigest()
+
+
+def _plain(value):
+    """A field value as JSON-able data (arrays of more than 64 values by their SHA-256)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.size <= 64 or value.dtype == object:
+            return value.tolist()
+        h = hashlib.sha256()
+        _hash_array(h, value)
+        return {"array_sha256": h.hexdigest()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return object_description(value)
+
+
+def _qualified(cls) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"

@@ -29,13 +29,16 @@ Link delays are derived by the runtime (the exchange interval of the scaffold, a
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ..errors import LinkError
+import numpy as np
+
+from ..errors import LinkError, ParameterError
 
 __all__ = ["PORT_KINDS", "ScaffoldNode", "RatesToSpikesNode", "SpikesToRatesNode", "FieldNode", "HostModuleNode",
-           "Link", "port_kind"]
+           "Link", "port_kind", "Affine", "Sigmoid", "TRANSFER_FUNCTIONS"]
 
 #: What a port carries.
 PORT_KINDS = ("spikes", "rates", "fields")
@@ -113,11 +116,71 @@ class SpikesToRatesNode:
     kind: ClassVar[str] = "spikes_to_rates"
 
 
+def _finite(owner: str, **values) -> None:
+    for name, v in values.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ParameterError(owner, name, f"{v!r}", "a finite number")
+
+
+@dataclass(frozen=True)
+class Affine:
+    """A field's transfer function as data: ``value -> scale * value + offset``.
+
+    ``value`` is in the source's units (a region's state variable, or mV for a proxy of a
+    biophysical population); ``scale`` is in field units per source unit, ``offset`` in field
+    units (the :class:`FieldNode`'s ``units``). Vectorised: a float gives a float, an array an
+    array. A graph file stores it as its two numbers (a Python function cannot be stored).
+    """
+
+    scale: float = 1.0
+    offset: float = 0.0
+
+    def __post_init__(self):
+        _finite("Affine", scale=self.scale, offset=self.offset)
+
+    def __call__(self, value):
+        y = self.scale * np.asarray(value, dtype=float) + self.offset
+        return float(y) if y.ndim == 0 else y
+
+
+@dataclass(frozen=True)
+class Sigmoid:
+    """A field's transfer function as data, a logistic curve from ``low`` to ``high``:
+    ``value -> low + (high - low) / (1 + exp(-(value - midpoint) / width))``.
+
+    ``value``, ``midpoint`` and ``width`` (> 0) are in the source's units; ``low`` and ``high``
+    in field units. Computed as ``low + (high - low) (1 + tanh((value - midpoint) / (2 width))) / 2``
+    (the same curve, no overflow far from the midpoint). Vectorised as :class:`Affine`.
+    """
+
+    low: float = 0.0
+    high: float = 1.0
+    midpoint: float = 0.0
+    width: float = 1.0
+
+    def __post_init__(self):
+        _finite("Sigmoid", low=self.low, high=self.high, midpoint=self.midpoint, width=self.width)
+        if self.width <= 0:
+            raise ParameterError("Sigmoid", "width", f"{self.width!r}", "a width > 0 in the source's units")
+
+    def __call__(self, value):
+        z = (np.asarray(value, dtype=float) - self.midpoint) / (2.0 * self.width)
+        y = self.low + (self.high - self.low) * 0.5 * (1.0 + np.tanh(z))
+        return float(y) if y.ndim == 0 else y
+
+
+#: The transfer functions a graph file can hold, by class name (graph_io rebuilds them from
+#: this registry only).
+TRANSFER_FUNCTIONS = {cls.__name__: cls for cls in (Affine, Sigmoid)}
+
+
 @dataclass
 class FieldNode:
     """A named slow field: its input sampled every ``period`` ms (a scaffold region's state) or
     once per exchange (a biophysical proxy), through ``fn`` (vectorised; None: identity), in
-    ``units``; it reaches its targets ``delay`` ms later (None: the scaffold's exchange)."""
+    ``units``; it reaches its targets ``delay`` ms later (None: the scaffold's exchange).
+    ``fn`` may be any callable; :class:`Affine` and :class:`Sigmoid` are the ones a graph
+    file can store (:mod:`neurohybrid.graph_io`)."""
 
     name: str
     fn: object = None

@@ -388,5 +388,5 @@ class WholeBrain:
                               "output": asdict(r.output)} for r in self.replacements],
                 "fields": [{"field": m.field, "region": m.region, "variable": m.variable, "modulates": m.modulates,
                             "populations": [p.label for p in m.populations],
-                            "fn": getattr(m.fn, "__name__", "identity") if m.fn else "identity",
+                            "fn": getattr(m.fn, "__name__", repr(m.fn)) if m.fn is not None else "identity",
                             "period_ms": m.period, "units": m.units} for m in self.modulations]}
