@@ -262,9 +262,3 @@ def check_link(nodes: dict, link: Link) -> None:
         raise LinkError(link.label, "kind", f"{ends[0]} into a {ends[1]} port",
                         "a converter between them (spikes_to_rates, rates_to_spikes, a field)")
 
-
-def modulated_targets(graph, field_name: str) -> list[tuple[str, str]]:
-    """(population, modulates) of every link out of field node ``field_name``."""
-    return [(lk.target, lk.target_port.split(":", 1)[1]) for lk in graph.links
-            if lk.source == field_name and lk.target_port.startswith("field:")]
-

@@ -100,13 +100,6 @@ StepCurrentSource = _make_source(electrodes.StepCurrentSource)
 NoisyCurrentSource = _make_source(electrodes.NoisyCurrentSource)
 
 
-def check_finite(obj, name: str, values) -> None:
-    """ParameterError if any value of parameter ``name`` is NaN or infinite."""
-    arr = np.asarray(values, dtype=float) if not isinstance(values, np.ndarray) else values
-    if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
-        raise ParameterError(obj, name, "contains NaN or infinite values", "finite numbers")
-
-
 def _not_supported(name: str, what: str, supported: str):
     def __init__(self, *args, **kwargs):
         from ..errors import UnsupportedModelError
