@@ -8,7 +8,7 @@ from pyNN.recording import get_io
 
 from ..errors import ParameterError
 from . import simulator
-from .network import Network
+from .session import SessionRuntime
 
 DEFAULT_SEED = 12345
 
@@ -58,7 +58,7 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     if not (isinstance(celsius, (int, float)) and abs(celsius) < float("inf")):
         raise ParameterError("setup", "neuron_celsius", f"{celsius!r}", "a temperature in degrees Celsius")
     state.neuron_celsius = float(celsius)
-    state.network = Network(state, backend=extra_params.get("backend", "emulator"),
+    state.network = SessionRuntime(state, backend=extra_params.get("backend", "emulator"),
                             numerics=extra_params.get("numerics"),
                             path=extra_params.get("recording_path"), threads=extra_params.get("threads"),
                             approximations=extra_params.get("loihi_approximations", ()))

@@ -65,7 +65,7 @@ class State(common.control.BaseState):
         self.id_counter = 0
         self.segment_counter = -1
         self.write_on_end = []
-        self.network = None  # neurohybrid.pynn.network.Network, created by setup()
+        self.network = None  # neurohybrid.pynn.session.SessionRuntime, created by setup()
         self.wholebrain = None  # neurohybrid.pynn.wholebrain.WholeBrain of the session, if any
         self.field_links = []  # neurohybrid.pynn.fields.FieldLink: biophysical proxies -> point neurons
         self.live_links = []  # neurohybrid.pynn.live.LiveLink: closed-loop I/O

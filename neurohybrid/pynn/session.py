@@ -1,5 +1,5 @@
-"""The PyNN session's runtime: a :class:`~neurohybrid.runtime.Runtime` whose model is the
-session's PyNN objects, translated into one model graph on demand (populations, projections,
+"""The PyNN session's runtime (``state.network``): a :class:`~neurohybrid.runtime.Runtime`
+whose model is the session's PyNN objects, translated into one model graph on demand (populations, projections,
 current sources and recordings by :mod:`.translate`; the WholeBrain scaffold, its seams and
 fields, field links and live links by :mod:`.hybrid_nodes`). Everything else (placement,
 engines, co-simulation, run store) is the runtime's.
@@ -12,7 +12,7 @@ from .hybrid_nodes import add_hybrid_nodes
 from .translate import current_injections, population_node, projection_edges, recordings_of
 
 
-class Network(Runtime):
+class SessionRuntime(Runtime):
     """The runtime of the current ``setup()`` session (``state``: the PyNN simulator state)."""
 
     def __init__(self, state, backend: str = "emulator", numerics: str | None = "float", path=None, threads=None,
