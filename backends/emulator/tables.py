@@ -56,25 +56,66 @@ def _fixed_weight(k, direct, wcode, weights, lut_hi, lut_lo, scale):
     return lut_hi[c], lut_lo[c]
 
 
+#: spikes whose table rows are touched ahead of their delivery (see _touch_rows)
+_AHEAD = 32
+
+
+@njit(cache=True, inline="always")
+def _touch_rows(sources, s0, s1, base, indptr, col, delay, direct, wcode, weights):
+    """Read one word per cache line of the table rows of spikes s0..s1-1 and return their sum.
+    The rows of the spikes of a window are scattered over the table and usually not cached:
+    delivering spike by spike waits for each row's first lines in turn, while these loads are
+    independent, so the memory system fetches many rows at once (the delivery of a window's
+    spikes from a cold table took about twice as long without this pass). The caller keeps the
+    sum alive so that the loads are not optimised away."""
+    acc = 0
+    for s in range(s0, s1):
+        row = base + sources[s]
+        lo, hi = indptr[row], indptr[row + 1]
+        if hi <= lo:
+            continue
+        for k in range(lo, hi, 16):  # 4-byte columns: 16 a line
+            acc += col[k]
+        if direct:  # weights stored as 8-byte floats, no codes
+            for k in range(lo, hi, 32):
+                acc += delay[k]
+            for k in range(lo, hi, 8):
+                acc += np.int64(weights[k] != 0.0)
+        else:
+            for k in range(lo, hi, 32):  # 1- or 2-byte delays and weight codes
+                acc += delay[k] + wcode[k]
+        acc += col[hi - 1]
+    return acc
+
+
 @njit(parallel=True, cache=True)
 def _deliver_list(ticks, sources, mult, indptr, n_src, col, direct, wcode, weights, lut_hi, lut_lo, scale, delay,
                   ring_hi, ring_lo, n_slots, n_blocks):
-    """Spikes given as (emission tick, global source, count) lists, sorted by tick."""
+    """Spikes given as (emission tick, global source, count) lists, sorted by tick; in chunks of
+    _AHEAD spikes whose rows are touched first (_touch_rows). Returns the (meaningless) sum of
+    the touched words."""
+    touched = 0
     for b in prange(n_blocks):
         base = b * n_src
-        for s in range(ticks.size):
-            row = base + sources[s]
-            t = (ticks[s] + n_slots) % n_slots  # one modulo per spike, not per synapse (delays < n_slots)
-            m = mult[s]
-            for k in range(indptr[row], indptr[row + 1]):
-                slot = t + delay[k]
-                if slot >= n_slots:
-                    slot -= n_slots
-                w_hi, w_lo = _fixed_weight(k, direct, wcode, weights, lut_hi, lut_lo, scale)
-                if m == 1:
-                    add_fixed(ring_hi, ring_lo, slot, col[k], w_hi, w_lo)
-                else:
-                    add_fixed_times(ring_hi, ring_lo, slot, col[k], w_hi, w_lo, m)
+        acc = 0
+        for s0 in range(0, ticks.size, _AHEAD):
+            s1 = min(s0 + _AHEAD, ticks.size)
+            acc += _touch_rows(sources, s0, s1, base, indptr, col, delay, direct, wcode, weights)
+            for s in range(s0, s1):
+                row = base + sources[s]
+                t = (ticks[s] + n_slots) % n_slots  # one modulo per spike, not per synapse (delays < n_slots)
+                m = mult[s]
+                for k in range(indptr[row], indptr[row + 1]):
+                    slot = t + delay[k]
+                    if slot >= n_slots:
+                        slot -= n_slots
+                    w_hi, w_lo = _fixed_weight(k, direct, wcode, weights, lut_hi, lut_lo, scale)
+                    if m == 1:
+                        add_fixed(ring_hi, ring_lo, slot, col[k], w_hi, w_lo)
+                    else:
+                        add_fixed_times(ring_hi, ring_lo, slot, col[k], w_hi, w_lo, m)
+        touched += acc
+    return touched
 
 
 @njit(parallel=True, cache=True)
@@ -105,17 +146,25 @@ def _deliver_dense(counts, first_tick, offset, lo, hi, indptr, n_src, col, direc
 @njit(parallel=True, cache=True)
 def _count_list(ticks, sources, mult, indptr, n_src, col, wcode, n_codes, delay, counts, n_slots, n_blocks):
     """_deliver_list for a CountRing: one integer add per synapse (counts[slot, col * K + code])."""
+    touched = 0
+    no_weights = np.zeros(1)
     for b in prange(n_blocks):
         base = b * n_src
-        for s in range(ticks.size):
-            row = base + sources[s]
-            t = (ticks[s] + n_slots) % n_slots
-            m = mult[s]
-            for k in range(indptr[row], indptr[row + 1]):
-                slot = t + delay[k]
-                if slot >= n_slots:
-                    slot -= n_slots
-                counts[slot, col[k] * n_codes + wcode[k]] += m
+        acc = 0
+        for s0 in range(0, ticks.size, _AHEAD):
+            s1 = min(s0 + _AHEAD, ticks.size)
+            acc += _touch_rows(sources, s0, s1, base, indptr, col, delay, False, wcode, no_weights)
+            for s in range(s0, s1):
+                row = base + sources[s]
+                t = (ticks[s] + n_slots) % n_slots
+                m = mult[s]
+                for k in range(indptr[row], indptr[row + 1]):
+                    slot = t + delay[k]
+                    if slot >= n_slots:
+                        slot -= n_slots
+                    counts[slot, col[k] * n_codes + wcode[k]] += m
+        touched += acc
+    return touched
 
 
 @njit(parallel=True, cache=True)
