@@ -236,11 +236,15 @@ class SpikingComponent(Component):
         that report a spike up to that late, e.g. NEURON's threshold detection; spikes whose
         lagged tick falls past the window go out with the next window); the links from this
         component must be that much shorter, so arrival times stay exact.
+    input_lead : dict port -> ticks: spikes arriving on the port at tick t are pushed at tick
+        t - lead (links that carry a spike at its earliest arrival tick rather than its mirror's
+        emission tick: ``neurohybrid.partition.Bridge.lead``); at most the engine's
+        ``capabilities.input_lead``.
     """
 
     def __init__(self, name: str, engine, inputs: dict | None = None, outputs: dict | None = None,
                  fields: dict | None = None, output_lag: int = 0, field_outputs: dict | None = None,
-                 record: bool = False):
+                 record: bool = False, input_lead: dict | None = None):
         super().__init__(name, record)
         self.engine = engine
         self.output_lag = int(output_lag)
@@ -264,6 +268,12 @@ class SpikingComponent(Component):
             if gnode is None or gnode.model != "SpikeSourceExternal":
                 raise LinkError(name, port, f"{node!r} is not a SpikeSourceExternal population of the engine's model",
                                 "a population of sim.SpikeSourceExternal cells")
+        self.input_lead = {p: int(v) for p, v in (input_lead or {}).items() if v}
+        most = int(getattr(getattr(engine, "capabilities", None), "input_lead", 0))
+        for port, lead in self.input_lead.items():
+            if port not in self.in_nodes or not 0 <= lead <= most:
+                raise ParameterError(name, "input_lead", f"{lead} ticks on {port!r}",
+                                     f"0..{most} ticks on a spike input port ({', '.join(self.in_nodes) or 'none'})")
         self._offset: dict[str, list[tuple[str, int]]] = {}  # node -> every (port, offset) it sends to
         recorded = {r.node for r in graph.recordings if r.variable == "spikes"}
         for port, nodes in self.out_nodes.items():
@@ -308,7 +318,8 @@ class SpikingComponent(Component):
         for port, node in self.in_nodes.items():
             msg = inbox.get(port)
             if msg is not None and len(msg):
-                self.engine.source_generator(node).push(msg.ticks, msg.index)
+                lead = self.input_lead.get(port)
+                self.engine.source_generator(node).push(msg.ticks - lead if lead else msg.ticks, msg.index)
         self._got = {}
         t0 = self.tick
         # fields take effect at their sample ticks: the engine stops there to apply them

@@ -38,7 +38,11 @@ class Capabilities:
     ``latency``: ticks between a spike's emission and the window it is reported in (NEURON
     detects a threshold crossing at the start of the next step: 1); ``min_input_delay``: the
     smallest remaining delay (ticks) a spike arriving from another engine may have (point
-    engines deliver a PyNN delay of at least one step: 1).
+    engines deliver a PyNN delay of at least one step: 1); ``input_lead``: how many ticks
+    after its emission tick a spike pushed into a ``SpikeSourceExternal`` may still arrive (the
+    float emulator's sources emit one tick ahead: a spike pushed at tick k is used by the window
+    that integrates tick k + 1, so it may come with that window's inbox: 1), at most
+    ``min_input_delay``; the kernel link into the engine is that much longer (neurohybrid.partition).
     """
 
     kinds: tuple = ("point", "source")
@@ -50,6 +54,7 @@ class Capabilities:
     hardware: bool = False
     latency: int = 0
     min_input_delay: int = 1
+    input_lead: int = 0
 
 
 class Engine(ABC):

@@ -20,7 +20,12 @@ is one kernel link (a :class:`Bridge`) of ``delay`` ticks. Every spike still arr
   engines: one tick, the smallest PyNN delay; NEURON: 0).
 
 So ``L = min over A->B projections of (delay - min_input_delay(B) - latency(A))`` ticks, and
-``L < 1`` is a :class:`CausalityError` naming the projection. Spike sources generated from
+``L < 1`` is a :class:`CausalityError` naming the projection. The kernel link itself may be
+``input_lead(B)`` ticks longer (:attr:`Bridge.link_delay`): the float emulator uses a spike
+pushed at tick k from the window that integrates tick k + 1 on, so its component takes the
+spike at its earliest arrival tick and pushes it back to the mirror's emission tick; the
+macro-step (bounded by the links) is then the whole synaptic delay, as in the unsplit model
+(Brunel split over two emulators: 15-tick windows instead of 14). Spike sources generated from
 keyed streams (Poisson, arrays, ...) are not mirrored: every engine with targets of a source
 runs its own copy, which gives the same spikes; it is recorded only at its home engine.
 Sources fed from outside (``SpikeSourceExternal``) cannot be copied and cross like neurons.
@@ -47,6 +52,13 @@ NEURON = "neuron"
 def engine_of(instance: str) -> str:
     """The engine name of an engine instance (``"emulator:thalamus"`` -> ``"emulator"``)."""
     return instance.split(":", 1)[0]
+
+
+def input_lead(instance: str) -> int:
+    """Ticks a bridge into engine ``instance`` may be longer than its mirrors' shift (the
+    engine's ``Capabilities.input_lead``, module docstring)."""
+    from .engines import engine_class
+    return int(getattr(engine_class(engine_of(instance)).capabilities, "input_lead", 0))
 
 
 def timing(instance: str) -> tuple[int, int]:
@@ -76,13 +88,22 @@ class Placement:
 @dataclass
 class Bridge:
     """The kernel link from engine ``source`` to engine ``target``: the spikes of ``populations``
-    (each on its own port), ``delay`` ticks, the target's mirrors ``mirrors[population]``."""
+    (each on its own port), the target's mirrors ``mirrors[population]``. ``delay`` (ticks): a
+    spike reported at tick t is emitted by its mirror at t + delay; the kernel link is
+    ``link_delay = delay + lead`` ticks (``lead``: the target's input lead, module docstring) and
+    the target's component pushes what it receives ``lead`` ticks back."""
 
     source: str
     target: str
     delay: int
     populations: list = field(default_factory=list)
     mirrors: dict = field(default_factory=dict)
+    lead: int = 0
+
+    @property
+    def link_delay(self) -> int:
+        """The delay (ticks) of the kernel link."""
+        return self.delay + self.lead
 
 
 @dataclass
@@ -263,5 +284,5 @@ def _bridges(graph: ModelGraph, crossing: list, home: dict) -> list[Bridge]:
                                  f"{float(np.min(worst.values['delay'])):g} ms from {source} to {target} leaves no "
                                  "time to exchange the spikes between the engines",
                                  f"delays >= {need:g} ms on projections from {source} to {target}")
-        bridges.append(Bridge(source, target, int(allowed)))
+        bridges.append(Bridge(source, target, int(allowed), lead=min(input_lead(target), timing(target)[1])))
     return bridges

@@ -79,7 +79,7 @@ class EmulatorEngine(Engine):
     capabilities = Capabilities(
         kinds=("point", "source"), numerics="float", synapses=("StaticSynapse", "TsodyksMarkramSynapse"),
         recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u"), field_targets=("current", "threshold", "gain"),
-        latency=0, min_input_delay=1)
+        latency=0, min_input_delay=1, input_lead=1)
 
     def __init__(self, numerics: str = "float", threads: int | None = None, max_window: int | None = None):
         if numerics != "float":

@@ -58,13 +58,15 @@ class HybridCoSimulation:
             c_in, c_out, c_fields = ports[inst]
             if engine.graph.nodes or c_in or c_out or c_fields:
                 self.circuits[self.names[inst]] = SpikingComponent(self.names[inst], engine, inputs=c_in,
-                                                                    outputs=c_out, fields=c_fields)
+                                                                    outputs=c_out, fields=c_fields,
+                                                                    input_lead=self._leads.get(inst))
         # the session engine's component (benchmarks/cosim_overhead.py times it)
         self.spiking = self.circuits.get("circuits") or next(iter(self.circuits.values()), None)
         if network.neuron_engine is not None:
             bio_in, bio_out, bio_fields = ports[NEURON]
             self.biophysics = SpikingComponent(
                 "biophysics", network.neuron_engine, inputs=bio_in, outputs=bio_out, fields=bio_fields,
+                input_lead=self._leads.get(NEURON),
                 output_lag=timing(NEURON)[0],  # see neurohybrid.partition
                 field_outputs={f"field:{fl.node.name}": (fl.source[1], fl.source[2], fl.node.name, fl.node.fn)
                                for fl in links})
@@ -80,7 +82,7 @@ class HybridCoSimulation:
         for bridge in part.bridges:
             for pop in bridge.populations:
                 cs.connect(self._component(bridge.source), f"spikes:{pop}", self._component(bridge.target),
-                           f"spikes:{pop}", kind="spikes", delay=bridge.delay)
+                           f"spikes:{pop}", kind="spikes", delay=bridge.link_delay)
         for fl in links:
             for pop, _ in fl.targets:
                 cs.connect("biophysics", f"field:{fl.node.name}", self.circuit_of(pop), f"field:{fl.node.name}@{pop}",
@@ -126,10 +128,13 @@ class HybridCoSimulation:
             if self.modulations and not any(n.kind in ("point", "biophysical") for n in graph.nodes.values()):
                 raise PlacementError(f"WholeBrain({brain.name})", "modulate", "no spiking populations to modulate",
                                      "populations of spiking neurons in the session")
+        self._leads = {}  # engine -> {bridge input port: ticks its spikes are pushed back (Bridge.lead)}
         for bridge in part.bridges:
             for pop in bridge.populations:
                 ports[bridge.source][1][f"spikes:{pop}"] = [pop]
                 ports[bridge.target][0][f"spikes:{pop}"] = bridge.mirrors[pop]
+                if bridge.lead:
+                    self._leads.setdefault(bridge.target, {})[f"spikes:{pop}"] = bridge.lead
         for fl in self.modulations + self.links:
             for pop, modulates in fl.targets:
                 on(pop, "fields")[2][f"field:{fl.node.name}@{pop}"] = (pop, modulates, fl.node.name)

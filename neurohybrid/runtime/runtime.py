@@ -343,9 +343,9 @@ class Runtime:
         self.engines = new
 
     def _window_option(self, instance: str) -> dict:
-        """The float emulator's longest window: the shortest bridge at its side, so its windows
-        line up with the co-simulation's macro-steps."""
-        delays = [b.delay for b in self.partition.bridges if instance in (b.source, b.target)]
+        """The float emulator's longest window: the shortest bridge (kernel link) at its side, so
+        its windows line up with the co-simulation's macro-steps."""
+        delays = [b.link_delay for b in self.partition.bridges if instance in (b.source, b.target)]
         return {"max_window": min(delays)} if delays and engine_of(instance) == "emulator" else {}
 
     def reset(self, segment: int | None = None) -> None:

@@ -165,6 +165,38 @@ def test_macro_step_longer_than_the_engine_window(session):
     np.testing.assert_array_equal(got.ticks - 10, [19 + 5, 20 + 5])
 
 
+def test_input_lead_takes_spikes_at_their_arrival_tick(session):
+    """With input_lead=1 a link may carry each spike one tick later (at the tick it can first
+    land, delay >= 1): the component pushes it back a tick, so it arrives exactly as when the
+    link is a tick shorter, and a macro-step can be as long as the synaptic delay."""
+    arrivals = {}
+    for lead in (0, 1):
+        net = _engine_with_external(1.0)
+        comp = SpikingComponent("circuit", net.engine, inputs={"in": "ext"}, outputs={"out": ["A"]},
+                                input_lead={"in": lead})
+        cs = CoSimulation(dt=DT)
+        cs.add(SpikeSource("src", [0, 9, 10, 30], [0, 1, 2, 0]))
+        cs.add(comp)
+        rec = cs.add(Recorder("rec"))
+        cs.connect("src", "spikes", "circuit", "in", delay=9 + lead)
+        cs.connect("circuit", "out", "rec", "spikes", delay=10)
+        cs.run(8.0)
+        assert cs.M == 9 + lead
+        got = rec.received()
+        arrivals[lead] = (got.ticks.tolist(), got.index.tolist())
+        sim.end()
+    # pushed at emission tick e + 9, delivered 1 ms (10 ticks) later, output link 10 ticks
+    assert arrivals[0] == arrivals[1] == ([0 + 29, 9 + 29, 10 + 29, 30 + 29], [0, 1, 2, 0])
+
+
+def test_input_lead_beyond_the_engine_or_on_unknown_ports_is_refused(session):
+    net = _engine_with_external(0.5)
+    with pytest.raises(ParameterError, match="input_lead"):
+        SpikingComponent("circuit", net.engine, inputs={"in": "ext"}, input_lead={"in": 2})
+    with pytest.raises(ParameterError, match="input_lead"):
+        SpikingComponent("circuit", net.engine, inputs={"in": "ext"}, input_lead={"other": 1})
+
+
 def test_refuses_non_external_inputs_unrecorded_and_unknown_outputs(session):
     net = _engine_with_external(0.5, record=("A",))
     eng = net.engine

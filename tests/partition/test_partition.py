@@ -99,6 +99,9 @@ def test_partition_mirrors_crossing_projections_and_shifts_their_delays():
     part = partition(g, _placed(g, {"B": "neuron"}))
     bridges = {(b.source, b.target): b.delay for b in part.bridges}
     assert bridges == {("emulator", "neuron"): 15, ("neuron", "emulator"): 18}  # 1.5 ms; 2.0 ms - 2 dt
+    # NEURON takes a mirror's spikes at their emission tick (no lead); the emulator a tick later
+    assert {(b.source, b.target): b.link_delay for b in part.bridges} == {("emulator", "neuron"): 15,
+                                                                         ("neuron", "emulator"): 19}
     point, bio = part.parts["emulator"], part.parts["neuron"]
     assert set(point.nodes) == {"A", "C", "B@emulator"} and point.nodes["B@emulator"].model == MIRROR
     assert set(bio.nodes) == {"B", "A@neuron", "S"}  # the Poisson source moves to its only target's engine
@@ -121,6 +124,10 @@ def test_point_populations_on_two_engines_get_one_bridge_each_way():
     part = partition(g, _placed(g, {"B": "emulator:b"}))
     assert {(b.source, b.target): b.delay for b in part.bridges} == {("emulator", "emulator:b"): 14,
                                                                     ("emulator:b", "emulator"): 2}
+    # the float emulator takes a mirror's spikes a tick late (input_lead): the kernel links are
+    # the whole delays, so the macro-step of a split model is that of the unsplit one
+    assert {(b.source, b.target): b.link_delay for b in part.bridges} == {("emulator", "emulator:b"): 15,
+                                                                         ("emulator:b", "emulator"): 3}
     assert part.placement["S"].copies == ("emulator:b",)  # both engines generate the same Poisson spikes
     assert "S" in part.parts["emulator:b"].nodes and "S" in part.parts["emulator"].nodes
     into_a = [e for e in part.parts["emulator"].edges if e.pre == "B@emulator"][0]

@@ -48,6 +48,8 @@ def _brunel(engines, n=10000, t_sim=100.0):
     out = {p.label: [np.asarray(t.magnitude) for t in p.get_data().segments[0].spiketrains] for p in (exc, inh)}
     out["v"] = np.asarray(exc.get_data().segments[0].filter(name="v")[0].magnitude)
     out["engines"] = sorted(sim.simulator.state.network.engines)
+    hybrid = sim.simulator.state.network.hybrid
+    out["macro_step"] = hybrid.cosim.M if hybrid is not None else None
     sim.end()
     return out
 
@@ -66,6 +68,7 @@ def test_brunel_10k_split_over_two_float_emulators_is_bit_identical():
     whole = _brunel({})
     split = _brunel({"I": "emulator:b"})
     assert whole["engines"] == ["emulator"] and split["engines"] == ["emulator", "emulator:b"]
+    assert split["macro_step"] == 15  # the whole 1.5 ms delay, the unsplit engine's window
     assert sum(map(len, whole["E"])) > 10000  # the network is active (~40 Hz)
     _assert_identical(whole, split, ("E", "I", "v"))
 
