@@ -39,6 +39,7 @@ class Recorder:
         self._samples: dict[tuple, list] = {}
         self._signals: dict[tuple, list] = {}
         self._declared: set = set()
+        self._masks: dict[str, tuple] = {}  # node -> (store subset, bool mask of its cells)
         self.pending = 0  # values buffered
 
     # --- engines (the sink interface) -----------------------------------------------------------
@@ -49,12 +50,24 @@ class Recorder:
             return  # reported only so that they cross to another engine; the user did not record them
         subset = rt.store_subset.get(node)
         if subset is not None:  # all cells cross, the user records some
-            keep = np.isin(ids, subset)
+            keep = self._kept(node, subset, ids)
             ticks, ids = ticks[keep], ids[keep]
             if not ids.size:
                 return
         self._spikes.setdefault(node, []).append((ticks, ids))
         self._count(ticks.size)
+
+    def _kept(self, node: str, subset: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` are in ``subset`` (a lookup in a per-cell mask: np.isin sorts both
+        every call, and this runs for every window of a population that crosses engines)."""
+        cached = self._masks.get(node)
+        if cached is None or cached[0] is not subset:
+            mask = np.zeros(int(subset.max()) + 1 if subset.size else 0, dtype=bool)
+            mask[subset] = True
+            cached = self._masks[node] = (subset, mask)
+        mask = cached[1]
+        inside = ids < mask.size
+        return mask[np.where(inside, ids, 0)] & inside if mask.size else np.zeros(ids.shape, dtype=bool)
 
     def samples(self, node: str, variable: str, values: np.ndarray) -> None:
         """Rows of samples of a recorded variable of ``node`` (declared from the graph)."""
