@@ -328,7 +328,7 @@ class SpikeSourcePoisson(_RenewalSource):
         cells = np.flatnonzero(self._used) if self._used is not None else None
         self._range = (np.int64(0), np.int64(self.n)) if cells is None else \
             ((np.int64(cells[0]), np.int64(cells[-1] + 1)) if cells.size else (np.int64(0), np.int64(0)))
-        self._cdf = None
+        self._cdf = self._args = None
 
     def counts_matrix(self, t0: int, n_ticks: int) -> np.ndarray:
         """The window's spikes as counts, uint16 ``[n_ticks, n]``: row j holds the spikes with
