@@ -58,6 +58,9 @@ def _fixed_weight(k, direct, wcode, weights, lut_hi, lut_lo, scale):
 
 #: spikes whose table rows are touched ahead of their delivery (see _touch_rows)
 _AHEAD = 32
+#: synapses of a row touched at most (the hardware streams the rest of a long row by itself;
+#: touching all of 32 long rows would evict what it touched before it is used)
+_TOUCH_SYNAPSES = 512
 
 
 @njit(cache=True, inline="always")
@@ -71,7 +74,8 @@ def _touch_rows(sources, s0, s1, base, indptr, col, delay, direct, wcode, weight
     acc = 0
     for s in range(s0, s1):
         row = base + sources[s]
-        lo, hi = indptr[row], indptr[row + 1]
+        lo = indptr[row]
+        hi = min(indptr[row + 1], lo + _TOUCH_SYNAPSES)
         if hi <= lo:
             continue
         for k in range(lo, hi, 16):  # 4-byte columns: 16 a line
