@@ -81,11 +81,11 @@ def to_dict(graph: ModelGraph) -> tuple[dict, list[np.ndarray]]:
     edges = [{"name": e.name, "pre": e.pre, "post": e.post, "receptor": e.receptor, "synapse": e.synapse,
               "pre_index": arrays.put(e.pre_index), "post_index": arrays.put(e.post_index),
               "values": {k: arrays.put(v) for k, v in e.values.items()}, "rule": e.rule, "seed": e.seed,
-              "location": e.location} for e in graph.edges]
+              "location": e.location, "modulator": e.modulator, "transit": e.transit} for e in graph.edges]
     currents = [{"name": c.name, "kind": c.kind, "node": c.node, "index": arrays.put(c.index),
                  "parameters": {k: _put_value(arrays, v) for k, v in c.parameters.items()}} for c in graph.currents]
     recordings = [{"node": r.node, "variable": r.variable, "index": arrays.put(r.index),
-                   "sampling_interval": r.sampling_interval} for r in graph.recordings]
+                   "sampling_interval": r.sampling_interval, "units": r.units} for r in graph.recordings]
     modules = [encode_module(m, arrays) for m in graph.modules.values()]
     links = [[lk.source, lk.source_port, lk.target, lk.target_port] for lk in graph.links]
     layout = {"dt": graph.dt, "seed": graph.seed, "nodes": nodes, "edges": edges, "currents": currents,
@@ -110,14 +110,15 @@ def from_dict(layout: dict, arrays: list[np.ndarray], cell_classes=(), where: st
         graph.edges.append(ProjectionEdge(e["name"], e["pre"], e["post"], e["receptor"], e["synapse"],
                                           store.get(e["pre_index"]), store.get(e["post_index"]),
                                           {k: store.get(v) for k, v in e["values"].items()}, e["rule"], e["seed"],
-                                          location=e["location"]))
+                                          location=e["location"], modulator=e.get("modulator"),
+                                          transit=float(e.get("transit", 0.0))))
     for c in layout["currents"]:
         graph.currents.append(CurrentInjection(c["name"], c["kind"], {k: _get_value(store, v)
                                                                      for k, v in c["parameters"].items()},
                                                c["node"], store.get(c["index"])))
     for r in layout["recordings"]:
         graph.recordings.append(RecordingSpec(r["node"], r["variable"], store.get(r["index"]),
-                                              r["sampling_interval"]))
+                                              r["sampling_interval"], r.get("units")))
     for entry in layout.get("modules", []):  # a version-1 layout has neither modules nor links
         graph.add_module(decode_module(entry, store, where))
     for source, source_port, target, target_port in layout.get("links", []):

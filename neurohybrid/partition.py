@@ -233,14 +233,19 @@ def partition(graph: ModelGraph, placement: dict[str, Placement]) -> Partition:
         shift = (bridge.delay + timing(bridge.source)[0]) * graph.dt
         values = dict(e.values)
         values["delay"] = np.asarray(e.values["delay"], dtype=float) - shift
-        parts[target].edges.append(dataclasses.replace(e, pre=bridge.mirrors[e.pre], values=values))
+        # plasticity pairs the original emission time with the whole delay: the edge keeps the shift
+        parts[target].edges.append(dataclasses.replace(e, pre=bridge.mirrors[e.pre], values=values,
+                                                       transit=e.transit + shift))
     for cur in graph.currents:
         parts[home[cur.node]].currents.append(cur)
     crossing_pops = {name for b in bridges for name in b.populations}
     spikes_of = {r.node: r for r in graph.recordings if r.variable == "spikes"}
     part = Partition(parts, placement, bridges)
+    edge_home = {e.name: home[e.post] for e in graph.edges}  # a projection's weights: where its synapses are
     for rec in graph.recordings:
-        if not (rec.variable == "spikes" and rec.node in crossing_pops):
+        if rec.node in edge_home and rec.node not in home:
+            parts[edge_home[rec.node]].recordings.append(rec)
+        elif not (rec.variable == "spikes" and rec.node in crossing_pops):
             parts[home[rec.node]].recordings.append(rec)
     for name in sorted(crossing_pops):  # engines report recorded spikes only: every cell must be
         size = graph.nodes[name].size

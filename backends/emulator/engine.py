@@ -37,6 +37,9 @@ from . import models as model_registry
 from . import snapshot
 from neurohybrid.stimuli import currents as current_kinds
 from neurohybrid.stimuli import spike_sources as source_kinds
+from neurohybrid.graph.synapses import is_plastic
+
+from .plastic import PlasticTable, window_bound
 from .ring import CountRing, FixedRing
 from .tables import _distinct, build_tables
 
@@ -77,8 +80,10 @@ class EmulatorEngine(Engine):
 
     name = "emulator"
     capabilities = Capabilities(
-        kinds=("point", "source"), numerics="float", synapses=("StaticSynapse", "TsodyksMarkramSynapse"),
-        recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u"), field_targets=("current", "threshold", "gain"),
+        kinds=("point", "source"), numerics="float",
+        synapses=("StaticSynapse", "TsodyksMarkramSynapse", "STDPSynapse", "VogelsSTDPSynapse"),
+        recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u", "weight"),
+        field_targets=("current", "threshold", "gain", "plasticity_rate"),
         latency=0, min_input_delay=1, input_lead=1)
 
     def __init__(self, numerics: str = "float", threads: int | None = None, max_window: int | None = None):
@@ -121,6 +126,9 @@ class EmulatorEngine(Engine):
         self.min_delay = min(from_neurons) if from_neurons else MAX_WINDOW_TICKS
         self.max_delay = max(int(d.max()) for _, d in delays) if delays else 1
         self.window = max(1, min(self.min_delay, self.max_window))
+        plastic = window_bound([e for e in graph.edges if is_plastic(e.synapse)], self.dt)
+        if plastic is not None:  # plastic synapses pair with postsynaptic spikes of the same window
+            self.window = min(self.window, plastic)
         self.n_slots = -(-(self.window + self.max_delay) // self.window) * self.window
         self.blocks: dict[str, NeuronBlock] = {}
         self.sources: dict[str, SourceBlock] = {}
@@ -133,6 +141,7 @@ class EmulatorEngine(Engine):
             offset += node.size
         self.n_global = offset
         self.tables = build_tables(graph, self._offsets(), self.blocks, self.threads)
+        self.plastic = {t.edge.name: t for t in self.tables if isinstance(t, PlasticTable)}
         self._pending = None  # neuron spikes of the last window, delivered with the next one
         self.configure_recording()
         self._configure_currents()
@@ -183,8 +192,12 @@ class EmulatorEngine(Engine):
         W = self.window
         per_node: dict[str, list] = {}
         self.spike_recorded: dict[str, np.ndarray] = {}
+        for table in self.plastic.values():
+            table.recorded = None
         for rec in self.graph.recordings:
-            if rec.variable == "spikes":
+            if rec.node in self.plastic:  # a projection's weights (rec.variable "weight")
+                self.plastic[rec.node].record_weights(rec.index, int(round(rec.sampling_interval / self.dt)))
+            elif rec.variable == "spikes":
                 self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
             else:
                 per_node.setdefault(rec.node, []).append(rec)
@@ -259,6 +272,10 @@ class EmulatorEngine(Engine):
             for variable, _, a, cols in block.rec_vars:
                 row = block.rec_rows[a]
                 self.sink.samples(name, variable, block.S[row, block.rec_cells[cols]][None, :].copy())
+        for name, table in self.plastic.items():
+            rows = table.initial_sample()
+            if rows is not None:
+                self.sink.samples(name, "weight", rows)
 
     def advance(self, t_stop: int) -> None:
         """Integrate until tick ``t_stop`` (exclusive), streaming results into the sink, which is
@@ -284,6 +301,7 @@ class EmulatorEngine(Engine):
             if listed is not None:
                 lists.append(listed)
         self._deliver(lists)
+        self._learn(t0, n)
         self._apply_currents(t0, n)
         emitted = [self._integrate(block, t0, n) for block in self.blocks.values()]
         # Every block has integrated the window before any of its spikes is delivered. They are
@@ -292,6 +310,15 @@ class EmulatorEngine(Engine):
         ticks = np.concatenate([e[0] for e in emitted]) if emitted else np.zeros(0, np.int64)
         if ticks.size:
             self._pending = (ticks, np.concatenate([e[1] for e in emitted]))
+
+    def _learn(self, t0: int, n: int) -> None:
+        """Plastic synapses process the presynaptic spikes due at this window (their weights
+        reach the rings before the window reads them) and record their weights."""
+        for name, table in self.plastic.items():
+            table.process(t0, n, self.n_slots)
+            rows = table.samples(t0, n)
+            if rows is not None:
+                self.sink.samples(name, "weight", rows)
 
     def settle(self) -> None:
         """Deliver the spikes of the last window into the rings (before they are copied)."""
@@ -356,6 +383,9 @@ class EmulatorEngine(Engine):
                         block.rec_rows, block.rec_cells, block.rec_out[:n])
         rows, cells = np.nonzero(block.spikes[:n])
         ticks, cells = t0 + rows.astype(np.int64), cells.astype(np.int64)
+        for table in self.plastic.values():
+            if table.block is block:
+                table.post_spikes(ticks, cells)
         self._record_spikes(block.node.name, ticks, cells)
         self._record_samples(block, t0, n)
         return ticks, cells + block.offset
@@ -372,7 +402,7 @@ class EmulatorEngine(Engine):
 
     # --- inspection ---------------------------------------------------------------------------
     #: what a field can modulate, and the parameter it shifts (None: the synaptic input gain)
-    MODULATION_TARGETS = {"current": "i_offset", "threshold": "v_thresh", "gain": None}
+    MODULATION_TARGETS = {"current": "i_offset", "threshold": "v_thresh", "gain": None, "plasticity_rate": None}
 
     def prepare_field(self, node: str, modulates: str) -> None:
         """Check that a ``modulates`` field can act on population ``node`` (its cell type has
@@ -387,6 +417,9 @@ class EmulatorEngine(Engine):
             raise UnsupportedModelError(node, "modulates", "not a neuron population of this engine",
                                         ", ".join(self.blocks) or "no neuron populations")
         param = self.MODULATION_TARGETS[modulates]
+        if modulates == "plasticity_rate" and not self._plastic_into(node):
+            raise UnsupportedModelError(node, "modulates", "no plastic projection targets it",
+                                        "a population with incoming STDP projections")
         if param is not None and param not in block.spec.params:
             raise UnsupportedModelError(node, "modulates", f"{block.node.model} has no {param} to shift",
                                         "a cell type with " + param)
@@ -400,10 +433,39 @@ class EmulatorEngine(Engine):
         accumulate."""
         block, row = self._modulated(node, modulates)
         v = np.broadcast_to(np.asarray(values, dtype=float), (block.node.size,))
+        if modulates == "plasticity_rate":
+            for table in self._plastic_into(node):
+                table.set_rate(v)
+            return
         if row is None:
             block.gain = None if np.all(v == 1.0) else v.copy()
             return
         block.P[row] = block.node.parameters[self.MODULATION_TARGETS[modulates]] + v
+
+    def _plastic_into(self, node: str) -> list:
+        return [t for t in self.plastic.values() if t.block.node.name == node]
+
+    def synapse_values(self, edge: str, variable: str = "weight") -> np.ndarray:
+        """Current ``variable`` of every synapse of plastic projection edge ``edge``, in the
+        edge's order (``"weight"``: PyNN units, nA or µS)."""
+        table = self._plastic_table(edge, variable)
+        return table.weights()
+
+    def set_synapse_values(self, edge: str, variable: str, values) -> None:
+        """Set ``variable`` (``"weight"``) of every synapse of plastic edge ``edge`` (edge order),
+        keeping the rest of its plastic state (traces, spike history)."""
+        table = self._plastic_table(edge, variable)
+        w = np.broadcast_to(np.asarray(values, dtype=float), (table.col.size,))
+        table.weight = w[table.synapse_order()].copy()
+
+    def _plastic_table(self, edge: str, variable: str):
+        if edge not in self.plastic:
+            raise ParameterError(f"Projection({edge})", variable, "not a plastic projection of this engine",
+                                 ", ".join(self.plastic) or "no plastic projections")
+        if variable != "weight":
+            raise ParameterError(f"Projection({edge})", variable, "not a synapse variable the engine changes",
+                                 "weight")
+        return self.plastic[edge]
 
     def source_generator(self, node: str):
         """The spike generator of source population ``node`` (e.g. to push spikes into a
@@ -428,4 +490,4 @@ class EmulatorEngine(Engine):
 
     def close(self) -> None:
         """Release buffers."""
-        self.blocks, self.sources, self.tables = {}, {}, []
+        self.blocks, self.sources, self.tables, self.plastic = {}, {}, [], {}

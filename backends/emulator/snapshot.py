@@ -19,6 +19,9 @@ The format is :mod:`neurohybrid.snapshot`'s (a flat dict of copies with the head
 - ``stp/<k>/u``, ``x``, ``last_tick`` (+ ``stp/<k>/edge``, the projection's name): the k-th
   Tsodyks–Markram table's per-synapse state, in the projection's own synapse order (so it
   does not depend on the thread count);
+- ``plastic/<k>/...`` (+ ``plastic/<k>/edge``): the k-th plastic (STDP) table's state
+  (``plastic.PlasticTable.state``: weights, traces and last spike per synapse in the edge's
+  order, the target cells' spike history, the queued presynaptic spikes);
 - ``pending/ticks``, ``pending/ids``: neuron spikes of the last window not yet delivered
   (emission ticks, global cell indices): they reach the rings with the next window.
 
@@ -59,6 +62,9 @@ def capture(engine) -> dict:
     for k, table in enumerate(_stp_tables(engine)):
         snap.put(out, f"stp/{k}", table.state())
         out[f"stp/{k}/edge"] = ",".join(e.name for e in table.edges)
+    for k, table in enumerate(engine.plastic.values()):
+        snap.put(out, f"plastic/{k}", table.state())
+        out[f"plastic/{k}/edge"] = table.edge.name
     pending = engine._pending
     snap.put(out, "pending", snap.spikes(*(pending if pending is not None else (None, None))))
     return out
@@ -69,7 +75,8 @@ def restore(engine, state) -> None:
     typed error leaves the engine unchanged)."""
     snap.require_built(engine, "restore")
     template = capture(engine)
-    snap.check(engine, state, template)
+    free = tuple(f"plastic/{k}/{key}" for k, t in enumerate(engine.plastic.values()) for key in t.free_keys())
+    snap.check(engine, state, template, free=free)
     for key in template:
         if key.endswith("/edge") and state[key] != template[key]:
             raise snap.error(engine, f"{key!r} is {state[key]!r}", repr(template[key]))
@@ -88,6 +95,10 @@ def restore(engine, state) -> None:
         src.generator.restore(snap.take(state, f"sources/{name}"))
     for k, table in enumerate(_stp_tables(engine)):
         part = snap.take(state, f"stp/{k}")
+        part.pop("edge")
+        table.restore(part)
+    for k, table in enumerate(engine.plastic.values()):
+        part = snap.take(state, f"plastic/{k}")
         part.pop("edge")
         table.restore(part)
     ticks, ids = snap.spike_arrays(state, "pending")

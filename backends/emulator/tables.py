@@ -15,6 +15,7 @@ import numpy as np
 from numba import njit, prange
 
 from neurohybrid.graph import ModelGraph, ProjectionEdge
+from neurohybrid.graph.synapses import is_plastic
 
 from .ring import MAX_COUNTED, CountRing, add_fixed, add_fixed_times, choose_shift, to_fixed
 
@@ -458,10 +459,11 @@ class TsodyksTable(DeliveryTable):
 
 
 def max_input(edges: list[ProjectionEdge], n_cells: int) -> float:
-    """The largest sum of absolute weights over the synapses of any one cell (per spike round)."""
+    """The largest sum of absolute weights over the synapses of any one cell (per spike round);
+    a plastic synapse counts with the largest weight its rule allows."""
     total = np.zeros(n_cells)
     for e in edges:
-        w = e.values["weight"]
+        w = e.values["w_max"] if is_plastic(e.synapse) else e.values["weight"]
         if w.size and w.strides == (0,):
             total += abs(float(w[0])) * np.bincount(e.post_index, minlength=n_cells)
         else:
@@ -470,7 +472,8 @@ def max_input(edges: list[ProjectionEdge], n_cells: int) -> float:
 
 
 def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int) -> list:
-    """One static table per target block (all its static edges merged) and one per plastic edge.
+    """One static table per target block (all its static edges merged) and one per edge with
+    short- or long-term plasticity.
     Sets each block ring's fixed-point scaling from the largest input a cell can receive."""
     n_sources = sum(node.size for node in graph.nodes.values())
     tables = []
@@ -484,4 +487,7 @@ def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int)
         for edge in incoming:
             if edge.synapse == "TsodyksMarkramSynapse":
                 tables.append(TsodyksTable(block, [edge], offsets, graph.dt, n_blocks, n_sources))
+            elif is_plastic(edge.synapse):
+                from .plastic import plastic_table  # plastic tables build on this module
+                tables.append(plastic_table(block, edge, offsets, graph.dt, n_blocks, n_sources))
     return tables

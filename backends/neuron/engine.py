@@ -268,6 +268,10 @@ class NeuronEngine(Engine):
             n = edge.pre_index.size
             if not n:
                 continue
+            if edge.synapse != "StaticSynapse":  # a NetCon would silently make it static
+                raise UnsupportedModelError(f"Projection({edge.name})", "synapse_type", f"{edge.synapse} onto "
+                                            "multi-compartment cells is not supported on NEURON yet",
+                                            "StaticSynapse (plasticity runs on point-neuron engines)")
             w = _broadcast(edge.values["weight"], n)
             d = _broadcast(edge.values.get("delay", 0.0), n)
             if (d < 0).any() or not np.isfinite(d).all():

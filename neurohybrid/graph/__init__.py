@@ -61,6 +61,13 @@ class ProjectionEdge:
     #: ``"apical_dendrites"``, or None: any section with the receptor); the engine picks, per
     #: connection, one synapse there with a stream keyed by the edge name and the graph seed
     location: str | None = None
+    #: for a three-factor synapse (``DopamineSTDPSynapse``): the volume-transmitter node whose
+    #: dopamine concentration gates it
+    modulator: str | None = None
+    #: ms of ``delay`` already spent crossing engines before the edge's ``pre`` (a partition
+    #: mirror) emitted the spike; ``delay`` here is what remains. Plasticity uses the whole delay
+    #: (``delay + transit``) and the original emission time.
+    transit: float = 0.0
 
     def connections_hash(self) -> str:
         """Hash of the generated connections (indices and parameter values)."""
@@ -89,6 +96,8 @@ class RecordingSpec:
     variable: str
     index: np.ndarray
     sampling_interval: float | None = None
+    #: units of the recorded values (None: those of ``variable`` for neurons, runtime.recorder)
+    units: str | None = None
 
 
 @dataclass
@@ -141,7 +150,8 @@ class ModelGraph:
                     h.update(key.encode())
                     _hash_value(h, mapping[key])
         for edge in self.edges:
-            h.update(json.dumps([edge.name, edge.pre, edge.post, edge.receptor, edge.synapse, edge.location]).encode())
+            h.update(json.dumps([edge.name, edge.pre, edge.post, edge.receptor, edge.synapse, edge.location]
+                                + ([edge.modulator] if edge.modulator is not None else [])).encode())
             h.update(edge.connections_hash().encode())
         for cur in self.currents:
             h.update(json.dumps([cur.name, cur.kind, cur.node]).encode())
@@ -167,7 +177,8 @@ class ModelGraph:
             "modules": {m.name: {"kind": m.kind, **module_description(m)} for m in self.modules.values()},
             "links": [lk.label for lk in self.links],
             "edges": [{"name": e.name, "pre": e.pre, "post": e.post, "receptor": e.receptor,
-                       "synapse": e.synapse, "n_connections": int(e.pre_index.size), "rule": e.rule,
+                       "synapse": e.synapse, **({"modulator": e.modulator} if e.modulator else {}),
+                       "n_connections": int(e.pre_index.size), "rule": e.rule,
                        "seed": e.seed, "connections_sha256": e.connections_hash()} for e in self.edges],
         }
 

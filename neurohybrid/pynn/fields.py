@@ -20,7 +20,7 @@ class FieldLink:
     delay: float = 1.0
 
 
-MODULATES = ("gain", "threshold", "current")
+MODULATES = ("gain", "threshold", "current", "plasticity_rate")
 
 
 def modulated_populations(who: str, parameter: str, targets, modulates: str) -> list:

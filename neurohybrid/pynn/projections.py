@@ -13,7 +13,8 @@ from pyNN import common
 from pyNN.random import NumpyRNG, RandomDistribution
 from pyNN.space import Space
 
-from ..errors import DelayError, ParameterError, ProjectionError
+from ..errors import DelayError, ParameterError, ProjectionError, RecordingError
+from ..graph.synapses import check_edge, is_plastic
 from ..rng import stream_key
 from . import simulator
 from .standardmodels import StaticSynapse
@@ -102,13 +103,14 @@ class Projection(common.Projection):
                 raise ProjectionError(f"Projection({label!r})", role,
                                       f"{pop!r} belongs to the simulator {pop._simulator.__name__}",
                                       "populations created with neurohybrid.pynn")
+        post = postsynaptic_population
+        if not getattr(post.celltype if hasattr(post, "celltype") else post.populations[0].celltype,
+                       "injectable", True):  # checked first: PyNN's own code fails on it untyped
+            raise ProjectionError(f"Projection({label!r})", "postsynaptic_population",
+                                  f"{post!r} is made of spike sources, which cannot receive synapses",
+                                  "a population of neurons")
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population, connector,
                                    synapse_type, source, receptor_type, space, label)
-        if not getattr(self.post.celltype if hasattr(self.post, "celltype") else self.post.populations[0].celltype,
-                       "injectable", True):
-            raise ProjectionError(self, "postsynaptic_population",
-                                  f"{self.post!r} is made of spike sources, which cannot receive synapses",
-                                  "a population of neurons")
         self.index = len(state.projections)
         self._chunks = []
         self._pre = np.empty(0, dtype=self._index_dtype(self.pre.size))
@@ -121,8 +123,14 @@ class Projection(common.Projection):
                 raise ParameterError(self, name, f"{base!r} is not finite", "finite numbers")
             if isinstance(base, RandomDistribution):
                 seed_if_unseeded(value.base_value, ("projection", self.index, name))
+        self._edge_positions = {}
+        self.weight_recording = None  # (connection indices, sampling interval in ms), see record()
         connector.connect(self)
         self._consolidate()
+        if self.plastic:
+            from .translate import graph_synapse, synapse_values
+            check_edge(_EdgeView(self.label, graph_synapse(self.synapse_type),
+                                 synapse_values(graph_synapse(self.synapse_type), self._values)), repr(self))
         state.projections.append(self)
         state.network.mark_dirty("structure")
 
@@ -192,6 +200,36 @@ class Projection(common.Projection):
     def __len__(self):
         return int(self._pre.size)
 
+    @property
+    def plastic(self) -> bool:
+        """Whether the weights change while the model runs (STDP)."""
+        from .translate import graph_synapse
+        return is_plastic(graph_synapse(self.synapse_type))
+
+    def _runtime_edges(self):
+        """{edge name: positions} of this projection in the running model, or None when its
+        weights live only here (not built yet, or not plastic)."""
+        net = simulator.state.network
+        if not self.plastic or net is None or not net.engines or not self._edge_positions:
+            return None
+        return self._edge_positions if all(net.has_synapses(e) for e in self._edge_positions) else None
+
+    def current_values(self, name: str) -> np.ndarray:
+        """The values of connection attribute ``name`` now: a plastic projection's weights as the
+        engines hold them (PyNN units), anything else as set."""
+        name = self._attribute(name)
+        edges = self._runtime_edges() if name == "weight" else None
+        if edges is None:
+            return self._values[name]
+        out = np.array(self._values[name], dtype=float)
+        for edge, positions in edges.items():
+            values = simulator.state.network.synapse_values(edge, "weight")
+            if positions is None:
+                out[:] = values
+            else:
+                out[positions] = values
+        return out
+
     def __getitem__(self, i):
         if isinstance(i, (int, np.integer)):
             if i < -len(self) or i >= len(self):
@@ -217,7 +255,7 @@ class Projection(common.Projection):
             elif name == "postsynaptic_index":
                 columns.append(self._post)
             else:
-                columns.append(self._values[self._attribute(name)])
+                columns.append(self.current_values(name))
         return [tuple(row) for row in zip(*[c.tolist() for c in columns])] if columns else []
 
     def _attribute(self, name):
@@ -231,7 +269,7 @@ class Projection(common.Projection):
         op = {"sum": np.add, "min": np.minimum, "max": np.maximum}.get(multiple_synapses)
         result = []
         for name in names:
-            values = self._values[self._attribute(name)]
+            values = self.current_values(name)
             out = np.full((self.pre.size, self.post.size), np.nan)
             if op is None:  # 'first' / 'last'
                 order = np.arange(values.size)
@@ -258,12 +296,85 @@ class Projection(common.Projection):
                 full = np.asarray(value.evaluate(simplify=False), dtype=float)
                 new_values[name] = full[self._pre, self._post]
         self._check_values(new_values)
+        if self.plastic:
+            self._set_plastic(new_values)
+            return
         self._values.update(new_values)
         simulator.state.network.mark_dirty("structure")
+
+    def _set_plastic(self, new_values: dict) -> None:
+        """New weights of a plastic projection reach the running synapses, which keep their
+        traces; its rule (timing, bounds, delays) cannot change once the segment has run."""
+        from .translate import graph_synapse, synapse_values
+        net = simulator.state.network
+        started = net is not None and net.tick > 0
+        rule = [name for name in new_values if name != "weight"]
+        if started and rule:
+            raise ParameterError(self, rule[0], "the learning rule of a plastic projection cannot change in the "
+                                 "middle of a run segment", "set it before the first run or after sim.reset()")
+        merged = {**self._values, **new_values}
+        check_edge(_EdgeView(self.label, graph_synapse(self.synapse_type),
+                             synapse_values(graph_synapse(self.synapse_type), merged)), repr(self))
+        edges = self._runtime_edges()
+        self._values.update(new_values)
+        if rule or edges is None:
+            net.mark_dirty("structure")
+            return
+        for edge, positions in edges.items():
+            w = new_values["weight"] if positions is None else new_values["weight"][positions]
+            net.set_synapse_values(edge, "weight", w)
+        net.mark_dirty("parameters")  # sim.reset() returns to these weights
+
+    # --- recording synaptic weights (an extension: PyNN has no standard call for it) --------------
+    def record(self, variables="weight", sampling_interval=None, connections=None):
+        """Record the weights of a plastic projection as a time series, PyNN-style.
+
+        ``variables``: ``"weight"`` (the only variable a synapse records) or None to stop;
+        ``sampling_interval``: ms, a multiple of dt (default dt); ``connections``: indices into
+        the projection's connections (default all). Read with :meth:`get_data`. A sample at time
+        t holds the weights in effect during the time step that ends at t (a weight changes when
+        a presynaptic spike reaches its synapse, NEST's semantics).
+        """
+        if variables is None:
+            self.weight_recording = None
+            simulator.state.network.mark_dirty("recording")
+            return
+        if variables not in ("weight", ["weight"], ("weight",)):
+            raise RecordingError(self, "variables", f"{variables!r} cannot be recorded from a projection", "'weight'")
+        if not self.plastic:
+            raise RecordingError(self, "variables", f"{type(self.synapse_type).__name__} weights do not change",
+                                 "a projection with an STDPMechanism")
+        state = simulator.state
+        interval = state.dt if sampling_interval is None else float(sampling_interval)
+        state.ms_to_ticks(interval, self, "sampling_interval")
+        if interval <= 0:
+            raise ParameterError(self, "sampling_interval", "must be > 0", f"a positive multiple of dt={state.dt} ms")
+        index = np.arange(len(self)) if connections is None else np.asarray(connections, dtype=np.int64).ravel()
+        if index.size and (index.min() < 0 or index.max() >= len(self)):
+            raise RecordingError(self, "connections", f"indices {int(index.min())}..{int(index.max())}",
+                                 f"connection indices 0..{len(self) - 1}")
+        self.weight_recording = (np.unique(index), interval)
+        state.network.mark_dirty("structure")
+
+    def get_data(self, variables="weight", clear=False):
+        """The recorded weights as a Neo Block: one Segment per recorded segment, each with an
+        AnalogSignal ``"weight"`` (one channel per recorded connection; array annotations
+        ``presynaptic_index``, ``postsynaptic_index``, ``connection_index``)."""
+        from .weights import weight_block
+        if variables not in ("weight", "all", ["weight"], ("weight",)):
+            raise RecordingError(self, "variables", f"{variables!r} is not recorded by a projection", "'weight'")
+        return weight_block(self)
 
     def _set_initial_value_array(self, variable, initial_value):
         raise ParameterError(self, variable, "synapse state cannot be initialised on this backend yet",
                              "set U/tau_rec/tau_facil instead")
+
+
+class _EdgeView:
+    """The parts of a graph edge :func:`check_edge` reads (name, synapse model, values)."""
+
+    def __init__(self, name, synapse, values):
+        self.name, self.synapse, self.values = name, synapse, values
 
 
 def _distinct(arr: np.ndarray) -> np.ndarray:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from ..graph import ModelGraph
 from ..runtime import Runtime
 from .hybrid_nodes import add_hybrid_nodes
-from .translate import current_injections, population_node, projection_edges, recordings_of
+from .translate import current_injections, population_node, projection_edges, recordings_of, weight_recordings
 
 
 class SessionRuntime(Runtime):
@@ -49,6 +49,8 @@ class SessionRuntime(Runtime):
             graph.currents.extend(current_injections(src))
         for pop in st.populations:
             graph.recordings.extend(recordings_of(pop))
+        for prj in st.projections:
+            graph.recordings.extend(weight_recordings(prj))
         add_hybrid_nodes(graph, st)
         return graph
 

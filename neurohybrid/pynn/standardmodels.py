@@ -108,8 +108,8 @@ def _not_supported(name: str, what: str, supported: str):
     return type(name, (), {"__init__": __init__, "__doc__": f"Not supported yet: {what}."})
 
 
-_SYNAPSES_OK = "StaticSynapse, TsodyksMarkramSynapse"
-STDPMechanism = _not_supported("STDPMechanism", "spike-timing-dependent plasticity", _SYNAPSES_OK)
+_SYNAPSES_OK = ("StaticSynapse, TsodyksMarkramSynapse, STDPMechanism (SpikePairRule or Vogels2011Rule with any "
+                "standard weight dependence)")
 SimpleStochasticSynapse = _not_supported("SimpleStochasticSynapse", "stochastic synaptic transmission", _SYNAPSES_OK)
 StochasticTsodyksMarkramSynapse = _not_supported("StochasticTsodyksMarkramSynapse",
                                                  "stochastic short-term plasticity", _SYNAPSES_OK)
@@ -118,12 +118,71 @@ ElectricalSynapse = _not_supported("ElectricalSynapse", "gap junctions", _SYNAPS
 PointNeuron = _not_supported("PointNeuron", "composed point-neuron models (PointNeuron with receptor components)",
                              ", ".join(NEURON_TYPES))
 
-# STDP components exist so that scripts can describe an STDPMechanism; the mechanism itself is refused.
-SpikePairRule = _cell(synapses.SpikePairRule)
-AdditiveWeightDependence = _cell(synapses.AdditiveWeightDependence)
-MultiplicativeWeightDependence = _cell(synapses.MultiplicativeWeightDependence)
-AdditivePotentiationMultiplicativeDepression = _cell(synapses.AdditivePotentiationMultiplicativeDepression)
-GutigWeightDependence = _cell(synapses.GutigWeightDependence)
+
+# --- spike-timing-dependent plasticity --------------------------------------------------------
+# The graph's canonical plastic synapses (neurohybrid.graph.synapses) have NEST's semantics; a
+# PyNN STDPMechanism names one of them through the intersection of its components'
+# ``possible_models``, and its parameters reach the graph in PyNN's names and units.
+
+def _stdp_component(base, models: set, extra: dict | None = None):
+    cls = _cell(base)
+    cls.possible_models = set(models)
+    cls.extra_parameters = dict(extra or {})
+    return cls
+
+
+SpikePairRule = _stdp_component(synapses.SpikePairRule, {"STDPSynapse"})
+Vogels2011Rule = _stdp_component(synapses.Vogels2011Rule, {"VogelsSTDPSynapse"})
+Vogels2011Rule.__doc__ = (synapses.Vogels2011Rule.__doc__ or "") + """
+    neurohybrid follows NEST's ``vogels_sprekeler_synapse`` (all-to-all pairing through traces
+    of time constant ``tau``, ms); ``eta`` is in weight units (nA or µS) and ``rho`` is the target
+    rate in Hz: the constant depression per presynaptic spike is ``2 rho tau / 1000`` times
+    ``eta`` (Vogels et al. 2011's alpha). Use it with ``AdditiveWeightDependence`` (the bounds).
+    """
+AdditiveWeightDependence = _stdp_component(synapses.AdditiveWeightDependence, {"STDPSynapse", "VogelsSTDPSynapse"},
+                                           {"mu_plus": 0.0, "mu_minus": 0.0})
+MultiplicativeWeightDependence = _stdp_component(synapses.MultiplicativeWeightDependence, {"STDPSynapse"},
+                                                 {"mu_plus": 1.0, "mu_minus": 1.0})
+AdditivePotentiationMultiplicativeDepression = _stdp_component(
+    synapses.AdditivePotentiationMultiplicativeDepression, {"STDPSynapse"}, {"mu_plus": 0.0, "mu_minus": 1.0})
+GutigWeightDependence = _stdp_component(synapses.GutigWeightDependence, {"STDPSynapse"})
+
+
+class STDPMechanism(_SynapseMixin, synapses.STDPMechanism):
+    __doc__ = (synapses.STDPMechanism.__doc__ or "") + """
+    neurohybrid runs it on the float emulator with NEST 3.10's semantics (``stdp_synapse`` for
+    ``SpikePairRule``, all-to-all pairing; ``vogels_sprekeler_synapse`` for ``Vogels2011Rule``);
+    ``w_min`` may be non-zero (the rule works in weights normalised to [w_min, w_max]), and
+    ``dendritic_delay_fraction`` may be any value in [0, 1] (NEST allows only 1). The weights of
+    a plastic projection are read with ``Projection.get`` between and after runs, and recorded
+    as a time series with ``Projection.record("weight", sampling_interval=...)``.
+    """
+    base_translations = build_translations(("weight", "weight"), ("delay", "delay"),
+                                           ("dendritic_delay_fraction", "dendritic_delay_fraction"))
+
+    def __init__(self, timing_dependence=None, weight_dependence=None, voltage_dependence=None,
+                 dendritic_delay_fraction=1.0, weight=0.0, delay=None):
+        from ..errors import ParameterError, UnsupportedModelError
+        if timing_dependence is None or weight_dependence is None:
+            raise ParameterError("STDPMechanism", "timing_dependence" if timing_dependence is None
+                                 else "weight_dependence", "is missing", "a timing and a weight dependence")
+        if voltage_dependence is not None:
+            raise UnsupportedModelError("STDPMechanism", "voltage_dependence", "PyNN defines no standard "
+                                        "voltage dependence and neurohybrid has none", "None")
+        if isinstance(dendritic_delay_fraction, bool) or not isinstance(dendritic_delay_fraction, (int, float)) \
+                or not 0 <= dendritic_delay_fraction <= 1:
+            raise ParameterError("STDPMechanism", "dendritic_delay_fraction", f"{dendritic_delay_fraction!r}",
+                                 "a fraction in [0, 1]")
+        super().__init__(timing_dependence, weight_dependence, None, dendritic_delay_fraction, weight, delay)
+        self.translations = dict(self.base_translations)  # PyNN's base class updates a shared dict
+        for component in (self.timing_dependence, self.weight_dependence):
+            self.translations.update(component.translations)
+
+    @property
+    def graph_synapse(self) -> str:
+        """The canonical synapse model of the model graph this mechanism is."""
+        (model,) = self.possible_models
+        return model
 
 
 from pyNN.standardmodels import StandardCellType  # noqa: E402  (used only by the QIF cell type below)

@@ -8,10 +8,23 @@ from pyNN.parameters import Sequence
 
 from ..errors import UnsupportedModelError
 from ..graph import CurrentInjection, PopulationNode, ProjectionEdge, RecordingSpec
+from ..graph.synapses import SYNAPSES
 from ..partition import NEURON
 from .standardmodels import NEURON_TYPES, SOURCE_TYPES
 
-SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse")
+SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse", "STDPSynapse", "VogelsSTDPSynapse")
+
+
+def graph_synapse(synapse_type) -> str:
+    """The model graph's synapse model of a PyNN synapse type (``STDPMechanism`` names its own)."""
+    return getattr(synapse_type, "graph_synapse", type(synapse_type).__name__)
+
+
+def synapse_values(synapse: str, values: dict) -> dict:
+    """The per-synapse arrays the graph's synapse model ``synapse`` takes (PyNN's extra
+    parameters of the components a model does not use are dropped)."""
+    wanted = {"weight", "delay", *SYNAPSES[synapse].parameters}
+    return {k: v for k, v in values.items() if k in wanted}
 
 
 def biophysical_node(pop) -> PopulationNode:
@@ -95,12 +108,16 @@ def _split_by_root(side, index: np.ndarray):
 
 
 def projection_edges(prj) -> list[ProjectionEdge]:
-    """The edges of a Projection, one per (pre root population, post root population)."""
-    synapse = type(prj.synapse_type).__name__
+    """The edges of a Projection, one per (pre root population, post root population). Each
+    edge's synapses are the projection's connections ``prj._edge_positions[edge name]`` (None:
+    all of them, in order)."""
+    synapse = graph_synapse(prj.synapse_type)
     if synapse not in SUPPORTED_SYNAPSES:
         raise UnsupportedModelError(prj, "synapse_type", f"{synapse} is not supported by the emulator",
                                     ", ".join(SUPPORTED_SYNAPSES))
     pre, post, values = prj.arrays()
+    values = synapse_values(synapse, values)
+    prj._edge_positions = {}
     connector = prj._connector
     rule = {"connector": type(connector).__name__,
             "parameters": {k: repr(v) for k, v in connector.get_parameters().items()}}
@@ -110,7 +127,7 @@ def projection_edges(prj) -> list[ProjectionEdge]:
         post_sel = post if pre_mask is None else post[pre_mask]
         for post_root, post_mask, post_local in _split_by_root(prj.post, post_sel):
             if pre_mask is None and post_mask is None:
-                sel_values, pre_sel = values, pre_local
+                sel_values, pre_sel, positions = values, pre_local, None
             else:
                 if pre_mask is None:
                     keep = post_mask
@@ -122,9 +139,11 @@ def projection_edges(prj) -> list[ProjectionEdge]:
                 sel_values = {k: (np.broadcast_to(v[:1], (int(keep.sum()),)) if v.strides == (0,) else v[keep])
                               for k, v in values.items()}
                 pre_sel = pre_local if post_mask is None else pre_local[post_mask]
-            edges.append(ProjectionEdge(f"{prj.label}[{pre_root.label}->{post_root.label}]", pre_root.label,
-                                        post_root.label, prj.receptor_type, synapse, pre_sel, post_local,
-                                        sel_values, rule, seed, location=getattr(prj, "_location", None)))
+                positions = np.flatnonzero(keep)
+            name = f"{prj.label}[{pre_root.label}->{post_root.label}]"
+            prj._edge_positions[name] = positions
+            edges.append(ProjectionEdge(name, pre_root.label, post_root.label, prj.receptor_type, synapse, pre_sel,
+                                        post_local, sel_values, rule, seed, location=getattr(prj, "_location", None)))
     return edges
 
 
@@ -150,4 +169,19 @@ def recordings_of(pop) -> list[RecordingSpec]:
         index = pop.recorder.recorded_indices(variable)
         interval = None if variable == "spikes" else pop.recorder.sampling_interval
         out.append(RecordingSpec(pop.label, variable, index, interval))
+    return out
+
+
+def weight_recordings(prj) -> list[RecordingSpec]:
+    """What the user records of a Projection's weights (``Projection.record``): one recording
+    per edge, its index the edge's own synapse numbers."""
+    if prj.weight_recording is None:
+        return []
+    wanted, interval = prj.weight_recording
+    units = "uS" if getattr(prj.post, "conductance_based", False) else "nA"
+    out = []
+    for name, positions in prj._edge_positions.items():
+        index = wanted if positions is None else np.flatnonzero(np.isin(positions, wanted))
+        if index.size:
+            out.append(RecordingSpec(name, "weight", index.astype(np.int64), interval, units))
     return out

@@ -100,7 +100,7 @@ class Recorder:
                     store.add_population(rec.node, graph.nodes[rec.node].size, segment=seg)
                     self._declared.add((seg, rec.node))
             else:
-                units = UNITS.get(rec.variable.rsplit(".", 1)[-1], "dimensionless")  # "soma.v" -> mV
+                units = rec.units or UNITS.get(rec.variable.rsplit(".", 1)[-1], "dimensionless")  # "soma.v": mV
                 store.add_signal(rec.node, rec.variable, units, rec.sampling_interval, 0.0,
                                  np.asarray(rec.index, dtype=np.int64), segment=seg)
             self._declared.add(key)

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import __version__
 from ..engines import engine_class
-from ..errors import RecordingError, UnsupportedModelError
+from ..errors import ParameterError, RecordingError, UnsupportedModelError
 from ..graph import ModelGraph, RecordingSpec
 from ..partition import NEURON, engine_of, partition, place
 from ..recording import RunStore, open_run
@@ -372,6 +372,37 @@ class Runtime:
         self._prepare()
         return self.engine_of(label).get_state(label, variable)
 
+    # --- plastic synapses ------------------------------------------------------------------------
+    def _synapse_engine(self, edge: str):
+        """The built engine that holds the synapses of edge ``edge`` (its target's), or None."""
+        if not self.engines or self.full_graph is None:
+            return None
+        for e in self.full_graph.edges:
+            if e.name == edge:
+                engine = self.engine_of(e.post)
+                return engine if edge in getattr(engine, "plastic", {}) else None
+        return None
+
+    def has_synapses(self, edge: str) -> bool:
+        """Whether the engines hold plastic edge ``edge`` (its weights live there)."""
+        return self._synapse_engine(edge) is not None
+
+    def synapse_values(self, edge: str, variable: str = "weight") -> np.ndarray:
+        """``variable`` of every synapse of plastic edge ``edge`` now, in the edge's order (PyNN
+        units); ParameterError when no engine holds such an edge."""
+        return self._require_synapses(edge, variable).synapse_values(edge, variable)
+
+    def set_synapse_values(self, edge: str, variable: str, values) -> None:
+        """Set ``variable`` of plastic edge ``edge``'s synapses in its engine (edge order)."""
+        self._require_synapses(edge, variable).set_synapse_values(edge, variable, values)
+
+    def _require_synapses(self, edge: str, variable: str):
+        engine = self._synapse_engine(edge)
+        if engine is None:
+            raise ParameterError(f"Projection({edge})", variable, "no engine holds plastic synapses of that name",
+                                 "a plastic projection of a model that has been run")
+        return engine
+
     def close(self, keep_readable: bool = True) -> None:
         """Flush and close the store and release the engines. With ``keep_readable`` the recorded
         data stay readable (PyNN allows ``get_data()`` after ``end()``)."""
@@ -403,7 +434,8 @@ def _signal_set(graph) -> set:
 
 
 def _carry_state(old, new) -> None:
-    """Keep neuron state and in-flight spikes of blocks that survive a rebuild."""
+    """Keep neuron state and in-flight spikes of blocks, and the plastic state of projections,
+    that survive a rebuild."""
     old.settle()
     for name, block in new.blocks.items():
         previous = old.blocks.get(name)
@@ -411,6 +443,10 @@ def _carry_state(old, new) -> None:
             block.S[:] = previous.S
             if previous.ring.shape == block.ring.shape:
                 _carry_input(previous, block)
+    for name, table in getattr(new, "plastic", {}).items():  # learnt weights, traces, spike history
+        previous = getattr(old, "plastic", {}).get(name)
+        if previous is not None and previous.col.size == table.col.size:
+            table.restore(previous.state())
 
 
 def _carry_input(old, new) -> None:

@@ -21,8 +21,6 @@ _GRID = ("random delays off the dt grid are refused by design (issue #2: delays 
          "setup(delay_rounding='nearest') accepts them")
 KNOWN_FAILURES: dict[str, str] = {
     "test_cell_types::test_composed_neuron_model_homogeneous_receptors": "PointNeuron composition not supported yet",
-    "test_connection_handling::test_issue652": "STDPMechanism not supported yet (refused with UnsupportedModelError)",
-    "test_scenario3::test_scenario3": "STDPMechanism not supported yet (refused with UnsupportedModelError)",
     "test_synapse_types::test_simple_stochastic_synapse": "SimpleStochasticSynapse not supported yet",
     "test_recording::test_issue259": "spike_precision='off_grid' (precise spike times) not supported; spikes are "
                                      "on the dt grid",
