@@ -257,9 +257,10 @@ class SpikingComponent(Component):
         self.field_targets = dict(fields or {})
         for port, (node, modulates, field) in self.field_targets.items():
             gnode = graph.nodes.get(node)
-            if gnode is None or gnode.kind not in ("point", "biophysical"):
-                raise LinkError(name, port, f"{node!r} is not a neuron population of the engine's model",
-                                ", ".join(n for n, g in graph.nodes.items() if g.kind in ("point", "biophysical")))
+            if gnode is None or gnode.kind not in ("point", "biophysical", "modulator"):
+                raise LinkError(name, port, f"{node!r} is not a population of the engine's model a field can act on",
+                                ", ".join(n for n, g in graph.nodes.items()
+                                          if g.kind in ("point", "biophysical", "modulator")))
             engine.prepare_field(node, modulates)  # a typed error when the engine cannot apply it
         self.in_nodes = dict(inputs or {})
         self.out_nodes = {p: list(nodes) for p, nodes in (outputs or {}).items()}

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import CausalityError, UnsupportedModelError
+from .errors import CausalityError, PlacementError, UnsupportedModelError
 from .graph import ModelGraph, PopulationNode, RecordingSpec
 
 __all__ = ["Partition", "Bridge", "Placement", "place", "partition", "MIRROR", "engine_of", "NEURON"]
@@ -170,7 +170,30 @@ def _place(graph: ModelGraph, default: str, refusal) -> dict[str, Placement]:
         else:
             out[name] = Placement(name, "emulator", f"{why} -> float emulator on the host", node.kind, node.model)
     _follow_targets(graph, out, refusal)
+    _follow_gated(graph, out, refusal)
     return out
+
+
+def _follow_gated(graph: ModelGraph, placement: dict, refusal) -> None:
+    """A volume transmitter (kind ``"modulator"``) runs where the synapses it gates run: their
+    plasticity reads its dopamine at every presynaptic spike. Gated synapses on several engines
+    are refused (PlacementError naming the transmitter)."""
+    for name, node in graph.nodes.items():
+        if node.kind != "modulator":
+            continue
+        homes = list(dict.fromkeys(placement[e.post].engine for e in graph.edges if e.modulator == name))
+        if len(homes) > 1:
+            raise PlacementError(f"VolumeTransmitter({name})", "engine",
+                                 f"the synapses it gates run on {', '.join(homes)}",
+                                 "gated projections onto populations of one engine")
+        if homes and homes[0] != placement[name].engine:
+            why = refusal(homes[0], node, graph)
+            if why:
+                raise PlacementError(f"VolumeTransmitter({name})", "engine",
+                                     f"{homes[0]} runs the synapses it gates but cannot run it: {why}",
+                                     "gated projections onto an engine with volume transmitters (the float emulator)")
+            placement[name] = Placement(name, homes[0], "runs where the synapses it gates run", node.kind,
+                                        node.model)
 
 
 def _follow_targets(graph: ModelGraph, placement: dict, refusal) -> None:

@@ -39,6 +39,7 @@ from neurohybrid.stimuli import currents as current_kinds
 from neurohybrid.stimuli import spike_sources as source_kinds
 from neurohybrid.graph.synapses import is_plastic
 
+from .dopamine import VolumeTransmitter
 from .plastic import PlasticTable, window_bound
 from .ring import CountRing, FixedRing
 from .tables import _distinct, build_tables
@@ -80,10 +81,11 @@ class EmulatorEngine(Engine):
 
     name = "emulator"
     capabilities = Capabilities(
-        kinds=("point", "source"), numerics="float",
-        synapses=("StaticSynapse", "TsodyksMarkramSynapse", "STDPSynapse", "VogelsSTDPSynapse"),
+        kinds=("point", "source", "modulator"), numerics="float",
+        synapses=("StaticSynapse", "TsodyksMarkramSynapse", "STDPSynapse", "VogelsSTDPSynapse",
+                  "DopamineSTDPSynapse"),
         recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u", "weight"),
-        field_targets=("current", "threshold", "gain", "plasticity_rate"),
+        field_targets=("current", "threshold", "gain", "plasticity_rate", "dopamine"),
         latency=0, min_input_delay=1, input_lead=1)
 
     def __init__(self, numerics: str = "float", threads: int | None = None, max_window: int | None = None):
@@ -104,6 +106,8 @@ class EmulatorEngine(Engine):
         """Why this engine cannot run ``node`` (None: it can), for the partition."""
         if node.kind == "source":
             return None if hasattr(source_kinds, node.model) else f"the emulator has no {node.model} source"
+        if node.kind == "modulator":
+            return None if node.model == "VolumeTransmitter" else f"the emulator has no {node.model} modulator"
         if node.kind != "point":
             return f"the point-neuron emulator cannot run a {node.kind} population"
         try:
@@ -132,15 +136,23 @@ class EmulatorEngine(Engine):
         self.n_slots = -(-(self.window + self.max_delay) // self.window) * self.window
         self.blocks: dict[str, NeuronBlock] = {}
         self.sources: dict[str, SourceBlock] = {}
+        modulators = []
         offset = 0
         for node in graph.nodes.values():
             if node.kind == "source":
                 self.sources[node.name] = SourceBlock(node, offset, self._make_source(node))
+            elif node.kind == "modulator":
+                modulators.append(node)
+                continue
             else:
                 self.blocks[node.name] = self._make_block(node, offset)
             offset += node.size
         self.n_global = offset
-        self.tables = build_tables(graph, self._offsets(), self.blocks, self.threads)
+        offsets = self._offsets()
+        self.transmitters = {m.name: VolumeTransmitter(
+            m, [e for e in graph.edges if e.post == m.name], offsets, self.dt,
+            int(np.asarray(m.parameters.get("deliver_interval", 1)).ravel()[0])) for m in modulators}
+        self.tables = build_tables(graph, offsets, self.blocks, self.threads, self.transmitters)
         self.plastic = {t.edge.name: t for t in self.tables if isinstance(t, PlasticTable)}
         self._pending = None  # neuron spikes of the last window, delivered with the next one
         self.configure_recording()
@@ -262,6 +274,8 @@ class EmulatorEngine(Engine):
             src.generator.reset()
         for table in self.tables:
             table.reset()
+        for vt in self.transmitters.values():
+            vt.reset()
         self._pending = None
         self.tick = 0
 
@@ -304,6 +318,7 @@ class EmulatorEngine(Engine):
         self._learn(t0, n)
         self._apply_currents(t0, n)
         emitted = [self._integrate(block, t0, n) for block in self.blocks.values()]
+        self._deliver_dopamine(t0 + n)
         # Every block has integrated the window before any of its spikes is delivered. They are
         # delivered with the next window's listed source spikes, in one call: the ring's sums do
         # not depend on the order, and none of them can arrive before the next window.
@@ -319,6 +334,15 @@ class EmulatorEngine(Engine):
             rows = table.samples(t0, n)
             if rows is not None:
                 self.sink.samples(name, "weight", rows)
+
+    def _deliver_dopamine(self, end: int) -> None:
+        """Volume transmitters due at the end of the window (tick ``end``) bring their synapses
+        up to it and restart their event lists (NEST's trigger_update_weight)."""
+        for vt in self.transmitters.values():
+            if vt.due(end, self.window):
+                for table in vt.tables:
+                    table.trigger(end, self.n_slots)
+                vt.restart(end)
 
     def settle(self) -> None:
         """Deliver the spikes of the last window into the rings (before they are copied)."""
@@ -339,6 +363,8 @@ class EmulatorEngine(Engine):
         mult = np.ones(ticks.size, np.int64)
         for table in self.tables:
             table.deliver(ticks, gids, mult, self.n_slots)
+        for vt in self.transmitters.values():
+            vt.deliver(ticks, gids, mult)
 
     def _emit_source(self, src: SourceBlock, t0: int, n: int):
         """Generate a source's spikes for the window and record them; dense counts are delivered
@@ -351,6 +377,8 @@ class EmulatorEngine(Engine):
                 self._record_spikes(src.node.name, np.repeat(rows + t0 - 1, reps), np.repeat(ids, reps))
             for table in self.tables:
                 table.deliver_dense(counts, t0 - 1, src.offset, self.n_slots)
+            for vt in self.transmitters.values():
+                vt.deliver_dense(counts, t0 - 1, src.offset)
             return None
         ticks, ids = src.generator.emit(t0, n)
         self._record_spikes(src.node.name, ticks, ids)
@@ -412,6 +440,12 @@ class EmulatorEngine(Engine):
     def _modulated(self, node: str, modulates: str):
         """(block, index of the parameter shifted or None for the input gain), or a typed error."""
         super().prepare_field(node, modulates)
+        if (modulates == "dopamine") != (node in self.transmitters):
+            raise UnsupportedModelError(node, "modulates", "a 'dopamine' field acts on a VolumeTransmitter, and a "
+                                        "VolumeTransmitter takes only a 'dopamine' field",
+                                        "modulates='dopamine' on a VolumeTransmitter population")
+        if modulates == "dopamine":
+            return None, None
         block = self.blocks.get(node)
         if block is None:
             raise UnsupportedModelError(node, "modulates", "not a neuron population of this engine",
@@ -432,6 +466,9 @@ class EmulatorEngine(Engine):
         per cell. Offsets are relative to the model's own parameters, so successive calls do not
         accumulate."""
         block, row = self._modulated(node, modulates)
+        if modulates == "dopamine":  # the concentration itself (NEST's n: 1/ms scale), from now on
+            self.transmitters[node].set_field(self.tick, float(np.asarray(values, dtype=float).ravel()[0]))
+            return
         v = np.broadcast_to(np.asarray(values, dtype=float), (block.node.size,))
         if modulates == "plasticity_rate":
             for table in self._plastic_into(node):
@@ -490,4 +527,4 @@ class EmulatorEngine(Engine):
 
     def close(self) -> None:
         """Release buffers."""
-        self.blocks, self.sources, self.tables, self.plastic = {}, {}, [], {}
+        self.blocks, self.sources, self.tables, self.plastic, self.transmitters = {}, {}, [], {}, {}

@@ -150,8 +150,17 @@ def _history_bounds(indptr, col, first_col, delay, transit, shift, shift_by_syna
             out[c] = v
 
 
-def plastic_table(block, edge, offsets, dt, n_blocks, n_sources):
-    """The delivery table of plastic edge ``edge`` (its synapse model's kind of table)."""
+def plastic_table(block, edge, offsets, dt, n_blocks, n_sources, transmitters=None):
+    """The delivery table of plastic edge ``edge`` (its synapse model's kind of table);
+    ``transmitters``: the engine's volume transmitters by node name (three-factor edges)."""
+    if edge.synapse == "DopamineSTDPSynapse":
+        from .dopamine import DopamineTable
+        transmitter = (transmitters or {}).get(edge.modulator)
+        if transmitter is None:
+            raise ParameterError(f"Projection({edge.name})", "modulator",
+                                 f"{edge.modulator!r} is not a volume transmitter of this engine",
+                                 ", ".join(transmitters or {}) or "a VolumeTransmitter population")
+        return DopamineTable(block, [edge], offsets, dt, n_blocks, n_sources, transmitter)
     return PlasticTable(block, [edge], offsets, dt, n_blocks, n_sources)
 
 
@@ -161,12 +170,16 @@ def _ticks(ms, dt: float) -> np.ndarray:
 
 def window_bound(edges, dt: float) -> int | None:
     """The longest window (ticks) that keeps the plastic edges exact: ``2 d_d`` of the synapse
-    with the shortest dendritic delay (at least 1), None without plastic edges."""
+    with the shortest dendritic delay (at least 1), the shortest delay of a dopamine-modulated
+    edge (its spikes are processed a window after they are emitted), None without plastic edges."""
     bound = None
     for e in edges:
         if not e.pre_index.size:
             continue
         total = _ticks(_flat(e.values["delay"]), dt) + int(round(e.transit / dt))
+        if e.synapse == "DopamineSTDPSynapse":  # processed a window after emission: arrival must be later
+            bound = int(total.min()) if bound is None else min(bound, int(total.min()))
+            continue
         f = _flat(e.values["dendritic_delay_fraction"])
         dendritic = np.rint(f * total) if f.size == total.size or f.size == 1 else np.rint(f[0] * total)
         b = max(1, int(2 * dendritic.min()))

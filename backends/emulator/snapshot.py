@@ -22,6 +22,8 @@ The format is :mod:`neurohybrid.snapshot`'s (a flat dict of copies with the head
 - ``plastic/<k>/...`` (+ ``plastic/<k>/edge``): the k-th plastic (STDP) table's state
   (``plastic.PlasticTable.state``: weights, traces and last spike per synapse in the edge's
   order, the target cells' spike history, the queued presynaptic spikes);
+- ``transmitters/<node>/...``: each volume transmitter's pending dopamine events
+  (``dopamine.VolumeTransmitter.state``);
 - ``pending/ticks``, ``pending/ids``: neuron spikes of the last window not yet delivered
   (emission ticks, global cell indices): they reach the rings with the next window.
 
@@ -34,6 +36,7 @@ import numpy as np
 from neurohybrid import snapshot as snap
 from neurohybrid.errors import SimulationStateError
 
+from .dopamine import VolumeTransmitter
 from .tables import TsodyksTable
 
 
@@ -65,6 +68,8 @@ def capture(engine) -> dict:
     for k, table in enumerate(engine.plastic.values()):
         snap.put(out, f"plastic/{k}", table.state())
         out[f"plastic/{k}/edge"] = table.edge.name
+    for name, vt in engine.transmitters.items():
+        snap.put(out, f"transmitters/{name}", vt.state())
     pending = engine._pending
     snap.put(out, "pending", snap.spikes(*(pending if pending is not None else (None, None))))
     return out
@@ -76,6 +81,7 @@ def restore(engine, state) -> None:
     snap.require_built(engine, "restore")
     template = capture(engine)
     free = tuple(f"plastic/{k}/{key}" for k, t in enumerate(engine.plastic.values()) for key in t.free_keys())
+    free += tuple(f"transmitters/{name}/{key}" for name in engine.transmitters for key in VolumeTransmitter.VARIABLE)
     snap.check(engine, state, template, free=free)
     for key in template:
         if key.endswith("/edge") and state[key] != template[key]:
@@ -101,6 +107,8 @@ def restore(engine, state) -> None:
         part = snap.take(state, f"plastic/{k}")
         part.pop("edge")
         table.restore(part)
+    for name, vt in engine.transmitters.items():
+        vt.restore(snap.take(state, f"transmitters/{name}"))
     ticks, ids = snap.spike_arrays(state, "pending")
     engine._pending = (ticks, ids) if ticks.size else None
     engine.tick = tick

@@ -471,9 +471,10 @@ def max_input(edges: list[ProjectionEdge], n_cells: int) -> float:
     return float(total.max()) if total.size else 0.0
 
 
-def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int) -> list:
+def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int, transmitters=None) -> list:
     """One static table per target block (all its static edges merged) and one per edge with
-    short- or long-term plasticity.
+    short- or long-term plasticity (``transmitters``: volume transmitters by node name, for
+    dopamine-modulated edges).
     Sets each block ring's fixed-point scaling from the largest input a cell can receive."""
     n_sources = sum(node.size for node in graph.nodes.values())
     tables = []
@@ -489,5 +490,5 @@ def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int)
                 tables.append(TsodyksTable(block, [edge], offsets, graph.dt, n_blocks, n_sources))
             elif is_plastic(edge.synapse):
                 from .plastic import plastic_table  # plastic tables build on this module
-                tables.append(plastic_table(block, edge, offsets, graph.dt, n_blocks, n_sources))
+                tables.append(plastic_table(block, edge, offsets, graph.dt, n_blocks, n_sources, transmitters))
     return tables

@@ -31,7 +31,8 @@ class PopulationNode:
     size: int
     parameters: dict[str, np.ndarray]
     initial: dict[str, np.ndarray] = field(default_factory=dict)
-    kind: str = "point"  # "point" neurons, spike "source", or "biophysical" (multi-compartment) cells
+    kind: str = "point"  # "point" neurons, spike "source", "biophysical" (multi-compartment) cells, or a
+    #: "modulator" (a volume transmitter: the dopamine of three-factor synapses, graph.synapses)
     engine: str | None = None  # None: the default engine for its kind
     #: for ``kind == "biophysical"``: the cell builder (backends/neuron/cells.py), which has a
     #: ``describe()`` (JSON-serialisable, hashed) and builds each cell in the engine

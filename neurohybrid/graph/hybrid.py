@@ -15,6 +15,8 @@ node                   outputs                                  inputs
 =====================  =======================================  ==========================
 population             ``spikes``; ``proxy:<lfp|mean_v:loc>``   ``spikes`` (SpikeSourceExternal);
                        (fields, biophysical cells)              ``field:<modulates>`` (fields)
+volume transmitter     (none)                                   ``field:dopamine`` (fields)
+(kind "modulator")
 ScaffoldNode           ``afferent:<region>`` (rates: the        ``rates:<region>`` (rates from
                        coupling input of a replaced region);    the circuit replacing it)
                        ``state:<region>.<variable>`` (fields)
@@ -219,6 +221,8 @@ def port_kind(node, port: str, side: str) -> str | None:
     """What ``node``'s port carries (:data:`PORT_KINDS`), ``side`` ``"out"`` or ``"in"``; None
     when the node has no such port."""
     kind = getattr(node, "kind", None)
+    if kind == "modulator":  # a volume transmitter: its concentration may come from a field
+        return "fields" if side == "in" and port == "field:dopamine" else None
     if kind in ("point", "source", "biophysical"):  # a PopulationNode
         if port == "spikes":
             return "spikes" if side == "out" or node.model == "SpikeSourceExternal" else None

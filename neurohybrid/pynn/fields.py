@@ -20,21 +20,31 @@ class FieldLink:
     delay: float = 1.0
 
 
-MODULATES = ("gain", "threshold", "current", "plasticity_rate")
+MODULATES = ("gain", "threshold", "current", "plasticity_rate", "dopamine")
 
 
 def modulated_populations(who: str, parameter: str, targets, modulates: str) -> list:
     """The populations a field acts on (one or a list), checked with ``modulates``: point
-    neurons take ``"gain"``, ``"threshold"`` or ``"current"``; biophysical cells a mechanism
-    parameter, ``"<mechanism>.<parameter>"`` (NEURON names, e.g. ``"hh.gnabar"``)."""
+    neurons take ``"gain"``, ``"threshold"``, ``"current"`` or ``"plasticity_rate"`` (a factor on
+    the weight changes of their plastic synapses); volume transmitters ``"dopamine"`` (the
+    concentration, 1/ms); biophysical cells a mechanism parameter, ``"<mechanism>.<parameter>"``
+    (NEURON names, e.g. ``"hh.gnabar"``)."""
     from .multicompartment import is_biophysical
     from .populations import Population
     from .standardmodels import NEURON_TYPES
     mechanism = isinstance(modulates, str) and modulates.count(".") == 1 and all(modulates.split("."))
     if modulates not in MODULATES and not mechanism:
         raise ParameterError(who, "modulates", f"{modulates!r}",
-                             "'gain', 'threshold', 'current' or '<mechanism>.<parameter>' (biophysical cells)")
+                             "'gain', 'threshold', 'current', 'plasticity_rate' (point neurons), 'dopamine' "
+                             "(volume transmitters) or '<mechanism>.<parameter>' (biophysical cells)")
     pops = list(targets) if isinstance(targets, (list, tuple)) else [targets]
+    if modulates == "dopamine":
+        for p in pops:
+            if not (isinstance(p, Population) and type(p.celltype).__name__ == "VolumeTransmitter"):
+                raise PlacementError(who, parameter, f"{p!r} is not a VolumeTransmitter population: a 'dopamine' "
+                                     "field sets a volume transmitter's concentration",
+                                     "sim.Population(1, sim.VolumeTransmitter())")
+        return pops
     for p in pops:
         point = isinstance(p, Population) and type(p.celltype).__name__ in NEURON_TYPES
         biophysical = isinstance(p, Population) and is_biophysical(p.celltype)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import quantities as pq
+from pyNN.standardmodels import StandardSynapseType as _StandardSynapseType
 from pyNN.standardmodels import build_translations, cells, electrodes, synapses
 
 from ..errors import ParameterError
@@ -241,3 +242,59 @@ class SpikeSourceExternal(StandardCellType):
 
 
 SOURCE_TYPES = SOURCE_TYPES + ("SpikeSourceExternal",)
+
+
+# --- three-factor learning: dopamine-modulated STDP -------------------------------------------
+class VolumeTransmitter(StandardCellType):
+    """A volume transmitter (NEST's ``volume_transmitter``): the dopamine signal of the
+    synapses of :class:`DopamineSTDPMechanism` projections that name it. Make a population of
+    one (``sim.Population(1, sim.VolumeTransmitter(), label="DA")``) and either project spiking
+    populations onto it (receptor ``"dopamine"``; each arriving spike adds ``1/tau_n`` to the
+    concentration ``n``, 1/ms, which decays with ``tau_n``: a VTA population), or drive it with
+    a field (``WholeBrain.modulate(vt, region, ..., modulates="dopamine")`` or
+    ``sim.modulate(vt, cells, modulates="dopamine")``: the field's value is ``n``).
+    ``deliver_interval``: the transmitter brings its synapses up to date every that many
+    min-delay windows (NEST's parameter; results do not depend on it beyond rounding)."""
+
+    default_parameters = {"deliver_interval": 1}
+    default_initial_values: dict = {}
+    recordable: list = []
+    injectable = True
+    receptor_types = ("dopamine",)
+    conductance_based = False
+    units = {"deliver_interval": "dimensionless"}
+    translations = build_translations(("deliver_interval", "deliver_interval"))
+
+
+MODULATOR_TYPES = ("VolumeTransmitter",)
+
+
+
+class DopamineSTDPMechanism(_SynapseMixin, _StandardSynapseType):
+    """Dopamine-modulated STDP (Izhikevich 2007), with NEST 3.10's ``stdp_dopamine_synapse``
+    semantics: all-to-all pairings change an eligibility trace ``c`` (``+A_plus K+`` at a
+    postsynaptic spike, ``-A_minus K-`` at a presynaptic one, traces of ``tau_plus``/``tau_minus``
+    ms; ``c`` decays with ``tau_c`` ms); the weight follows ``dw/dt = c (n - b)``, ``n`` being the
+    dopamine concentration of the :class:`VolumeTransmitter` given as ``dopamine`` (1/ms; ``b``
+    the baseline, 1/ms), and stays in ``[w_min, w_max]``. ``A_plus``, ``A_minus``, ``w_min``,
+    ``w_max`` are in weight units (nA or µS). The delay is all dendritic (NEST's only choice).
+    Runs on the float emulator (and, mapped, on Loihi's learning engine)."""
+
+    default_parameters = {
+        "weight": 0.0, "delay": None, "A_plus": 0.001, "A_minus": 0.0015, "tau_plus": 20.0, "tau_minus": 20.0,
+        "tau_c": 1000.0, "tau_n": 200.0, "b": 0.0, "w_min": 0.0, "w_max": 0.2, "dendritic_delay_fraction": 1.0}
+    translations = build_translations(*[(name, name) for name in default_parameters])
+    graph_synapse = "DopamineSTDPSynapse"
+
+    def __init__(self, dopamine=None, **parameters):
+        from ..errors import ParameterError
+        from .populations import Population
+        if not (isinstance(dopamine, Population) and type(dopamine.celltype).__name__ in MODULATOR_TYPES):
+            raise ParameterError("DopamineSTDPMechanism", "dopamine", f"{dopamine!r} is not a VolumeTransmitter "
+                                 "population", "sim.Population(1, sim.VolumeTransmitter()), fed by spikes "
+                                 "(Projections onto it) or by a field (modulate(..., modulates='dopamine'))")
+        if dopamine.size != 1:
+            raise ParameterError("DopamineSTDPMechanism", "dopamine", f"{dopamine.label} has {dopamine.size} "
+                                 "transmitters", "a population of one VolumeTransmitter")
+        self.dopamine = dopamine
+        super().__init__(**parameters)

@@ -10,9 +10,10 @@ from ..errors import UnsupportedModelError
 from ..graph import CurrentInjection, PopulationNode, ProjectionEdge, RecordingSpec
 from ..graph.synapses import SYNAPSES
 from ..partition import NEURON
-from .standardmodels import NEURON_TYPES, SOURCE_TYPES
+from .standardmodels import MODULATOR_TYPES, NEURON_TYPES, SOURCE_TYPES
 
-SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse", "STDPSynapse", "VogelsSTDPSynapse")
+SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse", "STDPSynapse", "VogelsSTDPSynapse",
+                      "DopamineSTDPSynapse")
 
 
 def graph_synapse(synapse_type) -> str:
@@ -52,9 +53,9 @@ def population_node(pop) -> PopulationNode:
     if is_biophysical(pop.celltype):
         return biophysical_node(pop)
     model = type(pop.celltype).__name__
-    if model not in NEURON_TYPES + SOURCE_TYPES:
+    if model not in NEURON_TYPES + SOURCE_TYPES + MODULATOR_TYPES:
         raise UnsupportedModelError(pop, "celltype", f"{model} has no engine in neurohybrid",
-                                    ", ".join(NEURON_TYPES + SOURCE_TYPES))
+                                    ", ".join(NEURON_TYPES + SOURCE_TYPES + MODULATOR_TYPES))
     params = {}
     for name, value in pop._parameters.items():
         if name == "spike_times":
@@ -66,7 +67,7 @@ def population_node(pop) -> PopulationNode:
             params[name] = np.broadcast_to(np.asarray(value, dtype=float), (pop.size,)).copy()
     initial = {name: np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
                for name, value in pop.initial_values.items()}
-    kind = "source" if model in SOURCE_TYPES else "point"
+    kind = "source" if model in SOURCE_TYPES else "modulator" if model in MODULATOR_TYPES else "point"
     return PopulationNode(pop.label, model, pop.size, params, initial, kind=kind, engine=getattr(pop, "engine", None))
 
 
@@ -118,6 +119,7 @@ def projection_edges(prj) -> list[ProjectionEdge]:
     pre, post, values = prj.arrays()
     values = synapse_values(synapse, values)
     prj._edge_positions = {}
+    modulator = getattr(getattr(prj.synapse_type, "dopamine", None), "label", None)
     connector = prj._connector
     rule = {"connector": type(connector).__name__,
             "parameters": {k: repr(v) for k, v in connector.get_parameters().items()}}
@@ -143,7 +145,8 @@ def projection_edges(prj) -> list[ProjectionEdge]:
             name = f"{prj.label}[{pre_root.label}->{post_root.label}]"
             prj._edge_positions[name] = positions
             edges.append(ProjectionEdge(name, pre_root.label, post_root.label, prj.receptor_type, synapse, pre_sel,
-                                        post_local, sel_values, rule, seed, location=getattr(prj, "_location", None)))
+                                        post_local, sel_values, rule, seed, location=getattr(prj, "_location", None),
+                                        modulator=modulator))
     return edges
 
 

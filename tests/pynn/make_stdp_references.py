@@ -20,7 +20,10 @@ Protocols (``PROTOCOLS``):
 * ``poisson-<dependence>``: 40 Poisson trains (10 Hz, fixed seed, as spike arrays) onto 5
   IF_curr_exp cells driven to fire irregularly, large weights (the plastic input shapes the
   postsynaptic spikes), dt 0.1 ms, delays 1.0-2.5 ms: all-to-all pairing with many spikes;
-* ``vogels``: the Poisson protocol with NEST ``vogels_sprekeler_synapse``.
+* ``vogels``: the Poisson protocol with NEST ``vogels_sprekeler_synapse``;
+* ``dopamine-<deliver_interval>``: 20 Poisson trains onto 4 cells through NEST's
+  ``stdp_dopamine_synapse``, its volume transmitter fed by 3 bursting dopamine cells; built with
+  NEST's own API (pyNN.nest has no dopamine synapse).
 
 The JSON holds, per protocol, the final weights (PyNN units) as [pre, post, weight] rows (an
 all-to-all projection has one connection per pair) and the postsynaptic spike times.
@@ -142,7 +145,87 @@ def run_nest(name: str) -> dict:
     return out
 
 
+#: dopamine-modulated STDP (NEST stdp_dopamine_synapse), PyNN units: weights and A in nA, b in 1/ms
+DOPAMINE = dict(A_plus=0.001, A_minus=0.0013, tau_plus=20.0, tau_minus=15.0, tau_c=300.0, tau_n=150.0, b=0.003,
+                w_min=0.0, w_max=0.6)
+DOPA_T_STOP = 3000.0
+DOPA_DELAY_VT = 2.0  # ms, dopamine neurons -> volume transmitter
+
+
+def dopamine_trains(seed=3):
+    """(presynaptic trains (20 cells, 15 Hz), dopamine neuron trains (3 cells, bursts)), ms."""
+    pre = poisson_trains(n=20, rate=15.0, t_stop=DOPA_T_STOP, seed=seed)
+    rng = np.random.default_rng(seed + 1)
+    bursts = np.sort(rng.uniform(100.0, DOPA_T_STOP - 100.0, 12))
+    dopa = [np.unique(np.round(np.concatenate([b + np.arange(0, 30.0, rng.uniform(3.0, 8.0)) for b in bursts]), 1))
+            for _ in range(3)]
+    return pre, dopa
+
+
+def dopamine_protocol(sim, deliver_interval=1):
+    """20 Poisson trains onto 4 driven IF_curr_exp cells through dopamine-modulated STDP,
+    gated by a volume transmitter fed by 3 bursting dopamine cells (neurohybrid's PyNN API)."""
+    pre_trains, dopa_trains = dopamine_trains()
+    sim.setup(timestep=0.1, min_delay=1.0)
+    pre = sim.Population(20, sim.SpikeSourceArray(spike_times=pre_trains), label="pre")
+    post = sim.Population(4, sim.IF_curr_exp(tau_m=15.0, v_thresh=-52.0, tau_refrac=2.0, i_offset=0.5), label="post")
+    vta = sim.Population(3, sim.SpikeSourceArray(spike_times=dopa_trains), label="vta")
+    vt = sim.Population(1, sim.VolumeTransmitter(deliver_interval=deliver_interval), label="DA")
+    sim.Projection(vta, vt, sim.AllToAllConnector(), sim.StaticSynapse(weight=1.0, delay=DOPA_DELAY_VT),
+                   receptor_type="dopamine")
+    prj = sim.Projection(pre, post, sim.AllToAllConnector(),
+                         sim.DopamineSTDPMechanism(dopamine=vt, weight=0.3, delay=1.0, **DOPAMINE))
+    prj.set(delay=delays(20, 4, seed=8))
+    post.record("spikes")
+    return prj, post, DOPA_T_STOP
+
+
+def run_nest_dopamine(deliver_interval: int) -> dict:
+    """The dopamine protocol in NEST itself (pyNN.nest has no dopamine synapse): spike
+    generators through parrot neurons (1 ms, times shifted back by it), iaf_psc_exp cells."""
+    import nest
+    nest.ResetKernel()
+    nest.set(resolution=0.1, print_time=False)
+    pre_trains, dopa_trains = dopamine_trains()
+    d = DOPAMINE
+    post = nest.Create("iaf_psc_exp", 4, params={"tau_m": 15.0, "V_th": -52.0, "t_ref": 2.0, "I_e": 500.0,
+                                                  "C_m": 1000.0, "E_L": -65.0, "V_reset": -65.0, "V_m": -65.0,
+                                                  "tau_syn_ex": 5.0, "tau_syn_in": 5.0,
+                                                  "tau_minus": d["tau_minus"]})
+
+    def parrots(trains):
+        gens = nest.Create("spike_generator", len(trains))
+        for g, t in zip(gens, trains):
+            g.spike_times = [float(x) - 1.0 for x in t]  # the parrot delays each spike by 1 ms
+        out = nest.Create("parrot_neuron", len(trains))
+        nest.Connect(gens, out, "one_to_one", {"delay": 1.0})
+        return out
+    pre, vta = parrots(pre_trains), parrots(dopa_trains)
+    vt = nest.Create("volume_transmitter", params={"deliver_interval": deliver_interval})
+    nest.Connect(vta, vt, "all_to_all", {"delay": DOPA_DELAY_VT})
+    nest.CopyModel("stdp_dopamine_synapse", "dopa", {
+        "volume_transmitter": vt, "A_plus": d["A_plus"] * 1000.0, "A_minus": d["A_minus"] * 1000.0,
+        "tau_plus": d["tau_plus"], "tau_c": d["tau_c"], "tau_n": d["tau_n"], "b": d["b"],
+        "Wmin": d["w_min"] * 1000.0, "Wmax": d["w_max"] * 1000.0})
+    dl = delays(20, 4, seed=8)
+    for i in range(20):
+        for j in range(4):
+            nest.Connect(pre[i], post[j], syn_spec={"synapse_model": "dopa", "weight": 300.0, "delay": float(dl[i, j])})
+    rec = nest.Create("spike_recorder")
+    nest.Connect(post, rec)
+    nest.Simulate(DOPA_T_STOP)
+    ev = rec.events
+    spikes = [sorted(np.round(ev["times"][ev["senders"] == p.global_id], 6).tolist()) for p in post]
+    weights = []
+    for i in range(20):
+        for j in range(4):
+            c = nest.GetConnections(pre[i], post[j])
+            weights.append([i, j, float(c.weight) / 1000.0])
+    return {"weights": weights, "post_spikes": spikes, "t_stop": DOPA_T_STOP}
+
+
 PROTOCOLS = [f"pairs-{d}" for d in DEPENDENCES] + [f"poisson-{d}" for d in DEPENDENCES] + ["vogels"]
+DOPAMINE_PROTOCOLS = {"dopamine-1": 1, "dopamine-7": 7}
 
 
 def main() -> None:
@@ -150,6 +233,9 @@ def main() -> None:
     refs = {"nest_version": nest.__version__, "generator": "tests/pynn/make_stdp_references.py", "protocols": {}}
     for name in PROTOCOLS:
         refs["protocols"][name] = run_nest(name)
+        print(name, "post spikes:", sum(len(t) for t in refs["protocols"][name]["post_spikes"]))
+    for name, interval in DOPAMINE_PROTOCOLS.items():
+        refs["protocols"][name] = run_nest_dopamine(interval)
         print(name, "post spikes:", sum(len(t) for t in refs["protocols"][name]["post_spikes"]))
     OUT.write_text(json.dumps(refs, indent=0))
     print("wrote", OUT)

@@ -65,7 +65,7 @@ def test_fields_are_refused_where_they_cannot_act():
     P = sim.Population(10, sim.IF_curr_exp(), label="P")
     src = sim.Population(10, sim.SpikeSourcePoisson(rate=10.0), label="src")
     with pytest.raises(ParameterError, match="modulates"):
-        brain.modulate(P, "R1", modulates="dopamine")
+        brain.modulate(P, "R1", modulates="serotonin")
     with pytest.raises(UnknownParameterError):
         brain.modulate(P, "nowhere")
     with pytest.raises(UnknownParameterError):
