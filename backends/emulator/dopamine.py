@@ -27,7 +27,7 @@ from numba import njit, prange
 
 from neurohybrid.errors import ParameterError
 
-from .plastic import PlasticTable, _at, _flat, _trace_before
+from .plastic import PlasticTable, _at, _first_after, _flat, _trace_before
 from .ring import add_fixed, to_fixed
 
 DOPAMINE = 2
@@ -105,10 +105,10 @@ def _send(ev_tick, ev_src, s, trigger, indptr, n_src, col, first_col, delay, tra
                 tlu, kp = tlast[k], kplus[k]
                 tp, lo, hi, r = _at(tau_plus, k), _at(w_min, k), _at(w_max, k), _at(rate, cell)
                 t0 = tlu
-                for j in range(count[cell]):  # postsynaptic spikes in (tlu - D, t_spike - D]
+                j = _first_after(tlu - D, stamp, head, count, cell)
+                while j < count[cell]:  # postsynaptic spikes in (tlu - D, t_spike - D]
                     q = stamp[cell, (head[cell] + j) % cap]
-                    if q <= tlu - D:
-                        continue
+                    j += 1
                     if q > t_spike - D or q > s:
                         break
                     w, c, n, idx = _propagate(w, c, n, idx, t0, q + D, d_time, d_value, d_count, dt, taus, tau_c,

@@ -85,7 +85,8 @@ class PostHistory:
                             self.last_stamp, self.last_k, self.tau_minus_inv)
             if first < ticks.size:
                 _prune(bounds(), self.stamp, self.head, self.count)
-                if self.count[cells[first]] == self.capacity:
+                # pruning scans every synapse: when it frees little, grow instead of pruning again soon
+                if self.count.max() * 2 > self.capacity:
                     self._grow()
 
     def _grow(self) -> None:

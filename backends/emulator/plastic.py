@@ -84,6 +84,17 @@ def _trace_before(t, stamp, kminus, head, count, c, known, tau_minus_inv):
     return 0.0
 
 
+@njit(cache=True, inline="always")
+def _first_after(t, stamp, head, count, c):
+    """Index (oldest = 0) of cell c's first history entry with a stamp > t, searched from the
+    newest: a synapse reads only the few spikes since its previous presynaptic spike."""
+    cap = stamp.shape[1]
+    j = count[c]
+    while j > 0 and stamp[c, (head[c] + j - 1) % cap] > t:
+        j -= 1
+    return j
+
+
 @njit(parallel=True, cache=True)
 def _process(ev_tick, ev_src, ev_seen, s, n, s_prev, n_prev, indptr, n_src, col, first_col, delay, transit,
              shift, shift_by_synapse, weight, kplus, tlast, rule, tau_plus, lam_plus, lam_minus, mu_plus, mu_minus,
@@ -114,13 +125,13 @@ def _process(ev_tick, ev_src, ev_seen, s, n, s_prev, n_prev, indptr, n_src, col,
                 lam, lam_m = _at(lam_plus, k) * r, _at(lam_minus, k) * r
                 mu_p, mu_m = _at(mu_plus, k), _at(mu_minus, k)
                 lo, hi, tp = _at(w_min, k), _at(w_max, k), _at(tau_plus, k)
-                for j in range(count[c]):  # facilitation: post stamps in (tl - D, upper]
+                j = _first_after(tl - D, stamp, head, count, c)
+                while j < count[c]:  # facilitation: post stamps in (tl - D, upper]
                     q = stamp[c, (head[c] + j) % cap]
-                    if q <= tl - D:
-                        continue
                     if q > upper:
                         break
                     w = _facilitate(rule, w, kp * np.exp((tl - (q + D)) * dt / tp), lam, mu_p, lo, hi)
+                    j += 1
                 km = _trace_before(t_spike - D, stamp, kminus, head, count, c, s, tau_minus_inv)
                 if rule == PAIR:
                     w = _depress(rule, w, km, lam_m, mu_m, lo, hi)

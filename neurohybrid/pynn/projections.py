@@ -8,6 +8,8 @@ delivery tables from these arrays.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from pyNN import common
 from pyNN.random import NumpyRNG, RandomDistribution
@@ -109,6 +111,15 @@ class Projection(common.Projection):
             raise ProjectionError(f"Projection({label!r})", "postsynaptic_population",
                                   f"{post!r} is made of spike sources, which cannot receive synapses",
                                   "a population of neurons")
+        with warnings.catch_warnings():
+            if type(getattr(post, "celltype", None)).__name__ == "VolumeTransmitter":  # weights are not used
+                warnings.filterwarnings("ignore", "Can't check weight, conductance status unknown")
+            self._build(state, presynaptic_population, postsynaptic_population, connector, synapse_type, source,
+                        receptor_type, space, label)
+
+    def _build(self, state, presynaptic_population, postsynaptic_population, connector, synapse_type, source,
+               receptor_type, space, label):
+        """PyNN's construction, then the connections generated and stored (class docstring)."""
         common.Projection.__init__(self, presynaptic_population, postsynaptic_population, connector,
                                    synapse_type, source, receptor_type, space, label)
         self.index = len(state.projections)

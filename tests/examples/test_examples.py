@@ -1,5 +1,6 @@
 """Every example runs, with short durations, so that none of them rots."""
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,3 +71,15 @@ def test_graph_hybrid_example(tmp_path):
     with h5py.File(tmp_path / "graph_hybrid.h5", "r") as f:
         assert f["spikes/E/timestamps"].size > 0
         assert f["signals/brain/S_e/data"].shape[1] == 4
+
+
+def test_plasticity_example(tmp_path):
+    """STDP window, recorded weights and the distal-reward experiment (issue 11)."""
+    out = subprocess.run([sys.executable, str(EXAMPLES / "plasticity.py"), "--duration", "1000",
+                          "--output", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "AdditiveWeightDependence: largest potentiation" in out.stdout
+    line = next(x for x in out.stdout.splitlines() if x.startswith("distal reward"))
+    a, b = (float(x) for x in re.findall(r"([0-9.]+) nA", line)[:2])
+    assert a > b > 0.1  # the synapses paired nearer the dopamine get more of the credit
+    assert (tmp_path / "plasticity.png").stat().st_size > 20_000
