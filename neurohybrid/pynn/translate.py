@@ -104,6 +104,8 @@ def projection_edges(prj) -> list[ProjectionEdge]:
     connector = prj._connector
     rule = {"connector": type(connector).__name__,
             "parameters": {k: repr(v) for k, v in connector.get_parameters().items()}}
+    if getattr(prj, "rounded_delays", 0):  # delays off the dt grid rounded to it (projections.check_delays)
+        rule["rounded_delays"] = int(prj.rounded_delays)
     seed = getattr(getattr(connector, "rng", None), "seed", None)
     edges = []
     for pre_root, pre_mask, pre_local in _split_by_root(prj.pre, pre):
