@@ -77,7 +77,9 @@ class EmulatorEngine(Engine):
 
     name = "emulator"
     capabilities = Capabilities(
-        kinds=("point", "source"), numerics="float", synapses=("StaticSynapse", "TsodyksMarkramSynapse"),
+        kinds=("point", "source"), numerics="float",
+        synapses=("StaticSynapse", "TsodyksMarkramSynapse", "SimpleStochasticSynapse", "StochasticTsodyksMarkramSynapse",
+                  "MultiQuantalSynapse"),
         recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u"), field_targets=("current", "threshold", "gain"),
         latency=0, min_input_delay=1, input_lead=1)
 

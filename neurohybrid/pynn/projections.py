@@ -12,6 +12,7 @@ import warnings
 
 import numpy as np
 from pyNN import common
+from lazyarray import larray as LazyArray
 from pyNN.random import NumpyRNG, RandomDistribution
 from pyNN.space import Space
 
@@ -183,6 +184,7 @@ class Projection(common.Projection):
         for name, arr in values.items():
             if not np.all(np.isfinite(_distinct(arr))):
                 raise ParameterError(self, name, "contains NaN or infinite values", "finite numbers")
+        check_ranges(self, values)
         if "delay" in values:
             values["delay"], rounded = check_delays(self, values["delay"])
             self.rounded_delays = rounded + (0 if replaces_all else getattr(self, "rounded_delays", 0))
@@ -265,13 +267,55 @@ class Projection(common.Projection):
         simulator.state.network.mark_dirty("structure")
 
     def _set_initial_value_array(self, variable, initial_value):
-        raise ParameterError(self, variable, "synapse state cannot be initialised on this backend yet",
-                             "set U/tau_rec/tau_facil instead")
+        """``Projection.initialize(variable=value)``: the initial synaptic state (a scalar, a
+        sequence of one value per connection or a RandomDistribution), for the synapse types
+        that declare ``initial_state``; it is part of the model (the edge's values)."""
+        states = getattr(self.synapse_type, "initial_state", {})
+        if variable not in states:
+            raise ParameterError(self, variable, f"{type(self.synapse_type).__name__} has no initial state "
+                                 f"{variable!r} that this backend can set", ", ".join(states) or "none")
+        value = initial_value
+        while isinstance(value, LazyArray):
+            if value.operations:
+                raise ParameterError(self, variable, "a computed initial value", "a number, a sequence or a "
+                                     "RandomDistribution")
+            value = value.base_value
+        if isinstance(value, RandomDistribution):
+            value = value.next(len(self))
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim and arr.size != len(self):
+            raise ParameterError(self, variable, f"{arr.size} values for {len(self)} connections",
+                                 "one value, or one per connection")
+        name, (low, high) = states[variable]
+        if not np.all(np.isfinite(arr)) or np.any(arr < low) or (high is not None and np.any(arr > high)):
+            raise ParameterError(self, variable, f"{arr.ravel()[0] if arr.ndim else float(arr)} is out of range",
+                                 f"finite values >= {low}" + ("" if high is None else f" and <= {high}"))
+        self._values[name] = np.broadcast_to(np.float64(arr), (len(self),)) if arr.ndim == 0 else arr.copy()
+        simulator.state.network.mark_dirty("structure")
 
 
 def _distinct(arr: np.ndarray) -> np.ndarray:
     """The values worth checking: one element of a broadcast (constant) array, else all."""
     return arr[:1] if arr.size and arr.strides == (0,) else arr
+
+
+def check_ranges(prj, values: dict) -> None:
+    """Synapse parameters against the synapse type's ``value_ranges`` ({name: (low, high)}, high
+    None = unbounded; inclusive, except tau_rec > low) and ``integer_values``: ParameterError
+    naming the projection and the parameter."""
+    synapse = prj.synapse_type
+    for name, (low, high) in getattr(synapse, "value_ranges", {}).items():
+        if name not in values:
+            continue
+        arr = _distinct(values[name])
+        bad = (arr <= low) if name == "tau_rec" else (arr < low)
+        if high is not None:
+            bad |= arr > high
+        if np.any(bad):
+            accepted = f"{'>' if name == 'tau_rec' else '>='} {low}" + ("" if high is None else f" and <= {high}")
+            raise ParameterError(prj, name, f"{arr[bad][0]} is out of range for {type(synapse).__name__}", accepted)
+        if name in getattr(synapse, "integer_values", ()) and np.any(arr != np.round(arr)):
+            raise ParameterError(prj, name, f"{arr[arr != np.round(arr)][0]} is not a whole number", "integers")
 
 
 def check_delays(obj, delays: np.ndarray) -> tuple[np.ndarray, int]:

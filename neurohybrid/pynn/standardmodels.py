@@ -108,12 +108,49 @@ def _not_supported(name: str, what: str, supported: str):
     return type(name, (), {"__init__": __init__, "__doc__": f"Not supported yet: {what}."})
 
 
-_SYNAPSES_OK = "StaticSynapse, TsodyksMarkramSynapse"
+class SimpleStochasticSynapse(_SynapseMixin, synapses.SimpleStochasticSynapse):
+    __doc__ = (synapses.SimpleStochasticSynapse.__doc__ or "") + """
+    As NEST's ``bernoulli_synapse``: each spike is transmitted, with the full weight, with
+    probability ``p`` (dimensionless, in [0, 1]); the draws come from neurohybrid's keyed
+    streams (reproducible, independent of threads and partitioning).
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("p", "p"))
+    value_ranges = {"p": (0.0, 1.0)}
+
+
+class StochasticTsodyksMarkramSynapse(_SynapseMixin, synapses.StochasticTsodyksMarkramSynapse):
+    __doc__ = (synapses.StochasticTsodyksMarkramSynapse.__doc__ or "") + """
+    As PyNN's NEST extension ``stochastic_stp_synapse``: one release site that releases with
+    probability u (U in [0, 1]; facilitation with tau_facil in ms, 0 = none) and recovers after a
+    release as a Poisson process of time constant tau_rec (ms); a release transmits the weight.
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("U", "U"),
+                                      ("tau_rec", "tau_rec"), ("tau_facil", "tau_facil"))
+    value_ranges = {"U": (0.0, 1.0), "tau_rec": (0.0, None), "tau_facil": (0.0, None)}
+    #: state a projection may initialise: PyNN name -> (engine's name, (low, high)); default u = 0
+    initial_state = {"u": ("u", (0.0, 1.0))}
+
+
+class MultiQuantalSynapse(_SynapseMixin, synapses.MultiQuantalSynapse):
+    __doc__ = """Stochastic short-term plasticity with ``n`` release sites: NEST's
+    ``quantal_stp_synapse`` (Loebel et al. 2009), as pyNN.nest runs it. Each available site
+    releases with probability u (U in [0, 1]; facilitation with tau_facil in ms, 0 = none), a
+    depleted site recovers with time constant tau_rec (ms), and k released sites transmit
+    k x weight. As in NEST, a synapse starts with one available site and u = 0.5 (NEST's
+    constructor defaults, which pyNN.nest does not override); the others become available by
+    recovery. ``Projection.initialize(a=..., u=...)`` sets the available sites and u (PyNN's
+    multiquantal_synapses.py example starts with ``a = n, u = U``).
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("U", "U"), ("n", "n"),
+                                      ("tau_rec", "tau_rec"), ("tau_facil", "tau_facil"))
+    value_ranges = {"U": (0.0, 1.0), "n": (1.0, None), "tau_rec": (0.0, None), "tau_facil": (0.0, None)}
+    integer_values = ("n",)
+    initial_state = {"a": ("available", (0.0, None)), "u": ("u", (0.0, 1.0))}
+
+
+_SYNAPSES_OK = ("StaticSynapse, TsodyksMarkramSynapse, SimpleStochasticSynapse, StochasticTsodyksMarkramSynapse, "
+                "MultiQuantalSynapse")
 STDPMechanism = _not_supported("STDPMechanism", "spike-timing-dependent plasticity", _SYNAPSES_OK)
-SimpleStochasticSynapse = _not_supported("SimpleStochasticSynapse", "stochastic synaptic transmission", _SYNAPSES_OK)
-StochasticTsodyksMarkramSynapse = _not_supported("StochasticTsodyksMarkramSynapse",
-                                                 "stochastic short-term plasticity", _SYNAPSES_OK)
-MultiQuantalSynapse = _not_supported("MultiQuantalSynapse", "multi-quantal synapses", _SYNAPSES_OK)
 ElectricalSynapse = _not_supported("ElectricalSynapse", "gap junctions", _SYNAPSES_OK)
 PointNeuron = _not_supported("PointNeuron", "composed point-neuron models (PointNeuron with receptor components)",
                              ", ".join(NEURON_TYPES))

@@ -11,7 +11,8 @@ from ..graph import CurrentInjection, PopulationNode, ProjectionEdge, RecordingS
 from ..partition import NEURON
 from .standardmodels import NEURON_TYPES, SOURCE_TYPES
 
-SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse")
+SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse", "SimpleStochasticSynapse",
+                      "StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse")
 
 
 def biophysical_node(pop) -> PopulationNode:

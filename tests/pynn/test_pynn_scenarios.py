@@ -21,7 +21,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "test_cell_types::test_composed_neuron_model_homogeneous_receptors": "PointNeuron composition not supported yet",
     "test_connection_handling::test_issue652": "STDPMechanism not supported yet (refused with UnsupportedModelError)",
     "test_scenario3::test_scenario3": "STDPMechanism not supported yet (refused with UnsupportedModelError)",
-    "test_synapse_types::test_simple_stochastic_synapse": "SimpleStochasticSynapse not supported yet",
     "test_recording::test_issue259": "needs precise (off-grid) spike times: it expects 0.075 ms at dt = 0.05 ms "
                                      "back exactly (spike_precision='off_grid'); neurohybrid's engines are on the "
                                      "grid and put it at 0.1 ms, as NEST's on-grid spike_generator does",
