@@ -60,9 +60,29 @@ SpikeSourcePoisson = _cell(cells.SpikeSourcePoisson)
 SpikeSourcePoissonRefractory = _cell(cells.SpikeSourcePoissonRefractory)
 SpikeSourceGamma = _cell(cells.SpikeSourceGamma)
 SpikeSourceArray = _cell(cells.SpikeSourceArray)
+IF_cond_exp_gsfa_grr = _cell(cells.IF_cond_exp_gsfa_grr)
+GIF_cond_exp = _cell(cells.GIF_cond_exp)
+
+
+class IF_facets_hardware1(_cell(cells.IF_facets_hardware1)):
+    __doc__ = (cells.IF_facets_hardware1.__doc__ or "") + """
+    As pyNN.nest runs it: NEST's ``iaf_cond_exp`` with C_m = 0.2 nF, t_ref = 1 ms, e_rev_E = 0 mV,
+    no offset current, and tau_m = C_m / g_leak (the graph holds IF_cond_exp's parameters).
+    """
+
+    @staticmethod
+    def graph_parameters(p: dict) -> dict:
+        """IF_cond_exp's parameters (PyNN units) of cells with these parameters (per-cell arrays)."""
+        ones = np.ones_like(np.asarray(p["v_rest"], dtype=float))
+        return {"v_rest": p["v_rest"], "cm": 0.2 * ones, "tau_m": 0.2 / (np.asarray(p["g_leak"]) * 1e-3),
+                "tau_refrac": 1.0 * ones, "tau_syn_E": p["tau_syn_E"], "tau_syn_I": p["tau_syn_I"],
+                "e_rev_E": 0.0 * ones, "e_rev_I": p["e_rev_I"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"],
+                "i_offset": 0.0 * ones}
+
 
 NEURON_TYPES = ("IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "IF_cond_exp", "IF_cond_alpha",
-                "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "Izhikevich", "HH_cond_exp")
+                "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "Izhikevich", "HH_cond_exp",
+                "IF_cond_exp_gsfa_grr", "IF_facets_hardware1", "GIF_cond_exp")
 SOURCE_TYPES = ("SpikeSourcePoisson", "SpikeSourcePoissonRefractory", "SpikeSourceGamma", "SpikeSourceArray")
 
 
@@ -152,8 +172,6 @@ _SYNAPSES_OK = ("StaticSynapse, TsodyksMarkramSynapse, SimpleStochasticSynapse, 
                 "MultiQuantalSynapse")
 STDPMechanism = _not_supported("STDPMechanism", "spike-timing-dependent plasticity", _SYNAPSES_OK)
 ElectricalSynapse = _not_supported("ElectricalSynapse", "gap junctions", _SYNAPSES_OK)
-PointNeuron = _not_supported("PointNeuron", "composed point-neuron models (PointNeuron with receptor components)",
-                             ", ".join(NEURON_TYPES))
 
 # STDP components exist so that scripts can describe an STDPMechanism; the mechanism itself is refused.
 SpikePairRule = _cell(synapses.SpikePairRule)

@@ -4,9 +4,9 @@ objects to build the graph; the runtime and the engines see the graph only."""
 from __future__ import annotations
 
 import numpy as np
-from pyNN.parameters import Sequence
+from pyNN.parameters import ArrayParameter, Sequence
 
-from ..errors import UnsupportedModelError
+from ..errors import ParameterError, UnsupportedModelError
 from ..graph import CurrentInjection, PopulationNode, ProjectionEdge, RecordingSpec
 from ..partition import NEURON
 from .standardmodels import NEURON_TYPES, SOURCE_TYPES
@@ -40,9 +40,9 @@ def population_node(pop) -> PopulationNode:
     if is_biophysical(pop.celltype):
         return biophysical_node(pop)
     model = type(pop.celltype).__name__
-    if model not in NEURON_TYPES + SOURCE_TYPES:
+    if model not in NEURON_TYPES + SOURCE_TYPES + ("PointNeuron",):
         raise UnsupportedModelError(pop, "celltype", f"{model} has no engine in neurohybrid",
-                                    ", ".join(NEURON_TYPES + SOURCE_TYPES))
+                                    ", ".join(NEURON_TYPES + SOURCE_TYPES + ("PointNeuron",)))
     params = {}
     for name, value in pop._parameters.items():
         if name == "spike_times":
@@ -50,12 +50,34 @@ def population_node(pop) -> PopulationNode:
                             for v in np.atleast_1d(value)]
             if len(params[name]) == 1 and pop.size > 1:
                 params[name] = params[name] * pop.size
+        elif _is_array_parameter(value):
+            params.update(_array_parameter(pop, name, value))
         else:
             params[name] = np.broadcast_to(np.asarray(value, dtype=float), (pop.size,)).copy()
+    if hasattr(pop.celltype, "graph_parameters"):  # a cell type run as another's (IF_facets_hardware1)
+        params = {k: np.broadcast_to(np.asarray(v, dtype=float), (pop.size,)).copy()
+                  for k, v in pop.celltype.graph_parameters(params).items()}
+    model = getattr(pop.celltype, "graph_model", model)
     initial = {name: np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
                for name, value in pop.initial_values.items()}
     kind = "source" if model in SOURCE_TYPES else "point"
     return PopulationNode(pop.label, model, pop.size, params, initial, kind=kind, engine=getattr(pop, "engine", None))
+
+
+def _is_array_parameter(value) -> bool:
+    first = np.asarray(value, dtype=object).ravel()[:1]
+    return bool(first.size) and isinstance(first[0], ArrayParameter)
+
+
+def _array_parameter(pop, name: str, value) -> dict:
+    """An array-valued parameter (one ArrayParameter per cell, e.g. GIF_cond_exp's tau_eta) as
+    one per-cell parameter per element: ``name.0``, ``name.1``, ..."""
+    rows = [np.asarray(v.value, dtype=float).ravel() for v in np.broadcast_to(np.asarray(value, dtype=object),
+                                                                                (pop.size,))]
+    if len({r.size for r in rows}) != 1:
+        raise ParameterError(pop, name, "has arrays of different lengths in different cells", "one length")
+    table = np.array(rows).reshape(pop.size, -1)
+    return {f"{name}.{k}": table[:, k].copy() for k in range(table.shape[1])}
 
 
 def _index_dtype(size: int):
