@@ -18,7 +18,6 @@ import neurohybrid.pynn
 SYSTEM = Path(sys.prefix) / "pynn-sdist" / "pynn-0.13.0" / "test" / "system"
 
 KNOWN_FAILURES: dict[str, str] = {
-    "test_cell_types::test_composed_neuron_model_homogeneous_receptors": "PointNeuron composition not supported yet",
     "test_connection_handling::test_issue652": "STDPMechanism not supported yet (refused with UnsupportedModelError)",
     "test_scenario3::test_scenario3": "STDPMechanism not supported yet (refused with UnsupportedModelError)",
     "test_recording::test_issue259": "needs precise (off-grid) spike times: it expects 0.075 ms at dt = 0.05 ms "
