@@ -172,6 +172,10 @@ _SYNAPSES_OK = ("StaticSynapse, TsodyksMarkramSynapse, SimpleStochasticSynapse, 
                 "MultiQuantalSynapse")
 STDPMechanism = _not_supported("STDPMechanism", "spike-timing-dependent plasticity", _SYNAPSES_OK)
 ElectricalSynapse = _not_supported("ElectricalSynapse", "gap junctions", _SYNAPSES_OK)
+SpikeSourceInhGamma = _not_supported(
+    "SpikeSourceInhGamma", "the inhomogeneous gamma source (pyNN.nest maps it to inh_gamma_generator, which NEST "
+    "3.10 no longer has, so there is no reference semantics to reproduce)",
+    "SpikeSourcePoisson, SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceArray")
 
 # STDP components exist so that scripts can describe an STDPMechanism; the mechanism itself is refused.
 SpikePairRule = _cell(synapses.SpikePairRule)

@@ -115,3 +115,8 @@ def test_gif_array_parameters_of_different_lengths_are_refused(tmp_path):
     with pytest.raises(errors.ParameterError, match="tau_eta"):
         sim.run(1.0)
     sim.end()
+
+
+def test_inhomogeneous_gamma_source_is_refused_with_the_reason():
+    with pytest.raises(errors.UnsupportedModelError, match="inh_gamma_generator"):
+        sim.SpikeSourceInhGamma()
