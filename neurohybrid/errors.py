@@ -101,6 +101,13 @@ class LavaUnavailableWarning(UserWarning):
     (bit-exact with Lava's ``fixed_pt`` models) runs instead. The message gives the reason."""
 
 
+class DelayRoundingWarning(UserWarning):
+    """Synaptic delays of a projection were off the dt grid and were rounded to the nearest
+    grid point (as NEST and pyNN.nest do); the message names the projection and how many. The
+    count per projection is in the run manifest (``model.edges[*].rule.rounded_delays``).
+    ``sim.setup(delay_rounding="refuse")`` makes such delays a :class:`DelayError` instead."""
+
+
 class PlacementError(NeurohybridError):
     """A circuit that does not fit the target hardware (Loihi placement): names the limit that is
     exceeded, by how much, and how many chips would be needed (None: no number of chips helps)."""

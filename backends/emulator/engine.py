@@ -82,7 +82,8 @@ class EmulatorEngine(Engine):
     name = "emulator"
     capabilities = Capabilities(
         kinds=("point", "source", "modulator"), numerics="float",
-        synapses=("StaticSynapse", "TsodyksMarkramSynapse", "STDPSynapse", "VogelsSTDPSynapse",
+        synapses=("StaticSynapse", "TsodyksMarkramSynapse", "SimpleStochasticSynapse",
+                  "StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse", "STDPSynapse", "VogelsSTDPSynapse",
                   "DopamineSTDPSynapse"),
         recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u", "weight"),
         field_targets=("current", "threshold", "gain", "plasticity_rate", "dopamine"),
@@ -111,7 +112,7 @@ class EmulatorEngine(Engine):
         if node.kind != "point":
             return f"the point-neuron emulator cannot run a {node.kind} population"
         try:
-            model_registry.get(node.model)
+            model_registry.spec_for(node)
         except KeyError:
             return f"the emulator has no {node.model} model"
         return None
@@ -169,10 +170,10 @@ class EmulatorEngine(Engine):
 
     def _make_block(self, node: PopulationNode, offset: int) -> NeuronBlock:
         try:
-            spec = model_registry.get(node.model)
+            spec = model_registry.spec_for(node)
         except KeyError:
             raise UnsupportedModelError(node.name, "celltype", f"the emulator has no {node.model} model",
-                                        ", ".join(sorted(model_registry.REGISTRY))) from None
+                                        ", ".join(model_registry.names())) from None
         n, W = node.size, self.window
         S = np.empty((len(spec.state), n))
         P = np.empty((len(spec.params), n))
@@ -187,8 +188,12 @@ class EmulatorEngine(Engine):
         return block
 
     def _load_parameters(self, block: NeuronBlock) -> None:
+        fixed = dict(block.spec.constants)
+        if block.spec.keyed:  # the population's stream key, in two exact 32-bit halves
+            key = int(stream_key(self.graph.seed, block.node.name, "cell"))
+            fixed.update(key_hi=float(key >> 32), key_lo=float(key & 0xFFFFFFFF))
         for row, name in enumerate(block.spec.params):
-            block.P[row] = block.node.parameters[name]
+            block.P[row] = fixed[name] if name in fixed else block.node.parameters[name]
 
     def _load_initial(self, block: NeuronBlock) -> None:
         spec, node = block.spec, block.node

@@ -17,7 +17,8 @@ The format is :mod:`neurohybrid.snapshot`'s (a flat dict of copies with the head
 - ``sources/<population>/...``: each spike source's own ``state()`` (renewal state, queued
   external spikes; none for SpikeSourceArray);
 - ``stp/<k>/u``, ``x``, ``last_tick`` (+ ``stp/<k>/edge``, the projection's name): the k-th
-  Tsodyks–Markram table's per-synapse state, in the projection's own synapse order (so it
+  table of synapses with state (Tsodyks–Markram; the stochastic synapses of ``stochastic.py``,
+  whose rows their ``state()`` names) per synapse, in the projection's own synapse order (so it
   does not depend on the thread count);
 - ``plastic/<k>/...`` (+ ``plastic/<k>/edge``): the k-th plastic (STDP) table's state
   (``plastic.PlasticTable.state``: weights, traces and last spike per synapse in the edge's
@@ -37,11 +38,10 @@ from neurohybrid import snapshot as snap
 from neurohybrid.errors import SimulationStateError
 
 from .dopamine import VolumeTransmitter
-from .tables import TsodyksTable
 
 
 def _stp_tables(engine) -> list:
-    return [t for t in engine.tables if isinstance(t, TsodyksTable)]
+    return [t for t in engine.tables if t.stateful]
 
 
 def capture(engine) -> dict:

@@ -239,6 +239,7 @@ class DeliveryTable:
     """Static-synapse delivery into one target block."""
 
     MAX_CODES = 65535  # more distinct weights than this: store the weights themselves
+    stateful = False  # whether the synapses have dynamic state (in engine snapshots)
 
     def __init__(self, block, edges: list[ProjectionEdge], offsets: dict, dt: float, n_blocks: int,
                  n_sources: int):
@@ -374,6 +375,8 @@ class DeliveryTable:
 class TsodyksTable(DeliveryTable):
     """Tsodyks–Markram (short-term plasticity) delivery from one projection edge."""
 
+    stateful = True
+
     def __init__(self, block, edges, offsets, dt, n_blocks, n_sources):
         super().__init__(block, edges, offsets, dt, n_blocks, n_sources)
         self.dt = dt
@@ -485,10 +488,14 @@ def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int,
         static = [e for e in incoming if e.synapse == "StaticSynapse"]
         if static:
             tables.append(DeliveryTable(block, static, offsets, graph.dt, n_blocks, n_sources))
+        from .stochastic import TABLES as STOCHASTIC  # stochastic synapses (stochastic.py)
         for edge in incoming:
             if edge.synapse == "TsodyksMarkramSynapse":
                 tables.append(TsodyksTable(block, [edge], offsets, graph.dt, n_blocks, n_sources))
             elif is_plastic(edge.synapse):
                 from .plastic import plastic_table  # plastic tables build on this module
                 tables.append(plastic_table(block, edge, offsets, graph.dt, n_blocks, n_sources, transmitters))
+            elif edge.synapse in STOCHASTIC:
+                tables.append(STOCHASTIC[edge.synapse](block, [edge], offsets, graph.dt, n_blocks, n_sources,
+                                                       seed=graph.seed))
     return tables

@@ -1,5 +1,7 @@
 """The model graph's canonical synapse models: names, per-synapse parameters (PyNN units) and
-the checks every front end and engine shares.
+the checks every front end and engine shares. Stochastic synapses (NEST ``bernoulli_synapse``,
+``stochastic_stp_synapse``, ``quantal_stp_synapse``) are described in
+``backends/emulator/stochastic.py``.
 
 An edge's ``synapse`` names one of :data:`SYNAPSES`; its ``values`` hold one array per
 parameter listed here (``weight`` in nA for current-based and µS for conductance-based targets,
@@ -39,7 +41,7 @@ postsynaptic spikes ``delay`` later).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,6 +58,8 @@ class SynapseModel:
     name: str
     parameters: dict
     plastic: bool = False
+    #: optional per-synapse initial state an edge may carry (``Projection.initialize``), {name: unit}
+    initial: dict = field(default_factory=dict)
 
 
 _PAIR_TIMING = {"tau_plus": "ms", "tau_minus": "ms", "A_plus": "1", "A_minus": "1"}
@@ -64,6 +68,11 @@ _BOUNDS = {"w_min": "weight", "w_max": "weight"}
 SYNAPSES = {m.name: m for m in (
     SynapseModel("StaticSynapse", {}),
     SynapseModel("TsodyksMarkramSynapse", {"U": "1", "tau_rec": "ms", "tau_facil": "ms"}),
+    SynapseModel("SimpleStochasticSynapse", {"p": "1"}),
+    SynapseModel("StochasticTsodyksMarkramSynapse", {"U": "1", "tau_rec": "ms", "tau_facil": "ms"},
+                 initial={"u": "1"}),
+    SynapseModel("MultiQuantalSynapse", {"U": "1", "n": "1", "tau_rec": "ms", "tau_facil": "ms"},
+                 initial={"u": "1", "available": "1"}),
     SynapseModel("STDPSynapse", {**_PAIR_TIMING, **_BOUNDS, "mu_plus": "1", "mu_minus": "1",
                                  "dendritic_delay_fraction": "1"}, plastic=True),
     SynapseModel("VogelsSTDPSynapse", {"tau": "ms", "eta": "weight", "rho": "Hz", **_BOUNDS,

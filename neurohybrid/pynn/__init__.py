@@ -15,6 +15,9 @@ from pyNN.standardmodels import StandardCellType
 from .connectors import SmallWorldConnector  # noqa: F401  (PyNN's own is not implemented)
 from .control import (end, get_current_time, get_max_delay, get_min_delay, get_time_step,  # noqa: F401
                       initialize, num_processes, placement, rank, reset, run, run_for, run_until, setup)
+from .composed import (AdExp, AlphaPSR, BetaPSR, CondAlphaPostSynapticResponse,  # noqa: F401
+                       CondBetaPostSynapticResponse, CurrExpPostSynapticResponse, LIF, PointNeuron)
+from .native_rng import NativeRNG  # noqa: F401  (draws from neurohybrid's keyed streams)
 from .loihi import export_loihi, export_nir, import_nir  # noqa: F401  (Loihi bundle, NIR)
 from .populations import Assembly, Population, PopulationView  # noqa: F401
 from .procedural_api import connect, create, record, record_gsyn, record_v  # noqa: F401

@@ -11,6 +11,8 @@ from . import simulator
 from .session import SessionRuntime
 
 DEFAULT_SEED = 12345
+#: accepted values of setup(delay_rounding=...) -> the rule (``"strict"`` is the old name of "refuse")
+DELAY_ROUNDING = {"nearest": "nearest", "refuse": "refuse", "strict": "refuse"}
 
 
 def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
@@ -25,7 +27,9 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     ``recording_path`` (HDF5 file the run streams into; default a temporary file),
     ``neuron_dt`` (NEURON's own step for biophysical cells, ms; default min(0.025, timestep); it
     must divide ``timestep``), ``neuron_celsius`` (NEURON's temperature, default 6.3) and
-    ``delay_rounding`` ("strict": delays off the dt grid are an error; "nearest": round them).
+    ``delay_rounding``: "nearest" (default; as NEST, a delay off the dt grid is rounded to the
+    nearest grid point, with one DelayRoundingWarning per projection and the count in the run
+    manifest) or "refuse" (such a delay is a DelayError; "strict" is an alias).
     """
     max_delay = extra_params.get("max_delay", DEFAULT_MAX_DELAY)
     for name, value in (("timestep", timestep), ("min_delay", min_delay), ("max_delay", max_delay)):
@@ -46,10 +50,10 @@ def setup(timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params
     if not isinstance(seed, int) or seed < 0:
         raise ParameterError("setup", "seed", f"{seed!r}", "a non-negative integer")
     state.seed = seed
-    rounding = extra_params.get("delay_rounding", "strict")
-    if rounding not in ("strict", "nearest"):
-        raise ParameterError("setup", "delay_rounding", f"{rounding!r}", "'strict' or 'nearest'")
-    state.delay_rounding = rounding
+    rounding = extra_params.get("delay_rounding", "nearest")
+    if rounding not in DELAY_ROUNDING:
+        raise ParameterError("setup", "delay_rounding", f"{rounding!r}", "'nearest' or 'refuse'")
+    state.delay_rounding = DELAY_ROUNDING[rounding]
     neuron_dt = extra_params.get("neuron_dt", min(0.025, float(timestep)))
     if not (isinstance(neuron_dt, (int, float)) and 0 < neuron_dt < float("inf")):
         raise ParameterError("setup", "neuron_dt", f"{neuron_dt!r}", "a positive NEURON time step in ms")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from pyNN import common
-from pyNN.parameters import ParameterSpace, Sequence, simplify
+from pyNN.parameters import ArrayParameter, ParameterSpace, Sequence, simplify
 from pyNN.standardmodels import StandardCellType
 from lazyarray import larray
 
@@ -18,7 +18,7 @@ from .recording import Recorder
 
 # Parameters that must be strictly positive (time constants, capacitance) or non-negative.
 _POSITIVE = {"tau_m", "cm", "tau_syn_E", "tau_syn_I", "tau_w", "gbar_Na", "gbar_K", "g_leak", "alpha", "beta",
-             "v_peak"}
+             "v_peak", "tau_syn", "tau_sfa", "tau_rr", "delta_v", "tau_eta", "tau_gamma"}
 _NON_NEGATIVE = {"tau_refrac", "rate", "duration", "a", "b", "tau_syn_exc", "tau_syn_inh"}
 
 
@@ -34,12 +34,16 @@ def validate_parameters(obj, parameters: dict) -> None:
                 if times.size > 1 and np.any(np.diff(times) < 0):
                     raise ParameterError(obj, name, "spike times are not sorted", "an ascending sequence in ms")
             continue
+        if np.asarray(value, dtype=object).ravel()[:1].size and isinstance(
+                np.asarray(value, dtype=object).ravel()[0], ArrayParameter):  # GIF's tau_eta ...: per element
+            value = np.concatenate([np.asarray(v.value, dtype=float).ravel() for v in np.atleast_1d(value)])
+        base = name.rsplit(".", 1)[-1]  # a composed neuron's receptor parameter: AMPA.tau_syn -> tau_syn
         arr = np.asarray(value, dtype=float)
         if not np.all(np.isfinite(arr)) and not (name in ("duration", "stop") and np.all(~np.isnan(arr))):
             raise ParameterError(obj, name, "contains NaN or infinite values", "finite numbers")
-        if name in _POSITIVE and np.any(arr <= 0):
+        if base in _POSITIVE and np.any(arr <= 0):
             raise ParameterError(obj, name, f"must be > 0 (got min {arr.min()})", "positive values")
-        if name in _NON_NEGATIVE and np.any(arr < 0) and name not in ("a", "b"):
+        if base in _NON_NEGATIVE and np.any(arr < 0) and base not in ("a", "b"):
             raise ParameterError(obj, name, f"must be >= 0 (got min {arr.min()})", "non-negative values")
 
 

@@ -12,10 +12,11 @@ import warnings
 
 import numpy as np
 from pyNN import common
+from lazyarray import larray as LazyArray
 from pyNN.random import NumpyRNG, RandomDistribution
 from pyNN.space import Space
 
-from ..errors import DelayError, ParameterError, ProjectionError, RecordingError
+from ..errors import DelayError, DelayRoundingWarning, ParameterError, ProjectionError, RecordingError
 from ..graph.synapses import check_edge, is_plastic
 from ..rng import stream_key
 from . import simulator
@@ -50,7 +51,7 @@ class Connection(common.Connection):
         if name not in prj._values:
             raise ParameterError(prj, name, "no such connection attribute", ", ".join(sorted(prj._values)))
         single = {name: np.asarray([float(value)])}
-        prj._check_values(single)
+        prj._check_values(single, replaces_all=False)
         prj._values[name] = np.array(prj._values[name], dtype=float)  # writable even if it was broadcast
         prj._values[name][self._index] = single[name][0]
         simulator.state.network.mark_dirty("structure")
@@ -196,12 +197,14 @@ class Projection(common.Projection):
         self._check_values(values)
         self._values = values
 
-    def _check_values(self, values):
+    def _check_values(self, values, replaces_all=True):
         for name, arr in values.items():
             if not np.all(np.isfinite(_distinct(arr))):
                 raise ParameterError(self, name, "contains NaN or infinite values", "finite numbers")
+        check_ranges(self, values)
         if "delay" in values:
-            values["delay"] = check_delays(self, values["delay"])
+            values["delay"], rounded = check_delays(self, values["delay"])
+            self.rounded_delays = rounded + (0 if replaces_all else getattr(self, "rounded_delays", 0))
         if "weight" in values and self.synapse_type.__class__ is not None:
             conductance = getattr(self.post, "conductance_based", False)
             if conductance and np.any(_distinct(values["weight"]) < 0):
@@ -377,8 +380,31 @@ class Projection(common.Projection):
         return weight_block(self)
 
     def _set_initial_value_array(self, variable, initial_value):
-        raise ParameterError(self, variable, "synapse state cannot be initialised on this backend yet",
-                             "set U/tau_rec/tau_facil instead")
+        """``Projection.initialize(variable=value)``: the initial synaptic state (a scalar, a
+        sequence of one value per connection or a RandomDistribution), for the synapse types
+        that declare ``initial_state``; it is part of the model (the edge's values)."""
+        states = getattr(self.synapse_type, "initial_state", {})
+        if variable not in states:
+            raise ParameterError(self, variable, f"{type(self.synapse_type).__name__} has no initial state "
+                                 f"{variable!r} that this backend can set", ", ".join(states) or "none")
+        value = initial_value
+        while isinstance(value, LazyArray):
+            if value.operations:
+                raise ParameterError(self, variable, "a computed initial value", "a number, a sequence or a "
+                                     "RandomDistribution")
+            value = value.base_value
+        if isinstance(value, RandomDistribution):
+            value = value.next(len(self))
+        arr = np.asarray(value, dtype=float)
+        if arr.ndim and arr.size != len(self):
+            raise ParameterError(self, variable, f"{arr.size} values for {len(self)} connections",
+                                 "one value, or one per connection")
+        name, (low, high) = states[variable]
+        if not np.all(np.isfinite(arr)) or np.any(arr < low) or (high is not None and np.any(arr > high)):
+            raise ParameterError(self, variable, f"{arr.ravel()[0] if arr.ndim else float(arr)} is out of range",
+                                 f"finite values >= {low}" + ("" if high is None else f" and <= {high}"))
+        self._values[name] = np.broadcast_to(np.float64(arr), (len(self),)) if arr.ndim == 0 else arr.copy()
+        simulator.state.network.mark_dirty("structure")
 
 
 class _EdgeView:
@@ -393,28 +419,62 @@ def _distinct(arr: np.ndarray) -> np.ndarray:
     return arr[:1] if arr.size and arr.strides == (0,) else arr
 
 
-def check_delays(obj, delays: np.ndarray) -> np.ndarray:
-    """Validate synaptic delays (ms) against the time grid and min/max delay; return them."""
+def check_ranges(prj, values: dict) -> None:
+    """Synapse parameters against the synapse type's ``value_ranges`` ({name: (low, high)}, high
+    None = unbounded; inclusive, except tau_rec > low) and ``integer_values``: ParameterError
+    naming the projection and the parameter."""
+    synapse = prj.synapse_type
+    for name, (low, high) in getattr(synapse, "value_ranges", {}).items():
+        if name not in values:
+            continue
+        arr = _distinct(values[name])
+        bad = (arr <= low) if name == "tau_rec" else (arr < low)
+        if high is not None:
+            bad |= arr > high
+        if np.any(bad):
+            accepted = f"{'>' if name == 'tau_rec' else '>='} {low}" + ("" if high is None else f" and <= {high}")
+            raise ParameterError(prj, name, f"{arr[bad][0]} is out of range for {type(synapse).__name__}", accepted)
+        if name in getattr(synapse, "integer_values", ()) and np.any(arr != np.round(arr)):
+            raise ParameterError(prj, name, f"{arr[arr != np.round(arr)][0]} is not a whole number", "integers")
+
+
+def check_delays(obj, delays: np.ndarray) -> tuple[np.ndarray, int]:
+    """Validate synaptic delays (ms) against the time grid and min/max delay; return them (on
+    the grid) and how many were rounded.
+
+    A delay off the dt grid is rounded to the nearest grid point, halves up, as NEST does
+    (``Time::delay_ms_to_steps``: ``floor(d * (1 / dt) + 0.5)`` steps), with one
+    :class:`DelayRoundingWarning` naming ``obj``; under ``setup(delay_rounding="refuse")`` it is a
+    DelayError. A delay that rounds to 0 steps is a DelayError (NEST refuses it too)."""
     state = simulator.state
     if delays.size == 0:
-        return delays
+        return delays, 0
     if delays.strides == (0,):
-        return np.broadcast_to(check_delays(obj, np.array(delays[:1])), delays.shape)
+        one, rounded = check_delays(obj, np.array(delays[:1]))
+        return np.broadcast_to(one, delays.shape), rounded * delays.size
     if np.any(delays <= 0):
         raise DelayError(obj, "delay", f"delays must be > 0 ms (got min {delays.min()} ms)",
                          f"positive multiples of dt={state.dt} ms")
     ticks = delays / state.dt
     off_grid = np.abs(ticks - np.rint(ticks)) > 1e-6
-    if np.any(off_grid):
-        if state.delay_rounding != "nearest":
+    rounded = int(np.count_nonzero(off_grid))
+    if rounded:
+        if state.delay_rounding == "refuse":
             bad = delays[off_grid][0]
             raise DelayError(obj, "delay", f"{bad} ms is not a multiple of dt={state.dt} ms",
                              "multiples of dt, or sim.setup(..., delay_rounding='nearest') to round them")
-        delays = np.maximum(np.rint(ticks), 1.0) * state.dt
+        steps = np.where(off_grid, np.floor(delays * (1.0 / state.dt) + 0.5), np.rint(ticks))
+        if np.any(steps < 1):
+            raise DelayError(obj, "delay", f"{delays[steps < 1][0]} ms rounds to 0 steps of dt={state.dt} ms",
+                             f"delays >= {state.dt / 2} ms")
+        delays = steps * state.dt
+        warnings.warn(DelayRoundingWarning(f"{obj}: {rounded} delay(s) off the dt={state.dt} ms grid rounded to "
+                                           "the nearest grid point (setup(delay_rounding='refuse') refuses them)"),
+                      stacklevel=4)
     if state.min_delay != "auto" and np.any(delays < state.min_delay - 1e-9):
         raise DelayError(obj, "delay", f"{delays.min()} ms is below min_delay={state.min_delay} ms",
                          f"delays >= {state.min_delay} ms")
     if state.max_delay != "auto" and np.any(delays > state.max_delay + 1e-9):
         raise DelayError(obj, "delay", f"{delays.max()} ms is above max_delay={state.max_delay} ms",
                          f"delays <= {state.max_delay} ms")
-    return delays
+    return delays, rounded

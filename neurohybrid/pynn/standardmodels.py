@@ -61,9 +61,29 @@ SpikeSourcePoisson = _cell(cells.SpikeSourcePoisson)
 SpikeSourcePoissonRefractory = _cell(cells.SpikeSourcePoissonRefractory)
 SpikeSourceGamma = _cell(cells.SpikeSourceGamma)
 SpikeSourceArray = _cell(cells.SpikeSourceArray)
+IF_cond_exp_gsfa_grr = _cell(cells.IF_cond_exp_gsfa_grr)
+GIF_cond_exp = _cell(cells.GIF_cond_exp)
+
+
+class IF_facets_hardware1(_cell(cells.IF_facets_hardware1)):
+    __doc__ = (cells.IF_facets_hardware1.__doc__ or "") + """
+    As pyNN.nest runs it: NEST's ``iaf_cond_exp`` with C_m = 0.2 nF, t_ref = 1 ms, e_rev_E = 0 mV,
+    no offset current, and tau_m = C_m / g_leak (the graph holds IF_cond_exp's parameters).
+    """
+
+    @staticmethod
+    def graph_parameters(p: dict) -> dict:
+        """IF_cond_exp's parameters (PyNN units) of cells with these parameters (per-cell arrays)."""
+        ones = np.ones_like(np.asarray(p["v_rest"], dtype=float))
+        return {"v_rest": p["v_rest"], "cm": 0.2 * ones, "tau_m": 0.2 / (np.asarray(p["g_leak"]) * 1e-3),
+                "tau_refrac": 1.0 * ones, "tau_syn_E": p["tau_syn_E"], "tau_syn_I": p["tau_syn_I"],
+                "e_rev_E": 0.0 * ones, "e_rev_I": p["e_rev_I"], "v_thresh": p["v_thresh"], "v_reset": p["v_reset"],
+                "i_offset": 0.0 * ones}
+
 
 NEURON_TYPES = ("IF_curr_exp", "IF_curr_alpha", "IF_curr_delta", "IF_cond_exp", "IF_cond_alpha",
-                "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "Izhikevich", "HH_cond_exp")
+                "EIF_cond_exp_isfa_ista", "EIF_cond_alpha_isfa_ista", "Izhikevich", "HH_cond_exp",
+                "IF_cond_exp_gsfa_grr", "IF_facets_hardware1", "GIF_cond_exp")
 SOURCE_TYPES = ("SpikeSourcePoisson", "SpikeSourcePoissonRefractory", "SpikeSourceGamma", "SpikeSourceArray")
 
 
@@ -109,15 +129,54 @@ def _not_supported(name: str, what: str, supported: str):
     return type(name, (), {"__init__": __init__, "__doc__": f"Not supported yet: {what}."})
 
 
-_SYNAPSES_OK = ("StaticSynapse, TsodyksMarkramSynapse, STDPMechanism (SpikePairRule or Vogels2011Rule with any "
-                "standard weight dependence)")
-SimpleStochasticSynapse = _not_supported("SimpleStochasticSynapse", "stochastic synaptic transmission", _SYNAPSES_OK)
-StochasticTsodyksMarkramSynapse = _not_supported("StochasticTsodyksMarkramSynapse",
-                                                 "stochastic short-term plasticity", _SYNAPSES_OK)
-MultiQuantalSynapse = _not_supported("MultiQuantalSynapse", "multi-quantal synapses", _SYNAPSES_OK)
+class SimpleStochasticSynapse(_SynapseMixin, synapses.SimpleStochasticSynapse):
+    __doc__ = (synapses.SimpleStochasticSynapse.__doc__ or "") + """
+    As NEST's ``bernoulli_synapse``: each spike is transmitted, with the full weight, with
+    probability ``p`` (dimensionless, in [0, 1]); the draws come from neurohybrid's keyed
+    streams (reproducible, independent of threads and partitioning).
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("p", "p"))
+    value_ranges = {"p": (0.0, 1.0)}
+
+
+class StochasticTsodyksMarkramSynapse(_SynapseMixin, synapses.StochasticTsodyksMarkramSynapse):
+    __doc__ = (synapses.StochasticTsodyksMarkramSynapse.__doc__ or "") + """
+    As PyNN's NEST extension ``stochastic_stp_synapse``: one release site that releases with
+    probability u (U in [0, 1]; facilitation with tau_facil in ms, 0 = none) and recovers after a
+    release as a Poisson process of time constant tau_rec (ms); a release transmits the weight.
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("U", "U"),
+                                      ("tau_rec", "tau_rec"), ("tau_facil", "tau_facil"))
+    value_ranges = {"U": (0.0, 1.0), "tau_rec": (0.0, None), "tau_facil": (0.0, None)}
+    #: state a projection may initialise: PyNN name -> (engine's name, (low, high)); default u = 0
+    initial_state = {"u": ("u", (0.0, 1.0))}
+
+
+class MultiQuantalSynapse(_SynapseMixin, synapses.MultiQuantalSynapse):
+    __doc__ = """Stochastic short-term plasticity with ``n`` release sites: NEST's
+    ``quantal_stp_synapse`` (Loebel et al. 2009), as pyNN.nest runs it. Each available site
+    releases with probability u (U in [0, 1]; facilitation with tau_facil in ms, 0 = none), a
+    depleted site recovers with time constant tau_rec (ms), and k released sites transmit
+    k x weight. As in NEST, a synapse starts with one available site and u = 0.5 (NEST's
+    constructor defaults, which pyNN.nest does not override); the others become available by
+    recovery. ``Projection.initialize(a=..., u=...)`` sets the available sites and u (PyNN's
+    multiquantal_synapses.py example starts with ``a = n, u = U``).
+    """
+    translations = build_translations(("weight", "weight"), ("delay", "delay"), ("U", "U"), ("n", "n"),
+                                      ("tau_rec", "tau_rec"), ("tau_facil", "tau_facil"))
+    value_ranges = {"U": (0.0, 1.0), "n": (1.0, None), "tau_rec": (0.0, None), "tau_facil": (0.0, None)}
+    integer_values = ("n",)
+    initial_state = {"a": ("available", (0.0, None)), "u": ("u", (0.0, 1.0))}
+
+
+_SYNAPSES_OK = ("StaticSynapse, TsodyksMarkramSynapse, SimpleStochasticSynapse, StochasticTsodyksMarkramSynapse, "
+                "MultiQuantalSynapse, STDPMechanism (SpikePairRule or Vogels2011Rule with any standard weight "
+                "dependence), DopamineSTDPMechanism")
 ElectricalSynapse = _not_supported("ElectricalSynapse", "gap junctions", _SYNAPSES_OK)
-PointNeuron = _not_supported("PointNeuron", "composed point-neuron models (PointNeuron with receptor components)",
-                             ", ".join(NEURON_TYPES))
+SpikeSourceInhGamma = _not_supported(
+    "SpikeSourceInhGamma", "the inhomogeneous gamma source (pyNN.nest maps it to inh_gamma_generator, which NEST "
+    "3.10 no longer has, so there is no reference semantics to reproduce)",
+    "SpikeSourcePoisson, SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceArray")
 
 
 # --- spike-timing-dependent plasticity --------------------------------------------------------

@@ -4,15 +4,16 @@ objects to build the graph; the runtime and the engines see the graph only."""
 from __future__ import annotations
 
 import numpy as np
-from pyNN.parameters import Sequence
+from pyNN.parameters import ArrayParameter, Sequence
 
-from ..errors import UnsupportedModelError
+from ..errors import ParameterError, UnsupportedModelError
 from ..graph import CurrentInjection, PopulationNode, ProjectionEdge, RecordingSpec
 from ..graph.synapses import SYNAPSES
 from ..partition import NEURON
 from .standardmodels import MODULATOR_TYPES, NEURON_TYPES, SOURCE_TYPES
 
-SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse", "STDPSynapse", "VogelsSTDPSynapse",
+SUPPORTED_SYNAPSES = ("StaticSynapse", "TsodyksMarkramSynapse", "SimpleStochasticSynapse",
+                      "StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse", "STDPSynapse", "VogelsSTDPSynapse",
                       "DopamineSTDPSynapse")
 
 
@@ -24,7 +25,7 @@ def graph_synapse(synapse_type) -> str:
 def synapse_values(synapse: str, values: dict) -> dict:
     """The per-synapse arrays the graph's synapse model ``synapse`` takes (PyNN's extra
     parameters of the components a model does not use are dropped)."""
-    wanted = {"weight", "delay", *SYNAPSES[synapse].parameters}
+    wanted = {"weight", "delay", *SYNAPSES[synapse].parameters, *SYNAPSES[synapse].initial}
     return {k: v for k, v in values.items() if k in wanted}
 
 
@@ -53,9 +54,9 @@ def population_node(pop) -> PopulationNode:
     if is_biophysical(pop.celltype):
         return biophysical_node(pop)
     model = type(pop.celltype).__name__
-    if model not in NEURON_TYPES + SOURCE_TYPES + MODULATOR_TYPES:
-        raise UnsupportedModelError(pop, "celltype", f"{model} has no engine in neurohybrid",
-                                    ", ".join(NEURON_TYPES + SOURCE_TYPES + MODULATOR_TYPES))
+    known = NEURON_TYPES + SOURCE_TYPES + MODULATOR_TYPES + ("PointNeuron",)
+    if model not in known:
+        raise UnsupportedModelError(pop, "celltype", f"{model} has no engine in neurohybrid", ", ".join(known))
     params = {}
     for name, value in pop._parameters.items():
         if name == "spike_times":
@@ -63,12 +64,34 @@ def population_node(pop) -> PopulationNode:
                             for v in np.atleast_1d(value)]
             if len(params[name]) == 1 and pop.size > 1:
                 params[name] = params[name] * pop.size
+        elif _is_array_parameter(value):
+            params.update(_array_parameter(pop, name, value))
         else:
             params[name] = np.broadcast_to(np.asarray(value, dtype=float), (pop.size,)).copy()
+    if hasattr(pop.celltype, "graph_parameters"):  # a cell type run as another's (IF_facets_hardware1)
+        params = {k: np.broadcast_to(np.asarray(v, dtype=float), (pop.size,)).copy()
+                  for k, v in pop.celltype.graph_parameters(params).items()}
+    model = getattr(pop.celltype, "graph_model", model)
     initial = {name: np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float), (pop.size,)).copy()
                for name, value in pop.initial_values.items()}
     kind = "source" if model in SOURCE_TYPES else "modulator" if model in MODULATOR_TYPES else "point"
     return PopulationNode(pop.label, model, pop.size, params, initial, kind=kind, engine=getattr(pop, "engine", None))
+
+
+def _is_array_parameter(value) -> bool:
+    first = np.asarray(value, dtype=object).ravel()[:1]
+    return bool(first.size) and isinstance(first[0], ArrayParameter)
+
+
+def _array_parameter(pop, name: str, value) -> dict:
+    """An array-valued parameter (one ArrayParameter per cell, e.g. GIF_cond_exp's tau_eta) as
+    one per-cell parameter per element: ``name.0``, ``name.1``, ..."""
+    rows = [np.asarray(v.value, dtype=float).ravel() for v in np.broadcast_to(np.asarray(value, dtype=object),
+                                                                                (pop.size,))]
+    if len({r.size for r in rows}) != 1:
+        raise ParameterError(pop, name, "has arrays of different lengths in different cells", "one length")
+    table = np.array(rows).reshape(pop.size, -1)
+    return {f"{name}.{k}": table[:, k].copy() for k in range(table.shape[1])}
 
 
 def _index_dtype(size: int):
@@ -123,6 +146,8 @@ def projection_edges(prj) -> list[ProjectionEdge]:
     connector = prj._connector
     rule = {"connector": type(connector).__name__,
             "parameters": {k: repr(v) for k, v in connector.get_parameters().items()}}
+    if getattr(prj, "rounded_delays", 0):  # delays off the dt grid rounded to it (projections.check_delays)
+        rule["rounded_delays"] = int(prj.rounded_delays)
     seed = getattr(getattr(connector, "rng", None), "seed", None)
     edges = []
     for pre_root, pre_mask, pre_local in _split_by_root(prj.pre, pre):

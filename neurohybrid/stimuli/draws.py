@@ -237,5 +237,20 @@ def _ms_to_ticks(value_ms: np.ndarray, dt: float) -> np.ndarray:
     return np.where(close & np.isfinite(x), r, x)
 
 
+#: NEST's default time base: 1000 tics per ms (``Time::Range::TICS_PER_MS``)
+TICS_PER_MS = 1000.0
+
+
+def spike_time_steps(times_ms: np.ndarray, dt: float) -> np.ndarray:
+    """Grid points (int64 steps of ``dt`` ms) of spike times (ms), by NEST's ``spike_generator``
+    rule for times off the grid (``precise_times=False, allow_offgrid_times=True``; what pyNN.nest's
+    spike generator and parrot neuron amount to as well): a time is first rounded to NEST's tic
+    (1 µs, ``floor(t * 1000 + 0.5)``), then *up* to the end of the step that contains it; a time
+    within half a tic of a grid point is that grid point."""
+    tics = np.floor(np.asarray(times_ms, dtype=float) * TICS_PER_MS + 0.5).astype(np.int64)
+    step_tics = int(round(dt * TICS_PER_MS))
+    return -(-tics // step_tics)
+
+
 def _empty() -> tuple[np.ndarray, np.ndarray]:
     return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)

@@ -44,8 +44,8 @@ than building up after it.
 Off-grid parameters: ``start`` and ``start + duration`` are used exactly (a grid interval only
 partly inside the active period gets a proportionally smaller Poisson mean); they are snapped
 to the grid when within 1e-9 (relative) of a grid point so that round-off never creates a sliver.
-SpikeSourceArray rounds spike times to the *nearest* grid point (``numpy.rint``, ties to even,
-as PyNN's ``_round_timestamp`` does).
+SpikeSourceArray puts a spike time off the grid on the end of the step that contains it (rounded
+*up*), as NEST's ``spike_generator`` does (``draws.spike_time_steps``).
 """
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ import numpy as np
 from neurohybrid.errors import ParameterError, SimulationStateError, UnknownParameterError
 
 from .draws import (_KIND_GAMMA, _KIND_REFRACTORY, _check_dt, _check_key, _check_window, _empty, _ms_to_ticks,
-                    _poisson_counts, _renewal_kernel, _renewal_restart, poisson_cdf_tables, pushed_spikes)
+                    _poisson_counts, _renewal_kernel, _renewal_restart, poisson_cdf_tables, pushed_spikes,
+                    spike_time_steps)
 
 __all__ = [
     "SpikeSourcePoisson", "SpikeSourcePoissonRefractory", "SpikeSourceGamma", "SpikeSourceArray",
@@ -394,8 +395,9 @@ class SpikeSourceArray(_SpikeSource):
     """Spikes at given times.
 
     Parameter ``spike_times``: a sequence of n 1-D arrays (ms; finite, >= 0, non-decreasing;
-    repeated times give several spikes). PyNN ``Sequence`` objects are accepted. Each time is
-    rounded to the nearest grid point ``k`` and emitted at tick ``k - 1``. Stateless.
+    repeated times give several spikes). PyNN ``Sequence`` objects are accepted. Each time is put
+    on grid point ``k`` by NEST's rule (:func:`.draws.spike_time_steps`: up to the end of its step,
+    unless within half a NEST tic of a grid point) and emitted at tick ``k - 1``. Stateless.
     """
 
     defaults = {"spike_times": None}
@@ -437,7 +439,7 @@ class SpikeSourceArray(_SpikeSource):
                                      "times in non-decreasing order")
             out.append(a)
         self.n = len(out)
-        grid = [np.rint(a / self.dt).astype(np.int64) for a in out]
+        grid = [spike_time_steps(a, self.dt) for a in out]
         k = np.concatenate(grid) if grid else np.empty(0, dtype=np.int64)
         ids = np.repeat(np.arange(self.n, dtype=np.int64), [g.size for g in grid])
         order = np.lexsort((ids, k))

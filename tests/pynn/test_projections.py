@@ -209,18 +209,43 @@ def test_non_positive_delay(session, delay):
         sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=delay))
 
 
-def test_delay_off_grid(session):
+def test_delay_off_grid_refused_on_request(tmp_path):
+    sim.setup(recording_path=tmp_path / "r.h5", delay_rounding="refuse")
     pre, post = _pops(3, 3)
     with pytest.raises(errors.DelayError, match="multiple of dt"):
         sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=1.05))
-
-
-def test_delay_rounding_opt_in(tmp_path):
-    sim.setup(recording_path=tmp_path / "r.h5", delay_rounding="nearest")
-    pre, post = _pops(3, 3)
-    prj = sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=1.04))
-    assert np.allclose(prj.get("delay", format="array"), 1.0)
     sim.end()
+
+
+@pytest.mark.parametrize("rounding", [None, "nearest"])  # the default, and its explicit name
+def test_delays_off_grid_rounded_like_nest(tmp_path, rounding):
+    """NEST rounds delays to the nearest step, halves up (Time::delay_ms_to_steps); one warning
+    per projection names it, and the manifest counts the rounded delays."""
+    sim.setup(recording_path=tmp_path / "r.h5", **({} if rounding is None else {"delay_rounding": rounding}))
+    pre, post = _pops(3, 2)
+    delays = np.array([[1.04, 1.05], [0.96, 1.15], [0.1, 0.05]])  # (pre, post)
+    with pytest.warns(errors.DelayRoundingWarning, match=r"Projection\('off-grid'\): 5 delay") as caught:
+        prj = sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=delays),
+                             label="off-grid")
+    assert len([w for w in caught if issubclass(w.category, errors.DelayRoundingWarning)]) == 1
+    # what NEST 3.10 makes of these delays at resolution 0.1 ms (nest.Connect, then GetConnections)
+    np.testing.assert_allclose(prj.get("delay", format="array"), [[1.0, 1.1], [1.0, 1.2], [0.1, 0.1]])
+    assert prj.rounded_delays == 5
+    sim.run(1.0)
+    edge, = sim.state.network.store.manifest["model"]["edges"]
+    assert edge["rule"]["rounded_delays"] == 5
+    sim.end()
+
+
+def test_delay_rounding_to_zero_steps_is_refused(session):
+    pre, post = _pops(3, 3)
+    with pytest.raises(errors.DelayError, match="0 steps"):
+        sim.Projection(pre, post, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.1, delay=0.04))  # NEST refuses it too
+
+
+def test_bad_delay_rounding_option(tmp_path):
+    with pytest.raises(errors.ParameterError, match="delay_rounding"):
+        sim.setup(recording_path=tmp_path / "r.h5", delay_rounding="up")
 
 
 def test_delay_below_min_delay(tmp_path):

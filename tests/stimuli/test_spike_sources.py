@@ -172,6 +172,16 @@ def test_array_spikes_at_exactly_the_given_grid_ticks():
     assert list(zip(ticks.tolist(), ids.tolist())) == expected
 
 
+def test_array_times_off_the_grid_as_nest():
+    """NEST 3.10's spike_generator (allow_offgrid_times=True; pyNN.nest's precise generator feeding
+    an on-grid parrot neuron gives the same) at resolution 0.1 ms records these input times at the
+    times below (nest.Create('spike_generator', ...) -> spike_recorder; numbers stored once)."""
+    times = [0.02, 1.0004, 1.0006, 1.04, 1.05, 1.0995, 2.0, 3.15]
+    nest_recorded = [0.1, 1.0, 1.1, 1.1, 1.1, 1.1, 2.0, 3.2]
+    ticks, _ = SpikeSourceArray({"spike_times": [np.array(times)]}, KEY, 0.1).emit(0, 100)
+    np.testing.assert_allclose((ticks + 1) * 0.1, nest_recorded)  # emission tick k is stamped (k + 1) dt
+
+
 def test_array_windows_are_half_open():
     src = SpikeSourceArray({"spike_times": [np.array([0.0, 1.0, 1.1, 2.0])]}, KEY, DT)
     # window [t0, t0+n) returns emission ticks in [t0 - 1, t0 + n - 1)

@@ -48,6 +48,11 @@ class ModelSpec:
     step: Callable
     units: dict[str, str] = field(default_factory=dict)  # state row -> unit string
     synapse_kind: str = "current"  # "current" (nA), "conductance" (µS) or "voltage" (mV)
+    #: the kernel draws random numbers: the engine loads the population's stream key (graph seed,
+    #: population name, "cell") into parameter rows "key_hi" and "key_lo" (32 bits each)
+    keyed: bool = False
+    #: parameter rows whose values the model fixes (not the node), e.g. sizes of array parameters
+    constants: dict = field(default_factory=dict)
 
     def row(self, name: str) -> int:
         """Index of a state row by name."""
@@ -55,6 +60,9 @@ class ModelSpec:
 
 
 REGISTRY: dict[str, ModelSpec] = {}
+#: model families whose spec depends on the node (receptors of a composed PointNeuron, lengths of
+#: array parameters): model-name prefix -> builder(node) -> ModelSpec
+FAMILIES: dict[str, Callable] = {}
 
 
 def register(spec: ModelSpec) -> ModelSpec:
@@ -69,7 +77,26 @@ def get(name: str) -> ModelSpec:
     return REGISTRY[name]
 
 
+def spec_for(node) -> ModelSpec:
+    """The spec that runs graph node ``node`` (a registered model, or one built by its family
+    from the node's parameters); KeyError if none."""
+    _load_all()
+    if node.model in REGISTRY:
+        return REGISTRY[node.model]
+    for prefix, build in FAMILIES.items():
+        if node.model.startswith(prefix):
+            return build(node)
+    raise KeyError(node.model)
+
+
+def names() -> list[str]:
+    """Registered model names and family prefixes (for error messages)."""
+    _load_all()
+    return sorted(REGISTRY) + sorted(f"{prefix}..." for prefix in FAMILIES)
+
+
 def _load_all() -> None:
     # Imported lazily so that compiling one family's kernels does not pay for all of them.
     from . import lif, conductance, adex, izhikevich, hh  # noqa: F401
     from . import qif  # noqa: F401
+    from . import multisynapse, gif  # noqa: F401

@@ -21,8 +21,7 @@ import math
 import numba
 import numpy as np
 
-# NEST's default time base: 1000 tics per ms (``Time::Range::TICS_PER_MS``).
-TICS_PER_MS = 1000.0
+from neurohybrid.stimuli.draws import TICS_PER_MS  # noqa: F401  (NEST's time base, 1000 tics per ms)
 
 # Fehlberg coefficients as written in GSL's ode-initval/rkf45.c (zero entries left out).
 _AH0, _AH1, _AH2, _AH3, _AH4 = 1.0 / 4.0, 3.0 / 8.0, 12.0 / 13.0, 1.0, 1.0 / 2.0

@@ -25,6 +25,7 @@ from neurohybrid.backends.lava import compat
 from neurohybrid.errors import DelayError, ParameterError, RecordingError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph, PopulationNode, RecordingSpec
 from neurohybrid.mappings.loihi.circuit import LoihiCircuit, LoihiInput, LoihiPopulation, LoihiProjection
+from neurohybrid.stimuli.draws import spike_time_steps
 
 LAVA = compat.import_lava()
 needs_lava = pytest.mark.skipif(not LAVA, reason=f"Lava unavailable: {compat.last_error}")
@@ -122,13 +123,14 @@ class ListSink:
 
 def reference_run(circuit, n_steps):
     """FixedPointNetwork run of ``circuit`` with SPIKE_TIMES as input, converted by hand: a
-    spike at time s (grid j = rint(s / dt)) is sent in step max(j - 1, 0), duplicates merged."""
+    spike at time s (grid point j by NEST's spike_generator rule, ``spike_time_steps``: 15.04 ms is
+    15.1 ms) is sent in step max(j - 1, 0), duplicates merged."""
     from neurohybrid.crosscheck import fixed_network
     net, layout = fixed_network(circuit)
     stim = np.zeros((n_steps, circuit.inputs["stim"].size), bool)
     for cell, times in enumerate(SPIKE_TIMES):
         for s in times:
-            step = max(int(np.rint(s / DT)) - 1, 0)
+            step = max(int(spike_time_steps([s], DT)[0]) - 1, 0)
             if step < n_steps:
                 stim[step, cell] = True
     return net, layout.split(net.run(n_steps, layout.input_matrix({"stim": stim}, n_steps)))
@@ -241,8 +243,8 @@ def test_engine_equals_fixed_point_network_step_by_step():
             assert 0 < ref[name].spikes.sum() < ref[name].spikes.size
         # input spikes are recorded as generated: grid times, duplicates kept
         ticks, ids = sink.spike_arrays("stim")  # a source spike at grid time j dt has emission tick j - 1
-        expected = sorted((int(np.rint(s / DT)) - 1, cell) for cell, times in enumerate(SPIKE_TIMES)
-                          for s in times if np.rint(s / DT) < n_steps)
+        expected = sorted((int(spike_time_steps([s], DT)[0]) - 1, cell) for cell, times in enumerate(SPIKE_TIMES)
+                          for s in times if spike_time_steps([s], DT)[0] < n_steps)
         assert list(zip(ticks.tolist(), ids.tolist())) == expected
         assert engine.timings["steps"] == n_steps and engine.timings["run_s"] > 0
     finally:
