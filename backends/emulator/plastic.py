@@ -36,7 +36,7 @@ from neurohybrid.errors import ParameterError
 
 from .history import PostHistory
 from .ring import add_fixed, to_fixed
-from .tables import DeliveryTable, _per_synapse, _scatter_rows
+from .tables import DeliveryTable, _per_synapse, _scatter_rows, each_spike
 
 #: rule codes of the kernel
 PAIR, VOGELS = 0, 1
@@ -301,9 +301,7 @@ class PlasticTable(DeliveryTable):
         several spikes of one source in one tick are separate spikes."""
         if not ticks.size:
             return
-        if mult.size and mult.max() > 1:
-            reps = mult.astype(np.int64)
-            ticks, sources = np.repeat(ticks, reps), np.repeat(sources, reps)
+        ticks, sources = each_spike(ticks, sources, mult)
         mine = self._rows_used(sources)
         if not mine.any():
             return
@@ -320,12 +318,7 @@ class PlasticTable(DeliveryTable):
             self._has_rows = per_source
         return self._has_rows[sources]
 
-    def deliver_dense(self, counts, first_tick, offset, n_slots) -> None:
-        if not self.receives_from(offset, counts.shape[1]):
-            return
-        rows, ids = np.nonzero(counts)
-        self.deliver(rows.astype(np.int64) + first_tick, ids.astype(np.int64) + offset,
-                     counts[rows, ids].astype(np.int64), n_slots)
+    deliver_dense = DeliveryTable.deliver_dense_as_spikes
 
     def process(self, s: int, n: int, n_slots: int) -> None:
         """Process the spikes due at the window [s, s + n) (module docstring) and drop the ones

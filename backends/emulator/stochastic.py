@@ -35,7 +35,7 @@ from numba import njit, prange
 from neurohybrid.rng import stream_key, uniform_at
 
 from .ring import add_fixed, add_fixed_times, to_fixed
-from .tables import DeliveryTable, TsodyksTable, _per_synapse, _scatter_rows
+from .tables import DeliveryTable, TsodyksTable, _per_synapse, _scatter_rows, each_spike
 
 
 @njit(parallel=True, cache=True)
@@ -181,17 +181,10 @@ class _KeyedTable(DeliveryTable):
         for name, (dtype, _) in self.STATE.items():
             setattr(self, name, np.array(state[name], dtype=dtype)[self.number])
 
-    def deliver_dense(self, counts, first_tick, offset, n_slots) -> None:
-        if not self.receives_from(offset, counts.shape[1]):
-            return
-        rows, ids = np.nonzero(counts)
-        self.deliver(rows.astype(np.int64) + first_tick, ids.astype(np.int64) + offset,
-                     counts[rows, ids].astype(np.int64), n_slots)
+    deliver_dense = DeliveryTable.deliver_dense_as_spikes
 
     def deliver(self, ticks, sources, mult, n_slots) -> None:
-        if mult.size and mult.max() > 1:  # several spikes of a source in one tick: one draw each
-            reps = mult.astype(np.int64)
-            ticks, sources = np.repeat(ticks, reps), np.repeat(sources, reps)
+        ticks, sources = each_spike(ticks, sources, mult)  # several spikes of a source in one tick: one draw each
         self._deliver(ticks, sources, n_slots)
 
 

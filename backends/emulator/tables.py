@@ -355,6 +355,16 @@ class DeliveryTable:
         _deliver_dense(counts, first_tick, offset, *self._receives[key], self.indptr, self.n_src, self.col,
                        *self._weight_args(), self.delay, self.ring.hi, self.ring.lo, n_slots, self.n_blocks)
 
+    def deliver_dense_as_spikes(self, counts: np.ndarray, first_tick: int, offset: int, n_slots: int) -> None:
+        """:meth:`deliver_dense` for tables whose synapses change at each spike: the nonzero
+        counts become a spike list for their own :meth:`deliver` (which may repeat a spike of
+        multiplicity m as m spikes: one synaptic update each)."""
+        if not self.receives_from(offset, counts.shape[1]):
+            return
+        rows, ids = np.nonzero(counts)
+        self.deliver(rows.astype(np.int64) + first_tick, ids.astype(np.int64) + offset,
+                     counts[rows, ids].astype(np.int64), n_slots)
+
     def reset(self) -> None:
         """Static synapses have no state."""
 
@@ -444,21 +454,23 @@ class TsodyksTable(DeliveryTable):
         self.x = np.ones(self.col.size)
         self.last_tick = np.zeros(self.col.size, dtype=np.int64)
 
-    def deliver_dense(self, counts, first_tick, offset, n_slots) -> None:
-        if not self.receives_from(offset, counts.shape[1]):
-            return
-        rows, ids = np.nonzero(counts)
-        self.deliver(rows.astype(np.int64) + first_tick, ids.astype(np.int64) + offset,
-                     counts[rows, ids].astype(np.int64), n_slots)
+    deliver_dense = DeliveryTable.deliver_dense_as_spikes
 
     def deliver(self, ticks, sources, mult, n_slots) -> None:
-        if mult.size and mult.max() > 1:  # each of several spikes in one tick depresses the synapse again
-            reps = mult.astype(np.int64)
-            ticks, sources = np.repeat(ticks, reps), np.repeat(sources, reps)
+        ticks, sources = each_spike(ticks, sources, mult)  # each of several spikes depresses the synapse again
         # the spike time stamp is emission tick + 1
         _deliver_tsodyks(ticks + 1, sources, self.indptr, self.n_src, self.col, self.weight, self.delay - 1,
                          self.U, self.tau_rec, self.tau_facil, self.u, self.x, self.last_tick, self.ring.hi,
                          self.ring.lo, self.ring.scale, n_slots, self.n_blocks, self.dt)
+
+
+def each_spike(ticks: np.ndarray, sources: np.ndarray, mult: np.ndarray):
+    """(ticks, sources) with a spike of multiplicity m repeated m times (for synapses that
+    change at every spike)."""
+    if mult.size and mult.max() > 1:
+        reps = mult.astype(np.int64)
+        return np.repeat(ticks, reps), np.repeat(sources, reps)
+    return ticks, sources
 
 
 def max_input(edges: list[ProjectionEdge], n_cells: int) -> float:
