@@ -39,7 +39,7 @@ import numpy as np
 
 from neurohybrid.errors import ParameterError, UnsupportedModelError
 
-__all__ = ["LearningRuleTables", "compile_rule", "parse_rule", "FACTOR_KINDS", "TARGETS", "DEPENDENCIES",
+__all__ = ["LearningRuleTables", "compile_rule", "parse_rule", "lava_rule", "plastic_block", "FACTOR_KINDS", "TARGETS", "DEPENDENCIES",
            "TRACE_NAMES", "T_EPOCH_RANGE", "IMPULSE_RANGE", "SEED_RANGE", "rule_kind"]
 
 #: synaptic variables a rule can change, in Lava's order (``dw``, ``dd``, ``dt``) and Lava's names
@@ -259,3 +259,51 @@ def parse_rule(*, dw: str | None = None, dd: str | None = None, dt: str | None =
     except (ValueError, TypeError, IndexError, AttributeError, SyntaxError) as exc:
         raise ParameterError(f"{cls.__name__}(dw={dw!r}, dd={dd!r}, dt={dt!r})", "rule",
                              f"Lava refuses it: {exc}", "a learning rule in Loihi's product-series form") from None
+
+
+def lava_rule(tables: LearningRuleTables):
+    """The Lava rule object a :class:`LearningRuleTables` was compiled from (rebuilt from its
+    strings, impulses, taus, epoch and seed as a ``Loihi2FLearningRule`` or
+    ``Loihi3FLearningRule``: the same product series, so the same fixed-point behaviour as
+    ``STDPLoihi``/``RewardModulatedSTDP`` objects). Needs Lava."""
+    traces = {}
+    names = TRACE_NAMES[:2] if tables.three_factor else TRACE_NAMES
+    for k, name in enumerate(names):
+        traces[f"{name}_impulse"] = tables.impulses[k]
+        traces[f"{name}_tau"] = tables.taus[k]
+    return parse_rule(dw=tables.strings.get("dw"), dd=tables.strings.get("dd"), dt=tables.strings.get("dt"),
+                      three_factor=tables.three_factor, t_epoch=tables.t_epoch, rng_seed=tables.rng_seed, **traces)
+
+
+def plastic_block(proj, n_post: int, n_pre: int):
+    """The dense (n_post, n_pre) int64 weights, tag_1 and tag_2 of a plastic
+    :class:`~neurohybrid.mappings.loihi.circuit.LoihiProjection` (pairs not listed: weight 0).
+    Raises :class:`DelayError` for delays other than 1 and :class:`ParameterError` for
+    repeated pairs or indices out of range."""
+    from neurohybrid.errors import DelayError
+    rows = np.asarray(proj.rows, np.int64).ravel()
+    cols = np.asarray(proj.cols, np.int64).ravel()
+    w = np.broadcast_to(np.asarray(proj.weights), rows.shape)
+    d = np.broadcast_to(np.asarray(proj.delays), rows.shape)
+    if d.size and np.any(d != 1):
+        raise DelayError(proj.name, "delays", f"values {sorted(set(np.unique(d).tolist()))[:5]} on a plastic projection",
+                         "1 (Lava 0.10 has no learning connection with delays: LearningDense has latency 1)")
+    if rows.size and (rows.min() < 0 or rows.max() >= n_post or cols.min() < 0 or cols.max() >= n_pre):
+        raise ParameterError(proj.name, "rows/cols", "indices out of range",
+                             f"post indices in [0, {n_post}), pre indices in [0, {n_pre})")
+    key = rows * max(n_pre, 1) + cols
+    if np.unique(key).size != key.size:
+        raise ParameterError(proj.name, "rows/cols", "a (post, pre) pair listed twice on a plastic projection",
+                             "each pair at most once (one LearningDense holds one synapse per pair)")
+    if w.size and not np.all(w == np.round(w)):
+        raise ParameterError(proj.name, "weights", "not integer-valued", "integer weight mantissas")
+    dense = np.zeros((n_post, n_pre), np.int64)
+    dense[rows, cols] = w
+    tags = []
+    for name in ("tag_1", "tag_2"):
+        t = getattr(proj, name, None)
+        t = np.zeros((n_post, n_pre), np.int64) if t is None else np.asarray(t)
+        if t.shape != (n_post, n_pre):
+            raise ParameterError(proj.name, name, f"shape {t.shape}", f"a dense ({n_post}, {n_pre}) matrix or None")
+        tags.append(t.astype(np.int64))
+    return dense, tags[0], tags[1]
