@@ -124,7 +124,10 @@ class PlasticArrays(NamedTuple):
     xh: np.ndarray          # int64 scratch [T + 1, 2, max pre]
     yh: np.ndarray          # int64 scratch [T + 1, 3, max post]
     acc: np.ndarray         # int64 scratch [max post]
-    rows: np.ndarray        # bool scratch [max post]
+    rows: np.ndarray        # int64 scratch [max post]
+    lanes: np.ndarray       # int64 scratch [max(pre, post)]
+    all_posts: np.ndarray   # int64 [max post]: 0, 1, 2, ...
+    sc: np.ndarray          # int64 scratch [11, max(pre, post)]
 
 
 @dataclass
@@ -163,11 +166,10 @@ def _clip(x, lo, hi):
 
 @numba.njit(cache=True, inline="always")
 def _frac1(q):
-    # numpy's float remainder q % 1.0 (npy_divmod: fmod, then + 1 when negative)
-    m = np.fmod(q, 1.0)
-    if m != 0.0 and m < 0.0:
-        m += 1.0
-    return m
+    # numpy's float remainder q % 1.0 (npy_divmod: fmod(q, 1), + 1.0 when negative): the
+    # same double as q - floor(q) (fmod is exact, and for negative q both round the same exact
+    # value once), without the libm call
+    return q - np.floor(q)
 
 
 @numba.njit(cache=True, inline="always")
@@ -249,31 +251,6 @@ def plastic_traces(P, c, time_step, pre_spk, post_spk, y_in, r_y_imp):
 
 
 @numba.njit(cache=True, inline="always")
-def _factor(P, f, dep_t_x, dep_t_y, i, j, xo, yo, x0j, y0i, s):
-    kind = P.fac[f, 0]
-    if kind == 0:
-        v = np.int64(x0j)
-    elif kind == 1:
-        v = np.int64(y0i)
-    elif kind <= 3:
-        v = P.xh[dep_t_x, kind - 2, j]
-    elif kind <= 6:
-        v = P.yh[dep_t_y, kind - 4, i]
-    elif kind == 7:
-        v = np.int64(P.w[s])
-    elif kind == 8:
-        v = np.int64(P.tag2[s])
-    elif kind == 9:
-        v = np.int64(P.tag1[s])
-    else:
-        v = np.int64(0)
-    v += P.fac[f, 1]
-    if P.fac[f, 2]:
-        v = np.int64(1) if v > 0 else (np.int64(-1) if v < 0 else np.int64(0))
-    return _clip(v, P.fac[f, 3], P.fac[f, 4])
-
-
-@numba.njit(cache=True, inline="always")
 def _finish(target, acc, sign, r):
     # _saturate_synaptic_variable_accumulator, _stochastic_round_synaptic_variable (>> 7
     # included), _saturate_synaptic_variable
@@ -284,8 +261,9 @@ def _finish(target, acc, sign, r):
             acc = min(acc, 0)
     elif target == 1:
         acc = max(acc, 0)
-    q = np.float64(acc) / 128.0
-    v = np.int64(np.floor(q)) + (1 if r < _frac1(q) else 0)
+    # acc / 128 is exact in float64 (|acc| < 2**16), so floor is acc >> 7 and the fraction
+    # (acc mod 128) / 128, exactly the values Lava's float arithmetic gives
+    v = (acc >> 7) + (1 if r < np.float64(acc & 127) / 128.0 else 0)
     if target == 0:
         if sign == 1:
             return _clip(v, -256, 255)
@@ -298,64 +276,88 @@ def _finish(target, acc, sign, r):
 
 
 @numba.njit(cache=True, inline="always")
-def _learn_synapse(P, c, i, j, u, r, T):
-    """Apply every product of connection c to synapse (post i, pre j) (step e of the module
-    docstring). Returns True when tag_1 ends at -257 (not a fixed point of the rule)."""
-    m = P.meta[c]
-    npost, woff, xo, yo = m[M_NPOST], m[M_WOFF], m[M_XOFF], m[M_YOFF]
-    s = woff + j * npost + i
-    x0j = 1 if P.tx[xo + j] > 0 else 0
-    y0i = 1 if P.ty[yo + i] > 0 else 0
-    txj, tyi = P.tx[xo + j], P.ty[yo + i]
-    sign = m[M_SIGN]
-    p0, npr = m[M_P0], m[M_NP]
-    nw, nd, nt = np.int64(P.w[s]), np.int64(P.tag2[s]), np.int64(P.tag1[s])
+def _learn_lanes(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npost, woff, fixed, by_pre, lanes, n_lanes,
+                 u, r, T, sign, p0, npr, SC):
+    """Step e of the module docstring on many synapses at once, reading the old values of all
+    three variables first: pre ``fixed`` with posts ``lanes``
+    (``by_pre``) or post ``fixed`` with pres ``lanes``; the rule's branches are taken once
+    per product and factor, the arithmetic runs over the lanes. ``SC``: int64 scratch
+    [11, >= n_lanes]. Returns True when a tag_1 ends at -257."""
+    LI, LJ, LS, OW, OD, OT, ACC, CUR, DX, DY, TD = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
+    for q in range(n_lanes):
+        if by_pre:
+            i, j = lanes[q], fixed
+        else:
+            i, j = fixed, lanes[q]
+        s = woff + j * npost + i
+        SC[LI, q], SC[LJ, q], SC[LS, q] = i, j, s
+        SC[OW, q], SC[OD, q], SC[OT, q] = W[s], TAG2[s], TAG1[s]
+        SC[DX, q] = tx[xo + j]
+        SC[DY, q] = ty[yo + i]
     target = -1
-    acc = np.int64(0)
-    for p in range(p0, p0 + npr):
-        tgt = P.prod[p, 0]
+    unstable = False
+    for p in range(p0, p0 + npr + 1):
+        tgt = PROD[p, 0] if p < p0 + npr else -2
         if tgt != target:
             if target >= 0:
-                v = _finish(target, acc, sign, r)
-                if target == 0:
-                    nw = v
-                elif target == 1:
-                    nd = v
-                else:
-                    nt = v
+                for q in range(n_lanes):
+                    v = _finish(target, SC[ACC, q], sign, r)
+                    s = SC[LS, q]
+                    if target == 0:
+                        W[s] = v
+                    elif target == 1:
+                        TAG2[s] = v
+                    else:
+                        TAG1[s] = v
+                        unstable |= v == -257
+            if tgt == -2:
+                break
             target = tgt
-            old = np.int64(P.w[s]) if tgt == 0 else (np.int64(P.tag2[s]) if tgt == 1 else np.int64(P.tag1[s]))
-            acc = old << 7
-        dep = P.prod[p, 1]
+            src = OW if tgt == 0 else (OD if tgt == 1 else OT)
+            for q in range(n_lanes):
+                SC[ACC, q] = SC[src, q] << 7
+        dep = PROD[p, 1]
         if dep == 0:
-            dv, tx_, ty_ = x0j, txj, txj
+            for q in range(n_lanes):
+                SC[TD, q] = SC[DX, q]
+                SC[CUR, q] = 1 if SC[DX, q] > 0 else 0
         elif dep == 1:
-            dv, tx_, ty_ = y0i, tyi, tyi
+            for q in range(n_lanes):
+                SC[TD, q] = SC[DY, q]
+                SC[CUR, q] = 1 if SC[DY, q] > 0 else 0
         else:
-            dv, tx_, ty_ = u, T, T
-        cur = np.int64(0)
-        if dv != 0:
-            cur = np.int64(dv)
-            f0, nf = P.prod[p, 5], P.prod[p, 6]
-            for f in range(f0, f0 + nf):
-                cur = _wrap32(cur * _factor(P, f, tx_, ty_, i, j, xo, yo, x0j, y0i, s))
-            cur = _wrap32(cur * P.prod[p, 2])
-            cur = cur >> P.prod[p, 4]
-            cur = _wrap32(cur << P.prod[p, 3])
-            cur = _clip(cur, _ACC_LO, _ACC_HI)
-        acc = _clip(acc + cur, _ACC_LO, _ACC_HI)
-    if target >= 0:
-        v = _finish(target, acc, sign, r)
-        if target == 0:
-            nw = v
-        elif target == 1:
-            nd = v
-        else:
-            nt = v
-    P.w[s] = nw
-    P.tag2[s] = nd
-    P.tag1[s] = nt
-    return nt == -257
+            for q in range(n_lanes):
+                SC[TD, q] = T
+                SC[CUR, q] = u
+        f0, nf = PROD[p, 5], PROD[p, 6]
+        for f in range(f0, f0 + nf):
+            kind, cst, sgn, lo, hi = FAC[f, 0], FAC[f, 1], FAC[f, 2], FAC[f, 3], FAC[f, 4]
+            for q in range(n_lanes):
+                if kind == 0:
+                    fv = np.int64(1 if SC[DX, q] > 0 else 0)
+                elif kind == 1:
+                    fv = np.int64(1 if SC[DY, q] > 0 else 0)
+                elif kind <= 3:
+                    fv = XH[SC[TD, q], kind - 2, SC[LJ, q]]
+                elif kind <= 6:
+                    fv = YH[SC[TD, q], kind - 4, SC[LI, q]]
+                elif kind == 7:
+                    fv = SC[OW, q]
+                elif kind == 8:
+                    fv = SC[OD, q]
+                elif kind == 9:
+                    fv = SC[OT, q]
+                else:
+                    fv = np.int64(0)
+                fv += cst
+                if sgn:
+                    fv = np.int64(1) if fv > 0 else (np.int64(-1) if fv < 0 else np.int64(0))
+                SC[CUR, q] = _wrap32(SC[CUR, q] * _clip(fv, lo, hi))
+        mant, shift, sexp = PROD[p, 2], PROD[p, 4], PROD[p, 3]
+        for q in range(n_lanes):
+            cur = _wrap32(_wrap32(SC[CUR, q] * mant) >> shift << sexp)
+            SC[ACC, q] = _clip(SC[ACC, q] + _clip(cur, _ACC_LO, _ACC_HI), _ACC_LO, _ACC_HI)
+    return unstable
 
 
 @numba.njit(cache=True, nogil=True)
@@ -366,6 +368,7 @@ def plastic_epoch(P, c, time_step, r_x_dec, r_x_imp, r_y_dec, r_y_imp, r_conn):
     m = P.meta[c]
     npre, npost, xo, yo, T = m[M_NPRE], m[M_NPOST], m[M_XOFF], m[M_YOFF], m[M_TEPOCH]
     x, y, tx, ty, xh, yh = P.x, P.y, P.tx, P.ty, P.xh, P.yh
+    rows = P.rows
     ii, fr, dec, tz = P.imp_int[c], P.imp_frac[c], P.decay[c], P.tau_zero[c]
     # c. histories
     for kk in range(2):
@@ -410,26 +413,41 @@ def plastic_epoch(P, c, time_step, r_x_dec, r_x_imp, r_y_dec, r_y_imp, r_conn):
     if m[M_DECK] >= 0:
         u = 1 if (time_step // T) % (1 << m[M_DECK]) == 0 else 0
     if m[M_NP] > 0:
+        sign, p0, npr, woff = m[M_SIGN], m[M_P0], m[M_NP], m[M_WOFF]
+        W, TAG2, TAG1, PROD, FAC = P.w, P.tag2, P.tag1, P.prod, P.fac
         unstable = False
-        if (m[M_DEPU] and u) or m[M_UNSTABLE]:
-            for j in range(npre):
-                for i in range(npost):
-                    unstable |= _learn_synapse(P, c, i, j, u, r_conn, T)
-            m[M_UNSTABLE] = 1 if unstable else 0
-        else:
-            rows = P.rows
+        full = (m[M_DEPU] and u) or m[M_UNSTABLE]
+        n_rows = 0
+        if not full and m[M_DEPY0]:
             for i in range(npost):
-                rows[i] = m[M_DEPY0] != 0 and ty[yo + i] > 0
+                if ty[yo + i] > 0:
+                    rows[n_rows] = i
+                    n_rows += 1
+        SC, lanes = P.sc, P.lanes
+        # columns: every synapse of a pre neuron that spiked (or all, for a u term); rows: the
+        # other synapses of post neurons that spiked
+        n_cols = 0
+        for j in range(npre):
+            if full or (m[M_DEPX0] and tx[xo + j] > 0):
+                lanes[n_cols] = j
+                n_cols += 1
+        all_posts = P.all_posts
+        for q in range(n_cols):
+            unstable |= _learn_lanes(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npost, woff, lanes[q], True,
+                                     all_posts, npost, u, r_conn, T, sign, p0, npr, SC)
+        if n_rows:
+            n_other = 0
             for j in range(npre):
-                if m[M_DEPX0] and tx[xo + j] > 0:
-                    for i in range(npost):
-                        unstable |= _learn_synapse(P, c, i, j, u, r_conn, T)
-                else:
-                    for i in range(npost):
-                        if rows[i]:
-                            unstable |= _learn_synapse(P, c, i, j, u, r_conn, T)
-            if unstable:
-                m[M_UNSTABLE] = 1
+                if not (m[M_DEPX0] and tx[xo + j] > 0):
+                    lanes[n_other] = j
+                    n_other += 1
+            for q in range(n_rows):
+                unstable |= _learn_lanes(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npost, woff, rows[q], False,
+                                         lanes, n_other, u, r_conn, T, sign, p0, npr, SC)
+        if full:
+            m[M_UNSTABLE] = 1 if unstable else 0
+        elif unstable:
+            m[M_UNSTABLE] = 1
     # f. reset
     for j in range(npre):
         tx[xo + j] = 0
@@ -651,7 +669,9 @@ class PlasticSet:
             x=np.zeros((2, xoff), np.int64), y=np.zeros((3, yoff), np.int64),
             tx=np.zeros(xoff, np.int64), ty=np.zeros(yoff, np.int64),
             xh=np.zeros((max_t + 1, 2, max_pre), np.int64), yh=np.zeros((max_t + 1, 3, max_post), np.int64),
-            acc=np.zeros(max_post, np.int64), rows=np.zeros(max_post, np.bool_))
+            acc=np.zeros(max_post, np.int64), rows=np.zeros(max_post, np.int64),
+            lanes=np.zeros(max(max_pre, max_post), np.int64), all_posts=np.arange(max_post, dtype=np.int64),
+            sc=np.zeros((11, max(max_pre, max_post)), np.int64))
         self._meta0 = self.arrays.meta.copy()
         self.randoms = [_RuleRandoms(s.rule.rng_seed) for s in self.specs]
 

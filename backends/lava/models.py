@@ -434,15 +434,14 @@ class PyHostGradedSourceModel(_HostIO, PyLoihiProcessModel):
 
 
 class HostVarRecorder(AbstractProcess):
-    """Reads Vars of other processes every ``period`` steps, after the learning phase
-    (post-management), into float64 ring files ``{prefix}.{k}`` of shape
-    ``[buffer_steps, *shape_k]`` (row ``(t - 1) % buffer_steps``; rows of steps not recorded
-    are left as they are). ``shapes``: one shape per Var, connected in order to the RefPorts
-    ``ref0``, ``ref1``, ... (``connect_var``)."""
+    """Reads Vars of other processes at every step t that is a multiple of ``period``, after
+    the learning phase (post-management), into float64 ring files ``{prefix}.{k}`` of shape
+    ``[rows, *shape_k]`` (row ``(t // period - 1) % rows``). ``shapes``: one shape per Var,
+    connected in order to the RefPorts ``ref0``, ``ref1``, ... (``connect_var``)."""
 
-    def __init__(self, *, shapes, prefix: str, buffer_steps: int, period: int = 1, name: str | None = None) -> None:
+    def __init__(self, *, shapes, prefix: str, rows: int, period: int = 1, name: str | None = None) -> None:
         shapes = [tuple(int(d) for d in sh) for sh in shapes]
-        super().__init__(shapes=shapes, prefix=prefix, buffer_steps=int(buffer_steps), period=int(period),
+        super().__init__(shapes=shapes, prefix=prefix, rows=int(rows), period=int(period),
                          error_path=prefix + ".error", label=str(name), name=name)
         self.link_in = InPort(shape=(1,))
         for k, sh in enumerate(shapes):
@@ -471,9 +470,9 @@ class PyHostVarRecorderModel(_HostIO, PyLoihiProcessModel):
         try:
             p = self.proc_params
             if self._rings is None:
-                self._rings = [_open_ring(f"{p['prefix']}.{k}", np.float64, (p["buffer_steps"],) + tuple(sh), "r+")
+                self._rings = [_open_ring(f"{p['prefix']}.{k}", np.float64, (p["rows"],) + tuple(sh), "r+")
                                for k, sh in enumerate(p["shapes"])]
-            row = (self.time_step - 1) % p["buffer_steps"]
+            row = (self.time_step // p["period"] - 1) % p["rows"]
             for k, ring in enumerate(self._rings):
                 ring[row] = getattr(self, f"ref{k}").read()
         except Exception as exc:  # noqa: BLE001 - see _HostIO

@@ -99,6 +99,7 @@ class LavaGraph:
     steps_done: int = 0
     target: str | None = None
     plastic_record: dict = field(default_factory=dict)
+    plastic_period: int = 1
     _dir: object = None
     _reward_rings: dict = field(default_factory=dict)
     _var_rings: dict = field(default_factory=dict)
@@ -149,9 +150,10 @@ class LavaGraph:
         ``rewards``: population name -> int array [n_steps, size], the third factor its
         ``LearningLIF`` neurons receive in each step (populations with ``third_factor``).
         With ``build_processes(..., record_plastic=True)`` the learning state after every step
-        is in :attr:`plastic_record`: ``{projection: {var: [n_steps, ...]}, "neuron_y":
-        {population: [n_steps, 3, size]}}`` (Lava's Var names: weights, tag_1, tag_2, x1, x2,
-        y1, y2, y3, tx, ty).
+        is in :attr:`plastic_record`: ``{projection: {var: [n_steps, ...]}, ("neuron_y",
+        population): {"y1", "y2", "y3": [n_steps, size]}}`` (Lava's Var names: weights, tag_1,
+        tag_2, x1, x2, y1, y2, y3, tx, ty); with ``record_plastic=k`` (an int > 1) only the
+        state after the last step that is a multiple of k, without the step axis.
         """
         n_steps = int(n_steps)
         if n_steps < 0:
@@ -163,8 +165,10 @@ class LavaGraph:
                 raise ParameterError("LavaGraph", f"rewards[{name!r}]", "no such population with third-factor traces",
                                      ", ".join(self._reward_rings) or "none")
         out = {name: self._empty_record(name, n_steps) for name in self.circuit.populations}
-        self.plastic_record = {key: {var: np.zeros((n_steps,) + ring.shape[1:], np.int64) for var, ring in rings.items()}
-                               for key, rings in self._var_rings.items()}
+        every_step = self.plastic_period == 1
+        if every_step:
+            self.plastic_record = {key: {var: np.zeros((n_steps,) + ring.shape[1:], np.int64)
+                                         for var, ring in rings.items()} for key, rings in self._var_rings.items()}
         if self.anchor is None:  # no neurons: nothing runs on the chip
             self.steps_done += n_steps
             return out
@@ -189,11 +193,15 @@ class LavaGraph:
                 if rec.u is not None:
                     rec.u[done:done + chunk] = rings["u"][rows]
                     rec.v[done:done + chunk] = rings["v"][rows]
-            for key, rings in self._var_rings.items():
-                for var, ring in rings.items():
-                    self.plastic_record[key][var][done:done + chunk] = ring[rows]
+            if every_step:
+                for key, rings in self._var_rings.items():
+                    for var, ring in rings.items():
+                        self.plastic_record[key][var][done:done + chunk] = ring[rows]
             self.steps_done += chunk
             done += chunk
+        if not every_step and self.steps_done >= self.plastic_period:
+            self.plastic_record = {key: {var: ring[0].astype(np.int64) for var, ring in rings.items()}
+                                   for key, rings in self._var_rings.items()}
         return out
 
     def _check_host_io(self) -> None:
@@ -444,7 +452,7 @@ def _buffer_steps(circuit: LoihiCircuit, n_steps_hint, record_uv: dict) -> int:
 
 def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, numerics: str = "fixed",
                     record_uv=True, buffer_steps: int | None = None, state: dict | None = None,
-                    live_threshold=(), record_plastic: bool = False) -> LavaGraph:
+                    live_threshold=(), record_plastic: bool | int = False) -> LavaGraph:
     """Build the Lava processes of ``circuit`` (see the module docstring) and return them.
 
     ``numerics``: ``"fixed"`` (Loihi integers, Lava ``fixed_pt`` models, bit-exact with the chip's
@@ -468,8 +476,9 @@ def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, n
     becomes a ``LearningLIF`` with :class:`.models.PyLearningLifModelFixed3F` (its bAP and y1..y3
     go to every 3-factor projection onto it) and a :class:`.models.HostGradedSource` for its
     third factor. ``record_plastic``: record weights, tags and traces of every plastic
-    projection and the y traces of every LearningLIF after every step
-    (:attr:`LavaGraph.plastic_record`).
+    projection and the y traces of every LearningLIF after every step (True) or after every
+    k-th step (an int k; only the latest is kept): :attr:`LavaGraph.plastic_record`. (Lava's
+    ``Var.get`` moves values one message per element: too slow for large weight matrices.)
     """
     ok, reason = lava_available()
     if not ok:
@@ -501,6 +510,7 @@ def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, n
         _build_connections(graph, pops, kit)
         _build_recorders(graph, kit)
         if record_plastic:
+            graph.plastic_period = 1 if record_plastic is True else int(record_plastic)
             _build_var_recorders(graph, kit)
         if state:
             apply_state(graph, state)
@@ -724,7 +734,7 @@ _PLASTIC_VARS = ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3", "tx"
 
 def _build_var_recorders(graph: LavaGraph, kit: _LavaKit) -> None:
     """A :class:`.models.HostVarRecorder` per plastic projection and per LearningLIF population."""
-    W = graph.buffer_steps
+    rows = graph.buffer_steps if graph.plastic_period == 1 else 1
     anchor = graph.anchor
     targets = []
     for proj in graph.circuit.projections:
@@ -740,8 +750,9 @@ def _build_var_recorders(graph: LavaGraph, kit: _LavaKit) -> None:
         shapes = [tuple(var.shape) for _, var in variables]
         rings = {}
         for q, (vname, var) in enumerate(variables):
-            rings[vname] = np.memmap(f"{prefix}.{q}", dtype=np.float64, mode="w+", shape=(W,) + shapes[q])
-        rec = kit.models.HostVarRecorder(shapes=shapes, prefix=prefix, buffer_steps=W, name=f"vars:{key}")
+            rings[vname] = np.memmap(f"{prefix}.{q}", dtype=np.float64, mode="w+", shape=(rows,) + shapes[q])
+        rec = kit.models.HostVarRecorder(shapes=shapes, prefix=prefix, rows=rows, period=graph.plastic_period,
+                                         name=f"vars:{key}")
         graph.model_map[rec] = kit.models.var_recorder_model(len(shapes))
         for q, (_, var) in enumerate(variables):
             getattr(rec, f"ref{q}").connect_var(var)

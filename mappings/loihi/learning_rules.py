@@ -247,13 +247,17 @@ def parse_rule(*, dw: str | None = None, dd: str | None = None, dt: str | None =
     """A Lava ``Loihi2FLearningRule`` (or ``Loihi3FLearningRule`` with ``three_factor``) from rule
     strings, parsed by Lava's own ``SymbolicEquation``; ``traces``: ``x1_impulse``, ``x1_tau``,
     ... (3F rules take x traces only). Needs Lava (imported here, lazily). A string Lava
-    refuses raises :class:`ParameterError` with Lava's reason."""
+    refuses raises :class:`ParameterError` with Lava's reason, and so does a missing seed.
+    (A Lava rule made without a seed draws one; :func:`compile_rule` takes that seed.)"""
     try:
         from lava.magma.core.learning.learning_rule import Loihi2FLearningRule, Loihi3FLearningRule
     except ImportError as exc:  # pragma: no cover - Lava is installed with the project
         raise UnsupportedModelError("parse_rule", "lava", f"Lava's rule parser is unavailable: {exc}",
                                     "lava-nc 0.10") from None
     cls = Loihi3FLearningRule if three_factor else Loihi2FLearningRule
+    if not isinstance(rng_seed, (int, np.integer)) or not SEED_RANGE[0] <= int(rng_seed) <= SEED_RANGE[1]:
+        raise ParameterError(f"{cls.__name__}(dw={dw!r}, dd={dd!r}, dt={dt!r})", "rng_seed", f"{rng_seed!r}",
+                             f"an explicit integer in [{SEED_RANGE[0]}, {SEED_RANGE[1]}] (runs must be reproducible)")
     try:
         return cls(dw=dw, dd=dd, dt=dt, t_epoch=t_epoch, rng_seed=rng_seed, **traces)
     except (ValueError, TypeError, IndexError, AttributeError, SyntaxError) as exc:
