@@ -122,11 +122,6 @@ class FixedPointRecord(NamedTuple):
     spikes: np.ndarray
     u: np.ndarray | None
     v: np.ndarray | None
-    #: with ``record_plastic``: per plastic connection c, ``plastic[c]`` = dict of per-step
-    #: arrays after each step (Lava's layout): ``weights``, ``tag_1``, ``tag_2``
-    #: [n_steps, n_post, n_pre], ``x1``, ``x2`` [n_steps, n_pre], ``y1``, ``y2``, ``y3``
-    #: [n_steps, n_post]; and ``"neuron_y"``: the neurons' 3-factor traces [n_steps, 3, n]
-    plastic: dict | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -584,6 +579,7 @@ class FixedPointNetwork:
         self.ring = np.zeros((self.max_delay + 1, self.n), np.int64)
         self.time_step = 0  # number of steps done; the next step is Lava time_step + 1
         self.neuron_y = np.zeros((3, self.n), np.int64)  # 3-factor traces of the neurons
+        self.plastic_record = None  # per-step learning state of the last run (run(record_plastic=True))
         if hasattr(self, "plastic"):
             self.plastic.reset()
 
@@ -623,8 +619,12 @@ class FixedPointNetwork:
         ``data[:, k].T``); None means no input. ``third_factor_input``: int array
         [n_steps, n], the third factor each neuron receives in each step (used by neurons with
         third-factor traces; Loihi trace units). ``record_plastic``: record every plastic
-        connection's weights, tags and traces after every step. Returns a
-        :class:`FixedPointRecord`.
+        connection's weights, tags and traces after every step into :attr:`plastic_record`:
+        per plastic connection c, ``plastic_record[c]`` = dict of per-step arrays (Lava's
+        layout) ``weights``, ``tag_1``, ``tag_2`` [n_steps, n_post, n_pre], ``x1``, ``x2``
+        [n_steps, n_pre], ``y1``, ``y2``, ``y3`` [n_steps, n_post]; and
+        ``plastic_record["neuron_y"]``: the neurons' 3-factor traces [n_steps, 3, n].
+        Returns a :class:`FixedPointRecord`.
         """
         if int(n_steps) != n_steps or n_steps < 0:
             raise SimulationStateError(self, "n_steps", f"{n_steps!r}", "an integer >= 0")
@@ -671,8 +671,8 @@ class FixedPointNetwork:
                     P, *R, self.neuron_y, self._tf_idx, self._ydec, self._yimp, self._yrew, r3,
                     *rec, bool(record_plastic))
         self.time_step += n_steps
-        return FixedPointRecord(spikes, u_out if record_uv else None, v_out if record_uv else None,
-                                self._split_plastic(rec) if record_plastic else None)
+        self.plastic_record = self._split_plastic(rec) if record_plastic else None
+        return FixedPointRecord(spikes, u_out if record_uv else None, v_out if record_uv else None)
 
     def _plastic_records(self, n_steps: int):
         P = self.plastic.arrays

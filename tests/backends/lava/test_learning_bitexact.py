@@ -220,6 +220,7 @@ def run_both(seed: int):
         third[:, o:o + n] = r
     record = net.run(n_steps, layout.input_matrix(inputs, n_steps), third_factor_input=third, record_plastic=True)
     reference = layout.split(record)
+    record = net.plastic_record
     graph = build_processes(circuit, n_steps_hint=n_steps, buffer_steps=buffer_steps, record_plastic=True)
     try:
         lava = graph.run(n_steps, inputs, rewards=rewards)
@@ -242,7 +243,7 @@ def test_lava_learning_equals_fixed_point_emulator(seed):
     plastic = [p for p in circuit.projections if p.learning is not None]
     changed = 0
     for c, proj in enumerate(plastic):
-        ours, theirs = record.plastic[c], graph.plastic_record[proj.name]
+        ours, theirs = record[c], graph.plastic_record[proj.name]
         for var in VARS:
             bad = np.argwhere(ours[var] != theirs[var])
             assert bad.size == 0, (f"seed {seed}: {proj.name}.{var} differs first at step {bad[0][0]} "
@@ -253,7 +254,7 @@ def test_lava_learning_equals_fixed_point_emulator(seed):
         if pop.third_factor is not None:
             o, n = layout.populations[name]
             theirs = np.stack([graph.plastic_record[("neuron_y", name)][v] for v in ("y1", "y2", "y3")], axis=1)
-            assert np.array_equal(record.plastic["neuron_y"][:, :, o:o + n], theirs), f"seed {seed}: {name} y traces"
+            assert np.array_equal(record["neuron_y"][:, :, o:o + n], theirs), f"seed {seed}: {name} y traces"
     assert total_spikes > 0
 
 
