@@ -43,7 +43,11 @@ so they map onto :class:`FixedConnection` too.
 
 Exact as long as the weights reaching one neuron in one step sum to less than 2**31 in
 magnitude (Lava's DelaySparse sums in int32 before its shift; far beyond any real fan-in).
-Not modelled: graded spikes (``num_message_bits > 0``), learning, ``LIFReset``, ternary LIF.
+Learning: plastic connections (Lava's ``LearningDense``, latency 1) and the neuron side of
+3-factor rules run in the same step loop, in Lava's order (neurons, spikes, static connections,
+then each plastic connection's delivery, traces and learning epoch): see ``fixed_learning.py``.
+
+Not modelled: graded spikes (``num_message_bits > 0``), ``LIFReset``, ternary LIF.
 """
 from __future__ import annotations
 
@@ -56,6 +60,8 @@ import scipy.sparse as sp
 
 from neurohybrid.errors import DelayError, ParameterError, SimulationStateError
 from neurohybrid.mappings.loihi.runtime import lava_effective_weights, lava_sign_mode
+
+from .fixed_learning import PlasticSet, PlasticSpec, ThirdFactorTraces, plastic_step, third_factor_update
 
 #: Longest spike-to-input latency, in time steps: Lava's DelaySparse delays are 6-bit (0..63,
 #: ``proc/sparse/models.py`` L351) and add the one-step latency every connection has.
@@ -141,7 +147,9 @@ def _decay(x, factor):
 def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bias_eff, refr,
                 conn_source, conn_exp, conn_ptr0, conn_delay, conn_weight, indptr, targets, weights, delays,
                 raw, touched, touched_list, input_spikes, fired_list, input_list,
-                spikes_out, u_out, v_out, record_uv):
+                spikes_out, u_out, v_out, record_uv,
+                P, RXD, RXI, RYD, RYI, RC, ys, tf_idx, ydec, yimp, yrew, r3,
+                rec_w, rec_t1, rec_t2, rec_x, rec_y, rec_ys, record_plastic):
     """Advance ``n_steps`` steps from absolute step ``t0`` (0-based; Lava time_step = t0+1).
 
     State (``u``, ``v``, ``ref_end``, ``ring``) is updated in place. ``ring[slot, i]`` holds
@@ -151,6 +159,11 @@ def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bia
     ``weights`` of a connection with ``conn_exp >= 0`` are stored already shifted
     (``w << exp``); ``conn_delay[c] > 0`` means every synapse of connection c has that delay;
     ``conn_weight[c] != 0`` means every synapse of connection c has that (stored) weight.
+
+    Learning (after the static connections of each step): ``P`` the plastic connections
+    (:class:`.fixed_learning.PlasticArrays`) with their chunk's random numbers ``R*``; ``ys``
+    the 3-factor traces of neurons ``tf_idx`` (parameters ``ydec``, ``yimp``, ``yrew``, third
+    factor input ``r3`` [n_steps, n]); ``rec_*`` their per-step records when ``record_plastic``.
     """
     n = u.shape[0]
     n_slots = ring.shape[0]
@@ -161,6 +174,7 @@ def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bia
         if conn_source[c] != 0:
             has_input = True
     max_uv = 8388608  # 2**23, L102
+    learning = P.meta.shape[0] > 0 or tf_idx.shape[0] > 0
     for s in range(n_steps):
         k = t0 + s
         time_step = k + 1  # Lava's PyLoihiProcessModel.time_step starts at 1
@@ -268,6 +282,18 @@ def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bia
                 ring[(k + d) % n_slots, i] += raw[idx] >> (-exp)
                 raw[idx] = 0
                 touched[idx] = False
+        # 4. learning: the neurons' 3-factor traces (they send them in this step), then each
+        #    plastic connection (fixed_learning.py: delivery, traces, epoch)
+        if learning:
+            third_factor_update(ys, tf_idx, ydec, yimp, yrew, spk, r3[s])
+            plastic_step(P, k, spk, input_spikes[s], ring, ys, RXD, RXI, RYD, RYI, RC, s)
+            if record_plastic:
+                rec_w[s] = P.w
+                rec_t1[s] = P.tag1
+                rec_t2[s] = P.tag2
+                rec_x[s] = P.x
+                rec_y[s] = P.y
+                rec_ys[s] = ys
 
 
 # --------------------------------------------------------------------------------------------
@@ -283,6 +309,23 @@ def _int_array(owner, name, value, n, lo, hi):
                              f"a scalar or an array of shape ({n},)")
     if arr.size and not np.all(np.isfinite(arr.astype(np.float64))):
         raise ParameterError(owner, name, "contains NaN or inf", f"integers in [{lo}, {hi}]")
+    if arr.size and not np.all(arr == np.round(arr)):
+        raise ParameterError(owner, name, "is not integer-valued", f"integers in [{lo}, {hi}]")
+    arr = arr.astype(np.int64)
+    if arr.size and (arr.min() < lo or arr.max() > hi):
+        raise ParameterError(owner, name, f"values in [{arr.min()}, {arr.max()}] out of range",
+                             f"integers in [{lo}, {hi}]")
+    return arr
+
+
+def _int_matrix3(owner, name, value, n, lo, hi):
+    arr = np.asarray(value)
+    if arr.ndim == 1 and arr.shape == (3,):
+        arr = np.repeat(arr[:, None], n, axis=1)
+    if arr.ndim == 0:
+        arr = np.full((3, n), arr.item())
+    if arr.shape != (3, n):
+        raise ParameterError(owner, name, f"shape {arr.shape}", f"a scalar, 3 values or an array of shape (3, {n})")
     if arr.size and not np.all(arr == np.round(arr)):
         raise ParameterError(owner, name, "is not integer-valued", f"integers in [{lo}, {hi}]")
     arr = arr.astype(np.int64)
@@ -318,6 +361,13 @@ class FixedPointNetwork:
     - ``connections``: further :class:`FixedConnection` objects, each one Lava connection
       process (each has its own sign mode and applies its weight exponent on its own sums).
     - ``n_inputs``: number of external input channels (inferred from the input connections).
+    - ``plastic``: :class:`~.fixed_learning.PlasticSpec` objects, each one Lava
+      ``LearningDense`` (latency 1, a dense (n_post, n_pre) block of neurons ``post0..``, from
+      neurons or inputs ``pre0..``), learning with its compiled rule; the bAP is the post
+      neurons' spikes.
+    - ``third_factor``: :class:`~.fixed_learning.ThirdFactorTraces`, the y1..y3 traces that
+      post-synaptic neurons of 3-factor rules keep (neurohybrid's fixed-point ``LearningLIF``),
+      fed by the ``third_factor_input`` of :meth:`run`.
 
     State persists across :meth:`run` calls, so a long run can be cut into windows.
     """
@@ -328,7 +378,8 @@ class FixedPointNetwork:
                  sign_mode: str | None = None,
                  input_weights=None, input_delays=1, input_weight_exp: int = 0,
                  input_num_weight_bits: int = 8, input_sign_mode: str | None = None,
-                 connections=(), n_inputs: int | None = None):
+                 connections=(), n_inputs: int | None = None, plastic=(),
+                 third_factor: ThirdFactorTraces | None = None):
         if int(n) != n or n < 0:
             raise ParameterError(self, "n", f"{n!r} is not a neuron count", "an integer >= 0")
         self.n = n = int(n)
@@ -356,6 +407,7 @@ class FixedPointNetwork:
                                          input_num_weight_bits, input_sign_mode, "input"))
         self.n_inputs = self._infer_inputs(conns, n_inputs)
         self._build_connections(conns)
+        self._build_plastic(list(plastic), third_factor)
 
         u0 = _int_array(self, "u0", u0, n, *_UV_RANGE)
         v0 = _int_array(self, "v0", v0, n, *_UV_RANGE)
@@ -465,6 +517,37 @@ class FixedPointNetwork:
         self._delays = cat(d_parts, np.uint8)
         self.n_synapses = int(self._targets.size)
 
+    def _build_plastic(self, specs, third_factor) -> None:
+        n = self.n
+        tf = third_factor
+        mask = np.zeros(n, np.bool_)
+        full = lambda name, a, lo, hi: _int_matrix3(self, f"third_factor.{name}", a, n, lo, hi)  # noqa: E731
+        if tf is not None:
+            mask = np.asarray(tf.mask, np.bool_)
+            if mask.shape != (n,):
+                raise ParameterError(self, "third_factor.mask", f"shape {mask.shape}", f"a bool array of shape ({n},)")
+            self._ydec, self._yimp = full("decay", tf.decay, 0, 4096), full("impulse", tf.impulse, 0, 127)
+            self._yrew = full("reward", tf.reward, 0, 1)
+        else:
+            self._ydec = self._yimp = self._yrew = np.zeros((3, n), np.int64)
+        self._tf_idx = np.flatnonzero(mask).astype(np.int64)
+        self._tf_mask = mask
+        for c, spec in enumerate(specs):
+            if not isinstance(spec, PlasticSpec):
+                raise ParameterError(self, f"plastic[{c}]", f"{type(spec).__name__}", "PlasticSpec objects")
+            w = np.asarray(spec.weights)
+            n_src = n if spec.source == 0 else self.n_inputs
+            if spec.source not in (0, 1):
+                raise ParameterError(self, f"plastic[{c}].source", f"{spec.source!r}", "0 (network) or 1 (input)")
+            if w.ndim != 2 or not (0 <= spec.post0 and spec.post0 + w.shape[0] <= n
+                                   and 0 <= spec.pre0 and spec.pre0 + w.shape[1] <= n_src):
+                raise ParameterError(self, f"plastic[{c}].weights", f"shape {w.shape} at post0={spec.post0}, "
+                                     f"pre0={spec.pre0}", f"a block inside ({n}, {n_src})")
+            if spec.rule.three_factor and not np.all(mask[spec.post0:spec.post0 + w.shape[0]]):
+                raise ParameterError(self, f"plastic[{c}].rule", "a 3-factor rule onto neurons without third-factor "
+                                     "traces", "third_factor=ThirdFactorTraces(mask covering the post neurons)")
+        self.plastic = PlasticSet(specs, owner=self)
+
     def _synapse_delays(self, name, delays, rows, cols, shape):
         if sp.issparse(delays):
             d = np.asarray(sp.csr_matrix(delays)[rows, cols]).ravel() if rows.size else np.zeros(0)
@@ -495,26 +578,53 @@ class FixedPointNetwork:
         self.ref_end = np.zeros(self.n, np.int64)  # Lava's refractory_period_end Var, init 0
         self.ring = np.zeros((self.max_delay + 1, self.n), np.int64)
         self.time_step = 0  # number of steps done; the next step is Lava time_step + 1
+        self.neuron_y = np.zeros((3, self.n), np.int64)  # 3-factor traces of the neurons
+        self.plastic_record = None  # per-step learning state of the last run (run(record_plastic=True))
+        if hasattr(self, "plastic"):
+            self.plastic.reset()
 
     def state(self) -> dict:
         """A copy of the full dynamic state (for checkpoints)."""
-        return {"u": self.u.copy(), "v": self.v.copy(), "ref_end": self.ref_end.copy(),
-                "ring": self.ring.copy(), "time_step": self.time_step}
+        out = {"u": self.u.copy(), "v": self.v.copy(), "ref_end": self.ref_end.copy(),
+               "ring": self.ring.copy(), "time_step": self.time_step}
+        if self.plastic.n or self._tf_idx.size:
+            out["neuron_y"] = self.neuron_y.copy()
+            out.update({f"plastic/{k}": v for k, v in self.plastic.state().items()})
+        return out
 
     def restore(self, state: dict) -> None:
         """Restore a state returned by :meth:`state`."""
         self.u, self.v = state["u"].copy(), state["v"].copy()
         self.ref_end, self.ring = state["ref_end"].copy(), state["ring"].copy()
         self.time_step = int(state["time_step"])
+        if self.plastic.n or self._tf_idx.size:
+            self.neuron_y = np.asarray(state["neuron_y"], np.int64).copy()
+            self.plastic.restore({k[len("plastic/"):]: v for k, v in state.items() if k.startswith("plastic/")})
+
+    def plastic_state(self, index: int) -> dict:
+        """Plastic connection ``index``'s weights, tags and traces now (Lava's layout; see
+        :meth:`.fixed_learning.PlasticSet.read`)."""
+        if not 0 <= index < self.plastic.n:
+            raise ParameterError(self, "plastic_state", f"index {index}", f"0..{self.plastic.n - 1}")
+        return self.plastic.read(index)
 
     # -- running ---------------------------------------------------------------------------
 
-    def run(self, n_steps: int, input_spikes=None, record_uv: bool = True) -> FixedPointRecord:
+    def run(self, n_steps: int, input_spikes=None, record_uv: bool = True, third_factor_input=None,
+            record_plastic: bool = False) -> FixedPointRecord:
         """Advance ``n_steps`` time steps.
 
         ``input_spikes``: bool array [n_steps, n_inputs], the external spikes emitted in each
         step (row k is what a Lava ``RingBuffer`` sends at its time step k+1, i.e. its
-        ``data[:, k].T``); None means no input. Returns a :class:`FixedPointRecord`.
+        ``data[:, k].T``); None means no input. ``third_factor_input``: int array
+        [n_steps, n], the third factor each neuron receives in each step (used by neurons with
+        third-factor traces; Loihi trace units). ``record_plastic``: record every plastic
+        connection's weights, tags and traces after every step into :attr:`plastic_record`:
+        per plastic connection c, ``plastic_record[c]`` = dict of per-step arrays (Lava's
+        layout) ``weights``, ``tag_1``, ``tag_2`` [n_steps, n_post, n_pre], ``x1``, ``x2``
+        [n_steps, n_pre], ``y1``, ``y2``, ``y3`` [n_steps, n_post]; and
+        ``plastic_record["neuron_y"]``: the neurons' 3-factor traces [n_steps, 3, n].
+        Returns a :class:`FixedPointRecord`.
         """
         if int(n_steps) != n_steps or n_steps < 0:
             raise SimulationStateError(self, "n_steps", f"{n_steps!r}", "an integer >= 0")
@@ -539,6 +649,17 @@ class FixedPointNetwork:
         touched_list = np.zeros(n_scratch, np.int64)
         fired_list = np.zeros(self.n, np.int64)
         input_list = np.zeros(self.n_inputs, np.int64)
+        if third_factor_input is None:
+            r3 = np.zeros((n_steps if self._tf_idx.size else 0, self.n), np.int64)
+        else:
+            r3 = np.asarray(third_factor_input)
+            if r3.shape != (n_steps, self.n) or (r3.size and not np.all(r3 == np.round(r3))):
+                raise ParameterError(self, "third_factor_input", f"shape {r3.shape}",
+                                     f"an integer array of shape (n_steps, n) = ({n_steps}, {self.n})")
+            r3 = r3.astype(np.int64)
+        P = self.plastic.arrays
+        R = self.plastic.draw(self.time_step, n_steps)
+        rec = self._plastic_records(n_steps if record_plastic and (self.plastic.n or self._tf_idx.size) else 0)
         _run_kernel(n_steps, self.time_step, self.u, self.v, self.ref_end, self.ring,
                     self._decay_u, self._decay_v, self._vth_eff, self._bias_eff,
                     self.refractory_period,
@@ -546,9 +667,31 @@ class FixedPointNetwork:
                     self._conn_weight,
                     self._indptr, self._targets, self._weights, self._delays,
                     raw, touched, touched_list, inp, fired_list, input_list,
-                    spikes, u_out, v_out, record_uv)
+                    spikes, u_out, v_out, record_uv,
+                    P, *R, self.neuron_y, self._tf_idx, self._ydec, self._yimp, self._yrew, r3,
+                    *rec, bool(record_plastic))
         self.time_step += n_steps
+        self.plastic_record = self._split_plastic(rec) if record_plastic else None
         return FixedPointRecord(spikes, u_out if record_uv else None, v_out if record_uv else None)
+
+    def _plastic_records(self, n_steps: int):
+        P = self.plastic.arrays
+        return (np.zeros((n_steps, P.w.size), np.int16), np.zeros((n_steps, P.w.size), np.int16),
+                np.zeros((n_steps, P.w.size), np.int16), np.zeros((n_steps,) + P.x.shape, np.int64),
+                np.zeros((n_steps,) + P.y.shape, np.int64), np.zeros((n_steps, 3, self.n), np.int64))
+
+    def _split_plastic(self, rec) -> dict:
+        from .fixed_learning import M_NPOST, M_NPRE, M_WOFF, M_XOFF, M_YOFF
+        rw, rt1, rt2, rx, ry, rys = rec
+        out = {"neuron_y": rys}
+        for c in range(self.plastic.n):
+            m = self.plastic.arrays.meta[c]
+            npre, npost, wo, xo, yo = (int(m[q]) for q in (M_NPRE, M_NPOST, M_WOFF, M_XOFF, M_YOFF))
+            mat = lambda a: a[:, wo:wo + npre * npost].reshape(-1, npre, npost).transpose(0, 2, 1).astype(np.int64)  # noqa: E731
+            out[c] = {"weights": mat(rw), "tag_1": mat(rt1), "tag_2": mat(rt2),
+                      "x1": rx[:, 0, xo:xo + npre], "x2": rx[:, 1, xo:xo + npre],
+                      "y1": ry[:, 0, yo:yo + npost], "y2": ry[:, 1, yo:yo + npost], "y3": ry[:, 2, yo:yo + npost]}
+        return out
 
     def __repr__(self) -> str:
         # Also used in error messages raised while __init__ is still running.

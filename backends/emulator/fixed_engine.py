@@ -63,6 +63,7 @@ from neurohybrid.mappings.loihi.runtime import (RECORDABLE, HostInputs, LoihiOut
                                                 connection_layers, graph_for_circuit, projection_sign_mode)
 
 from .fixed import FixedConnection, FixedPointNetwork
+from .fixed_learning import PlasticSpec, ThirdFactorTraces
 
 MAX_CHUNK_STEPS = 1000  # steps per kernel call (bounds the per-call u/v record arrays)
 MAX_RECORD_VALUES = 4_000_000  # u + v values per kernel call when v is recorded
@@ -82,7 +83,7 @@ def build_network(circuit) -> FixedPointNetwork:
             return np.zeros(0, dtype)
         return np.concatenate([np.broadcast_to(np.asarray(getattr(p, field)), (p.size,)) for p in pops]).astype(dtype)
 
-    connections = []
+    connections, plastic = [], []
     for proj in circuit.projections:
         if proj.post not in circuit.populations:
             raise ParameterError(f"projection {proj.name!r}", "post", f"{proj.post!r} is not a population of the circuit",
@@ -97,11 +98,19 @@ def build_network(circuit) -> FixedPointNetwork:
         else:
             raise ParameterError(f"projection {proj.name!r}", "pre", f"{proj.pre!r} is neither a population nor an input",
                                  ", ".join([*circuit.populations, *circuit.inputs]))
+        mode = projection_sign_mode(proj, n_post, n_pre)
+        if getattr(proj, "learning", None) is not None:
+            # one Lava LearningDense: a dense block, latency 1 (fixed_learning.py)
+            from neurohybrid.mappings.loihi.learning_rules import plastic_block
+            w, t1, t2 = plastic_block(proj, n_post, n_pre)
+            plastic.append(PlasticSpec(w, proj.learning, mode, int(proj.num_weight_bits), int(proj.weight_exp),
+                                       t1, t2, source=0 if source == "network" else 1, pre0=col0,
+                                       post0=pop_off[proj.post], name=proj.name))
+            continue
         rows = np.asarray(proj.rows, np.int64)
         cols = np.asarray(proj.cols, np.int64)
         weights = np.asarray(proj.weights, np.int64)
         delays = np.broadcast_to(np.asarray(proj.delays, np.int64), rows.shape)
-        mode = projection_sign_mode(proj, n_post, n_pre)
         for layer in connection_layers(rows, cols):
             r = rows[layer] + pop_off[proj.post]
             c = cols[layer] + col0
@@ -114,7 +123,28 @@ def build_network(circuit) -> FixedPointNetwork:
             connections.append(FixedConnection(w, dly, int(proj.weight_exp), int(proj.num_weight_bits), mode, source))
     return FixedPointNetwork(n, du=cat("du"), dv=cat("dv"), vth=cat("vth"), bias_mant=cat("bias_mant"),
                              bias_exp=cat("bias_exp"), refractory_period=cat("refractory"),
-                             u0=cat("u0"), v0=cat("v0"), connections=connections, n_inputs=n_inputs)
+                             u0=cat("u0"), v0=cat("v0"), connections=connections, n_inputs=n_inputs,
+                             plastic=plastic, third_factor=third_factor_traces(circuit))
+
+
+def third_factor_traces(circuit) -> ThirdFactorTraces | None:
+    """The neurons of ``circuit`` that keep 3-factor traces (populations with ``third_factor``),
+    as one :class:`ThirdFactorTraces` over the whole network (None when there are none)."""
+    pops = list(circuit.populations.values())
+    if not any(getattr(p, "third_factor", None) for p in pops):
+        return None
+    n = sum(p.size for p in pops)
+    mask = np.zeros(n, bool)
+    arrays = {k: np.zeros((3, n), np.int64) for k in ("decay", "impulse", "reward")}
+    off = 0
+    for p in pops:
+        tf = getattr(p, "third_factor", None)
+        if tf:
+            mask[off:off + p.size] = True
+            for k in arrays:
+                arrays[k][:, off:off + p.size] = np.asarray(tf.get(k, (0, 0, 0)), np.int64).reshape(3, 1)
+        off += p.size
+    return ThirdFactorTraces(mask, arrays["decay"], arrays["impulse"], arrays["reward"])
 
 
 class FixedEmulatorEngine(LoihiOutputs, Engine):

@@ -19,6 +19,17 @@ What is here, and why
   per-compartment profiles. Its models reuse the Lava code above unchanged (every operation of
   ``AbstractPyLifModelFixed`` is element-wise, so array-valued ``du``/``dv``/``vth`` give each
   neuron exactly the arithmetic of a one-neuron ``LIF``).
+- :class:`PyLearningLifModelFixed3F`: a ``fixed_pt`` model of Lava's ``LearningLIF`` that
+  drives its learning ports. Lava 0.10's own ``PyLearningLIFModelFixed`` is the plain LIF: it
+  never reads ``a_third_factor_in`` nor sends ``s_out_bap``/``s_out_y1..3`` (a
+  ``LearningDense`` whose ``s_in_bap`` is connected to it waits for ever); Lava's tests and
+  tutorials supply their own neuron model for 3-factor rules. This one is Lava's fixed-point
+  LIF plus an integer trace rule (the emulator's ``ThirdFactorTraces``): after the step's
+  spike, ``y_k = clip(trunc(y_k * (4096 - y_decay_k) / 4096) + y_impulse_k * spike +
+  y_reward_k * third_factor, -128, 127)``; it sends the spikes as the bAP and y1..y3.
+- :class:`HostGradedSource`: graded int32 values fed from the host (the third factor).
+- :class:`HostVarRecorder`: any Vars of any processes, read every step after the learning
+  phase (post-management) into ring files: weights, tags and traces of learning connections.
 - :class:`HostSpikeSource` and :class:`HostRecorder`: the host side of a run. Lava's
   ``RingBuffer``/``Monitor`` move data through ``Var.set``/``Var.get``, which the 0.10 runtime
   sends one element per channel message (``magma/runtime/runtime.py``, ``set_var``/``get_var``),
@@ -53,12 +64,14 @@ from lava.magma.core.process.process import AbstractProcess, LogConfig  # noqa: 
 from lava.magma.core.process.variable import Var  # noqa: E402
 from lava.magma.core.resources import CPU  # noqa: E402
 from lava.magma.core.sync.protocols.loihi_protocol import LoihiProtocol  # noqa: E402
-from lava.proc.lif.models import AbstractPyLifModelFixed, AbstractPyLifModelFloat, PyLifModelBitAcc  # noqa: E402
-from lava.proc.lif.process import LIFRefractory  # noqa: E402
+from lava.proc.lif.models import (AbstractPyLifModelFixed, AbstractPyLifModelFloat, PyLearningLIFModelFixed,  # noqa: E402
+                                  PyLifModelBitAcc)
+from lava.proc.lif.process import LearningLIF, LIFRefractory  # noqa: E402
 
 __all__ = ["PyLifRefractoryModelFixed", "LoihiLIF", "PyLoihiLifModelFixed", "PyLoihiLifModelFloat",
            "HostSpikeSource", "PyHostSpikeSourceModel", "HostRecorder", "PyHostRecorderModel",
-           "PyHostStateRecorderModel"]
+           "PyHostStateRecorderModel", "PyLearningLifModelFixed3F", "HostGradedSource", "PyHostGradedSourceModel",
+           "HostVarRecorder", "PyHostVarRecorderModel"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,3 +358,136 @@ class PyHostStateRecorderModel(PyHostRecorderModel):
     def run_post_mgmt(self):
         self._store("u", self.u_ref.read())
         self._store("v", self.v_ref.read())
+
+
+# ---------------------------------------------------------------------------------------------
+# Learning: a fixed-point LearningLIF that drives its learning ports, graded host input, Var
+# recording
+# ---------------------------------------------------------------------------------------------
+
+@implements(proc=LearningLIF, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyLearningLifModelFixed3F(PyLearningLIFModelFixed):
+    """Fixed-point ``LearningLIF`` for 3-factor rules (module docstring): Lava's LIF arithmetic
+    (``PyLearningLIFModelFixed`` = ``AbstractPyLifModelFixed`` + ``v > vth << 6``), then the
+    third factor from ``a_third_factor_in`` and the y1..y3 trace rule, then the bAP and the
+    traces on ``s_out_bap``, ``s_out_y1..3``. Parameters (process kwargs, 3 ints each, one per
+    trace): ``y_decay`` 0..4096, ``y_impulse`` 0..127, ``y_reward`` 0/1."""
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._y_decay = np.asarray(proc_params.get("y_decay", (0, 0, 0)), np.int64).reshape(3, -1)
+        self._y_impulse = np.asarray(proc_params.get("y_impulse", (0, 0, 0)), np.int64).reshape(3, -1)
+        self._y_reward = np.asarray(proc_params.get("y_reward", (0, 0, 0)), np.int64).reshape(3, -1)
+
+    def run_spk(self) -> None:
+        super().run_spk()  # a_in, u, v, spikes, reset, s_out
+        third = self.a_third_factor_in.recv().astype(np.int64)
+        spiked = np.asarray(self.s_out_buff).astype(bool)
+        for k, name in enumerate(("y1", "y2", "y3")):
+            y = np.asarray(getattr(self, name)).astype(np.int64)
+            p = y * (4096 - self._y_decay[k])
+            decayed = np.sign(p) * np.right_shift(np.abs(p), 12)
+            new = decayed + self._y_impulse[k] * spiked + self._y_reward[k] * third
+            getattr(self, name)[:] = np.clip(new, -128, 127)
+        self.s_out_bap.send(spiked)
+        self.s_out_y1.send(self.y1)
+        self.s_out_y2.send(self.y2)
+        self.s_out_y3.send(self.y3)
+
+
+class HostGradedSource(AbstractProcess):
+    """Graded int32 values fed from the host: at Lava time step t it sends row
+    ``(t - 1) % buffer_steps`` of the int32 file ``path`` (shape ``[buffer_steps, n]``)
+    (:class:`HostSpikeSource` with values instead of spikes)."""
+
+    def __init__(self, *, shape: tuple[int], path: str, buffer_steps: int, name: str | None = None) -> None:
+        super().__init__(shape=shape, path=path, buffer_steps=int(buffer_steps), error_path=path + ".error",
+                         label=str(name), name=name)
+        self.s_out = OutPort(shape=shape)
+
+
+@implements(proc=HostGradedSource, protocol=LoihiProtocol)
+@requires(CPU)
+@tag("fixed_pt")
+class PyHostGradedSourceModel(_HostIO, PyLoihiProcessModel):
+    """Model of :class:`HostGradedSource` (sends int32)."""
+
+    s_out: PyOutPort = LavaPyType(PyOutPort.VEC_DENSE, np.int32)
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._ring = None
+        self._zeros = np.zeros(tuple(proc_params["shape"]), np.int32)
+
+    def run_spk(self):
+        try:
+            if self._ring is None:
+                p = self.proc_params
+                self._ring = _open_ring(p["path"], np.int32, (p["buffer_steps"],) + tuple(p["shape"]), "r")
+            data = np.array(self._ring[(self.time_step - 1) % self._ring.shape[0]], np.int32)
+        except Exception as exc:  # noqa: BLE001 - see _HostIO
+            self._fail(exc)
+            data = self._zeros
+        self.s_out.send(data)
+
+
+class HostVarRecorder(AbstractProcess):
+    """Reads Vars of other processes at every step t that is a multiple of ``period``, after
+    the learning phase (post-management), into float64 ring files ``{prefix}.{k}`` of shape
+    ``[rows, *shape_k]`` (row ``(t // period - 1) % rows``). ``shapes``: one shape per Var,
+    connected in order to the RefPorts ``ref0``, ``ref1``, ... (``connect_var``)."""
+
+    def __init__(self, *, shapes, prefix: str, rows: int, period: int = 1, name: str | None = None) -> None:
+        shapes = [tuple(int(d) for d in sh) for sh in shapes]
+        super().__init__(shapes=shapes, prefix=prefix, rows=int(rows), period=int(period),
+                         error_path=prefix + ".error", label=str(name), name=name)
+        self.link_in = InPort(shape=(1,))
+        for k, sh in enumerate(shapes):
+            setattr(self, f"ref{k}", RefPort(shape=sh))
+
+
+@implements(proc=HostVarRecorder, protocol=LoihiProtocol)
+@requires(CPU)
+class PyHostVarRecorderModel(_HostIO, PyLoihiProcessModel):
+    """Model of :class:`HostVarRecorder` (RefPorts are added per instance: Lava builds a
+    model's ports from its class attributes, so :func:`var_recorder_model` makes the class)."""
+
+    link_in: PyInPort = LavaPyType(PyInPort.VEC_DENSE, np.int32)
+
+    def __init__(self, proc_params):
+        super().__init__(proc_params)
+        self._rings = None
+
+    def run_spk(self):
+        self.link_in.recv()
+
+    def post_guard(self):
+        return self.time_step % self.proc_params["period"] == 0
+
+    def run_post_mgmt(self):
+        try:
+            p = self.proc_params
+            if self._rings is None:
+                self._rings = [_open_ring(f"{p['prefix']}.{k}", np.float64, (p["rows"],) + tuple(sh), "r+")
+                               for k, sh in enumerate(p["shapes"])]
+            row = (self.time_step // p["period"] - 1) % p["rows"]
+            for k, ring in enumerate(self._rings):
+                ring[row] = getattr(self, f"ref{k}").read()
+        except Exception as exc:  # noqa: BLE001 - see _HostIO
+            self._fail(exc)
+
+
+_RECORDER_MODELS: dict = {}
+
+
+def var_recorder_model(n_refs: int):
+    """The ProcessModel class of a :class:`HostVarRecorder` with ``n_refs`` RefPorts."""
+    if n_refs not in _RECORDER_MODELS:
+        attrs = {f"ref{k}": LavaPyType(PyRefPort.VEC_DENSE, float) for k in range(n_refs)}
+        attrs["__annotations__"] = {f"ref{k}": PyRefPort for k in range(n_refs)}
+        cls = type(f"PyHostVarRecorderModel{n_refs}", (PyHostVarRecorderModel,), attrs)
+        cls = implements(proc=HostVarRecorder, protocol=LoihiProtocol)(requires(CPU)(cls))
+        _RECORDER_MODELS[n_refs] = cls
+    return _RECORDER_MODELS[n_refs]

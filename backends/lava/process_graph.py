@@ -91,12 +91,18 @@ class LavaGraph:
     connections: dict = field(default_factory=dict)
     inputs: dict = field(default_factory=dict)
     recorders: dict = field(default_factory=dict)
+    var_recorders: list = field(default_factory=list)
+    rewards: dict = field(default_factory=dict)
     record_uv: dict = field(default_factory=dict)
     model_map: dict = field(default_factory=dict)
     lava_models: dict = field(default_factory=dict)
     steps_done: int = 0
     target: str | None = None
+    plastic_record: dict = field(default_factory=dict)
+    plastic_period: int = 1
     _dir: object = None
+    _reward_rings: dict = field(default_factory=dict)
+    _var_rings: dict = field(default_factory=dict)
     _input_rings: dict = field(default_factory=dict)
     _output_rings: dict = field(default_factory=dict)
     _finalizer: object = None
@@ -133,19 +139,36 @@ class LavaGraph:
         _register_for_exit(self)
 
     # --- running --------------------------------------------------------------------------------
-    def run(self, n_steps: int, inputs: dict | None = None, target: str = "sim") -> dict[str, PopulationRecord]:
+    def run(self, n_steps: int, inputs: dict | None = None, target: str = "sim",
+            rewards: dict | None = None) -> dict[str, PopulationRecord]:
         """Run ``n_steps`` Lava time steps.
 
         ``inputs``: input name -> array [n_steps, size] of spikes (nonzero = spike) emitted at
         each step; missing inputs send nothing. Returns population name ->
         :class:`PopulationRecord`. Runs longer than ``buffer_steps`` are cut into several Lava
         ``run`` calls (state carries over: Lava pauses between them).
+        ``rewards``: population name -> int array [n_steps, size], the third factor its
+        ``LearningLIF`` neurons receive in each step (populations with ``third_factor``).
+        With ``build_processes(..., record_plastic=True)`` the learning state after every step
+        is in :attr:`plastic_record`: ``{projection: {var: [n_steps, ...]}, ("neuron_y",
+        population): {"y1", "y2", "y3": [n_steps, size]}}`` (Lava's Var names: weights, tag_1,
+        tag_2, x1, x2, y1, y2, y3, tx, ty); with ``record_plastic=k`` (an int > 1) only the
+        state after the last step that is a multiple of k, without the step axis.
         """
         n_steps = int(n_steps)
         if n_steps < 0:
             raise SimulationStateError("LavaGraph", "n_steps", f"{n_steps}", "an integer >= 0")
         inputs = self._check_inputs(inputs or {}, n_steps)
+        rewards = dict(rewards or {})
+        for name in rewards:
+            if name not in self._reward_rings:
+                raise ParameterError("LavaGraph", f"rewards[{name!r}]", "no such population with third-factor traces",
+                                     ", ".join(self._reward_rings) or "none")
         out = {name: self._empty_record(name, n_steps) for name in self.circuit.populations}
+        every_step = self.plastic_period == 1
+        if every_step:
+            self.plastic_record = {key: {var: np.zeros((n_steps,) + ring.shape[1:], np.int64)
+                                         for var, ring in rings.items()} for key, rings in self._var_rings.items()}
         if self.anchor is None:  # no neurons: nothing runs on the chip
             self.steps_done += n_steps
             return out
@@ -159,6 +182,9 @@ class LavaGraph:
             for name, ring in self._input_rings.items():
                 spikes = inputs.get(name)
                 ring[rows] = 0 if spikes is None else (spikes[done:done + chunk] != 0)
+            for name, ring in self._reward_rings.items():
+                r = rewards.get(name)
+                ring[rows] = 0 if r is None else np.asarray(r)[done:done + chunk]
             self.anchor.run(condition=RunSteps(num_steps=chunk, blocking=True))
             self._check_host_io()
             for name, rings in self._output_rings.items():
@@ -167,14 +193,21 @@ class LavaGraph:
                 if rec.u is not None:
                     rec.u[done:done + chunk] = rings["u"][rows]
                     rec.v[done:done + chunk] = rings["v"][rows]
+            if every_step:
+                for key, rings in self._var_rings.items():
+                    for var, ring in rings.items():
+                        self.plastic_record[key][var][done:done + chunk] = ring[rows]
             self.steps_done += chunk
             done += chunk
+        if not every_step and self.steps_done >= self.plastic_period:
+            self.plastic_record = {key: {var: ring[0].astype(np.int64) for var, ring in rings.items()}
+                                   for key, rings in self._var_rings.items()}
         return out
 
     def _check_host_io(self) -> None:
         """Raise if a host I/O process failed (they report to ``*.error`` files, see
         :class:`.models.HostSpikeSource`)."""
-        for proc in [*self.inputs.values(), *self.recorders.values()]:
+        for proc in [*self.inputs.values(), *self.recorders.values(), *self.var_recorders]:
             path = proc.proc_params["error_path"]
             if os.path.exists(path):
                 with open(path) as f:
@@ -259,6 +292,7 @@ class LavaGraph:
             self._dir.cleanup()
         self._dir = None
         self._input_rings, self._output_rings = {}, {}
+        self._reward_rings, self._var_rings = {}, {}
 
 
 _LIVE_GRAPHS: "weakref.WeakSet[LavaGraph]" = weakref.WeakSet()
@@ -418,7 +452,7 @@ def _buffer_steps(circuit: LoihiCircuit, n_steps_hint, record_uv: dict) -> int:
 
 def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, numerics: str = "fixed",
                     record_uv=True, buffer_steps: int | None = None, state: dict | None = None,
-                    live_threshold=()) -> LavaGraph:
+                    live_threshold=(), record_plastic: bool | int = False) -> LavaGraph:
     """Build the Lava processes of ``circuit`` (see the module docstring) and return them.
 
     ``numerics``: ``"fixed"`` (Loihi integers, Lava ``fixed_pt`` models, bit-exact with the chip's
@@ -435,6 +469,16 @@ def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, n
     (:meth:`LavaGraph.set_registers`); they are built as ``LoihiLIF`` (a vth per cell, read
     every step), which has no Loihi 2 process model. Works for any ``LoihiCircuit``, e.g. one
     loaded from a bundle file.
+
+    Learning: a projection with ``learning`` becomes a ``LearningDense`` (Lava's
+    ``PyLearningDenseModelBitApproximate``, the ``fixed_pt`` model), fed by its pre neurons or
+    input, with the post population's spikes as bAP; a population with ``third_factor``
+    becomes a ``LearningLIF`` with :class:`.models.PyLearningLifModelFixed3F` (its bAP and y1..y3
+    go to every 3-factor projection onto it) and a :class:`.models.HostGradedSource` for its
+    third factor. ``record_plastic``: record weights, tags and traces of every plastic
+    projection and the y traces of every LearningLIF after every step (True) or after every
+    k-th step (an int k; only the latest is kept): :attr:`LavaGraph.plastic_record`. (Lava's
+    ``Var.get`` moves values one message per element: too slow for large weight matrices.)
     """
     ok, reason = lava_available()
     if not ok:
@@ -465,6 +509,9 @@ def build_processes(circuit: LoihiCircuit, n_steps_hint: int | None = None, *, n
         _build_inputs(graph, pops, kit)
         _build_connections(graph, pops, kit)
         _build_recorders(graph, kit)
+        if record_plastic:
+            graph.plastic_period = 1 if record_plastic is True else int(record_plastic)
+            _build_var_recorders(graph, kit)
         if state:
             apply_state(graph, state)
     except BaseException:
@@ -507,7 +554,9 @@ class _LavaKit:
 
     def __init__(self, fixed: bool):
         from lava.proc.lif.models import PyLifModelBitAcc, PyLifModelFloat, PyLifRefractoryModelFloat
-        from lava.proc.lif.process import LIF, LIFRefractory
+        from lava.proc.dense.models import PyLearningDenseModelBitApproximate
+        from lava.proc.dense.process import LearningDense
+        from lava.proc.lif.process import LIF, LearningLIF, LIFRefractory
         from lava.proc.sparse.models import (PyDelaySparseModelBitAcc, PyDelaySparseModelFloat,
                                              PySparseModelBitAcc, PySparseModelFloat)
         from lava.proc.sparse.process import DelaySparse, Sparse
@@ -516,16 +565,20 @@ class _LavaKit:
         from . import models
         self.fixed, self.models, self.SignMode = fixed, models, SignMode
         self.LIF, self.LIFRefractory, self.Sparse, self.DelaySparse = LIF, LIFRefractory, Sparse, DelaySparse
+        self.LearningDense, self.LearningLIF = LearningDense, LearningLIF
         # Lava's own processes: the models its tag selection picks on the CPU simulator
         self.lava_models = {LIF: PyLifModelBitAcc if fixed else PyLifModelFloat,
                             Sparse: PySparseModelBitAcc if fixed else PySparseModelFloat,
-                            DelaySparse: PyDelaySparseModelBitAcc if fixed else PyDelaySparseModelFloat}
+                            DelaySparse: PyDelaySparseModelBitAcc if fixed else PyDelaySparseModelFloat,
+                            LearningDense: PyLearningDenseModelBitApproximate}
         # models of ours, on any target (LIFRefractory has no fixed-point model in Lava, nor
         # a neuro-core one we know of: it runs on the CPU everywhere)
         self.own_models = {
             LIFRefractory: models.PyLifRefractoryModelFixed if fixed else PyLifRefractoryModelFloat,
             models.LoihiLIF: models.PyLoihiLifModelFixed if fixed else models.PyLoihiLifModelFloat,
             models.HostSpikeSource: models.PyHostSpikeSourceModel if fixed else models.PyHostSpikeSourceModelFloat,
+            LearningLIF: models.PyLearningLifModelFixed3F,
+            models.HostGradedSource: models.PyHostGradedSourceModel,
         }
 
     def register(self, graph: LavaGraph, proc):
@@ -558,6 +611,25 @@ def _build_neurons(graph: LavaGraph, pops: dict, kit: _LavaKit, live_threshold: 
             bias_exp = np.zeros(pop.size)
             u0, v0 = p["u0"].astype(float), p["v0"].astype(float)
         common = dict(shape=(pop.size,), u=u0, v=v0, bias_mant=bias, bias_exp=bias_exp, name=name)
+        tf = getattr(pop, "third_factor", None)
+        if tf:
+            if not (kit.fixed and uniform and p["refractory"][0] == 0):
+                raise UnsupportedModelError(name, "third_factor", "3-factor traces need Lava's LearningLIF: fixed-point "
+                                            "numerics, one du, dv, vth per population, no refractory period",
+                                            "a uniform LIF population on fixed_pt")
+            proc = kit.LearningLIF(du=du[0].item(), dv=dv[0].item(), vth=vth[0].item(), learning_rule=None,
+                                   y_decay=tuple(int(x) for x in tf.get("decay", (0, 0, 0))),
+                                   y_impulse=tuple(int(x) for x in tf.get("impulse", (0, 0, 0))),
+                                   y_reward=tuple(int(x) for x in tf.get("reward", (0, 0, 0))), **common)
+            graph.neurons[name] = kit.register(graph, proc)
+            graph.neuron_kind[name] = "LearningLIF"
+            path = os.path.join(graph._dir.name, f"reward{len(graph.rewards)}.values")
+            graph._reward_rings[name] = np.memmap(path, dtype=np.int32, mode="w+", shape=(graph.buffer_steps, pop.size))
+            src = kit.register(graph, kit.models.HostGradedSource(shape=(pop.size,), path=path,
+                                                                  buffer_steps=graph.buffer_steps, name=f"reward:{name}"))
+            src.s_out.connect(proc.a_third_factor_in)
+            graph.rewards[name] = src
+            continue
         if uniform and p["refractory"][0] == 0:
             proc, kind = kit.LIF(du=du[0].item(), dv=dv[0].item(), vth=vth[0].item(), **common), "LIF"
         elif uniform:
@@ -590,6 +662,9 @@ def _build_connections(graph: LavaGraph, pops: dict, kit: _LavaKit) -> None:
                                  ", ".join(circuit.populations))
         n_pre = _source_size(circuit, proj.pre, proj)
         n_post = circuit.populations[proj.post].size
+        if getattr(proj, "learning", None) is not None:
+            _build_plastic(graph, kit, proj, pops, n_pre, n_post)
+            continue
         mode, layers = projection_layers(proj, n_post, n_pre)  # validates, even if unused below
         if proj.post not in pops or n_pre == 0:
             continue
@@ -615,6 +690,76 @@ def _build_connections(graph: LavaGraph, pops: dict, kit: _LavaKit) -> None:
             proc.a_out.connect(graph.neurons[proj.post].a_in)
             procs.append(proc)
         graph.connections[proj.name] = procs
+
+
+def _build_plastic(graph: LavaGraph, kit: _LavaKit, proj: LoihiProjection, pops: dict, n_pre: int, n_post: int) -> None:
+    """One ``LearningDense`` for a plastic projection (see :func:`build_processes`)."""
+    from neurohybrid.mappings.loihi.learning_rules import lava_rule, plastic_block
+    from neurohybrid.mappings.loihi.runtime import projection_sign_mode
+    if not kit.fixed:
+        raise UnsupportedModelError(proj.name, "learning", "plastic projections run on fixed_pt only",
+                                    "numerics='fixed'")
+    weights, tag_1, tag_2 = plastic_block(proj, n_post, n_pre)
+    mode = projection_sign_mode(proj, n_post, n_pre)
+    if mode not in _SIGN_MODES:
+        raise ParameterError(proj.name, "sign_mode", f"{mode!r}", ", ".join(_SIGN_MODES) + " or None")
+    if proj.post not in pops or n_pre == 0:
+        return
+    rule = proj.learning
+    post = graph.neurons[proj.post]
+    if rule.three_factor and graph.neuron_kind[proj.post] != "LearningLIF":
+        raise UnsupportedModelError(proj.name, "learning", f"a 3-factor rule onto {proj.post!r}, which keeps no "
+                                    "third-factor traces", "a post population with third_factor")
+    proc = kit.LearningDense(weights=weights.astype(np.int32), tag_1=tag_1, tag_2=tag_2,
+                             learning_rule=lava_rule(rule), weight_exp=int(proj.weight_exp),
+                             num_weight_bits=int(proj.num_weight_bits), sign_mode=kit.SignMode[mode.upper()],
+                             name=f"{proj.name}#0")
+    kit.register(graph, proc)
+    source = graph.neurons.get(proj.pre) or graph.inputs.get(proj.pre)
+    source.s_out.connect(proc.s_in)
+    proc.a_out.connect(post.a_in)
+    if graph.neuron_kind[proj.post] == "LearningLIF":
+        post.s_out_bap.connect(proc.s_in_bap)
+        if rule.three_factor:
+            post.s_out_y1.connect(proc.s_in_y1)
+            post.s_out_y2.connect(proc.s_in_y2)
+            post.s_out_y3.connect(proc.s_in_y3)
+    else:
+        post.s_out.connect(proc.s_in_bap)  # the bAP is the post neurons' spikes (Lava's STDP usage)
+    graph.connections[proj.name] = [proc]
+
+
+_PLASTIC_VARS = ("weights", "tag_1", "tag_2", "x1", "x2", "y1", "y2", "y3", "tx", "ty")
+
+
+def _build_var_recorders(graph: LavaGraph, kit: _LavaKit) -> None:
+    """A :class:`.models.HostVarRecorder` per plastic projection and per LearningLIF population."""
+    rows = graph.buffer_steps if graph.plastic_period == 1 else 1
+    anchor = graph.anchor
+    targets = []
+    for proj in graph.circuit.projections:
+        if getattr(proj, "learning", None) is not None and proj.name in graph.connections:
+            proc = graph.connections[proj.name][0]
+            targets.append((proj.name, [(v, getattr(proc, v)) for v in _PLASTIC_VARS]))
+    for name, kind in graph.neuron_kind.items():
+        if kind == "LearningLIF":
+            proc = graph.neurons[name]
+            targets.append((("neuron_y", name), [(v, getattr(proc, v)) for v in ("y1", "y2", "y3")]))
+    for k, (key, variables) in enumerate(targets):
+        prefix = os.path.join(graph._dir.name, f"vars{k}")
+        shapes = [tuple(var.shape) for _, var in variables]
+        rings = {}
+        for q, (vname, var) in enumerate(variables):
+            rings[vname] = np.memmap(f"{prefix}.{q}", dtype=np.float64, mode="w+", shape=(rows,) + shapes[q])
+        rec = kit.models.HostVarRecorder(shapes=shapes, prefix=prefix, rows=rows, period=graph.plastic_period,
+                                         name=f"vars:{key}")
+        graph.model_map[rec] = kit.models.var_recorder_model(len(shapes))
+        for q, (_, var) in enumerate(variables):
+            getattr(rec, f"ref{q}").connect_var(var)
+        if anchor is not None:
+            anchor.link_out.connect(rec.link_in)
+        graph.var_recorders.append(rec)
+        graph._var_rings[key] = rings
 
 
 def _build_recorders(graph: LavaGraph, kit: _LavaKit) -> None:

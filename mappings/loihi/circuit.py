@@ -42,6 +42,11 @@ class LoihiPopulation:
     v_rest: float  # mV, the potential that maps to v = 0
     source_model: str  # the PyNN cell type it was mapped from
     approximations: tuple[str, ...] = ()  # named approximations the user asked for
+    #: neurons that keep and send 3-factor learning traces (neurohybrid's fixed-point
+    #: ``LearningLIF``): {"decay": 3 ints 0..4096, "impulse": 3 ints 0..127, "reward": 3 ints
+    #: 0/1}, one per trace y1, y2, y3 (``backends/emulator/fixed_learning.ThirdFactorTraces``);
+    #: None: a plain LIF. The third factor itself comes from the host, per run.
+    third_factor: dict | None = None
 
 
 @dataclass
@@ -57,7 +62,13 @@ class LoihiInput:
 class LoihiProjection:
     """Synapses from ``pre`` (a population or an input) to population ``post``: one Lava
     ``Sparse``/``DelaySparse`` process. ``rows``/``cols`` are post/pre indices (Lava's
-    (post, pre) orientation), ``weights`` the int mantissas, ``delays`` steps (1..64)."""
+    (post, pre) orientation), ``weights`` the int mantissas, ``delays`` steps (1..64).
+
+    With ``learning`` (a compiled Loihi rule, ``mappings.loihi.learning_rules``) the projection
+    is one Lava ``LearningDense``: every (post, pre) pair is a plastic synapse (pairs not listed
+    start with weight 0), delays are 1 (Lava 0.10 has no learning connection with delays), each
+    pair is listed at most once; ``tag_1``/``tag_2`` are the initial tags, dense
+    (n_post, n_pre), or None (0)."""
 
     name: str
     pre: str
@@ -69,6 +80,9 @@ class LoihiProjection:
     weight_exp: int
     num_weight_bits: int = 8
     sign_mode: str | None = None  # None: inferred as Lava does
+    learning: object | None = None  # LearningRuleTables: a plastic (LearningDense) projection
+    tag_1: np.ndarray | None = None
+    tag_2: np.ndarray | None = None
 
 
 @dataclass
