@@ -48,6 +48,18 @@ MAX_WINDOW_TICKS = 64
 FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
 
 
+#: below these sizes a model runs on one thread unless the user asks for more (a parallel
+#: region costs 5-25 us on a quiet 2-core machine, about 1 ms on a loaded one, per window and
+#: kernel; a small model's window is done in less)
+SMALL_CELLS, SMALL_SYNAPSES = 2000, 200_000
+
+
+def _small(graph: ModelGraph) -> bool:
+    cells = sum(n.size for n in graph.nodes.values() if n.kind == "point")
+    synapses = sum(int(e.pre_index.size) for e in graph.edges)
+    return cells < SMALL_CELLS and synapses < SMALL_SYNAPSES
+
+
 @dataclass
 class NeuronBlock:
     """State and buffers of one population of neurons of one model."""
@@ -98,6 +110,7 @@ class EmulatorEngine(Engine):
         self.numerics = numerics
         #: longest internal window (ticks): the co-simulation's macro-step, so windows align with it
         self.max_window = MAX_WINDOW_TICKS if max_window is None else min(int(max_window), MAX_WINDOW_TICKS)
+        self.requested_threads = threads
         self.threads = threads or min(os.cpu_count() or 1, numba.config.NUMBA_NUM_THREADS)
         self.graph: ModelGraph | None = None
         self.tick = 0
@@ -121,6 +134,8 @@ class EmulatorEngine(Engine):
     def build(self, graph: ModelGraph, sink) -> None:
         """Allocate state, ring buffers and delivery tables for ``graph``; results go to ``sink``."""
         self.graph, self.sink = graph, sink
+        if self.requested_threads is None and _small(graph):
+            self.threads = 1  # waking worker threads for every window costs more than they save
         numba.set_num_threads(self.threads)
         self.dt = graph.dt
         delays = [(graph.nodes[e.pre].kind, np.rint(_distinct(e.values["delay"]) / graph.dt).astype(np.int64))
