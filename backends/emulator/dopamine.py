@@ -82,12 +82,12 @@ def _propagate(w, c, n, idx, t0, t1, d_time, d_value, d_count, dt, taus, tau_c, 
 @njit(parallel=True, cache=True)
 def _send(ev_tick, ev_src, s, trigger, indptr, n_src, col, first_col, delay, transit, weight, kplus, tlast, c_arr,
           n_arr, idx_arr, tau_plus, a_plus, a_minus, tau_c, inv_tau_n, taus, b, w_min, w_max, rate, field,
-          d_time, d_value, d_count, stamp, kminus, head, count, tau_minus_inv, ring_hi, ring_lo, scale, n_slots,
-          n_blocks, dt):
+          d_time, d_value, d_count, stamp, kminus, head, count, tau_minus_inv, minus_table, ring_hi, ring_lo, scale,
+          n_slots, n_blocks, dt):
     """Presynaptic spikes (true emission ticks, global sources) reaching their synapses
     (NEST's send()), or with ``trigger`` >= 0 a delivery at stamp ``trigger`` to every synapse
     (trigger_update_weight; the spike lists are then unused)."""
-    cap = stamp.shape[1]
+    mask = stamp.shape[1] - 1  # capacities are powers of two
     for b_ in prange(n_blocks):
         base = b_ * n_src
         n_items = ev_tick.size if trigger < 0 else 1
@@ -107,7 +107,7 @@ def _send(ev_tick, ev_src, s, trigger, indptr, n_src, col, first_col, delay, tra
                 t0 = tlu
                 j = _first_after(tlu - D, stamp, head, count, cell)
                 while j < count[cell]:  # postsynaptic spikes in (tlu - D, t_spike - D]
-                    q = stamp[cell, (head[cell] + j) % cap]
+                    q = stamp[cell, (head[cell] + j) & mask]
                     j += 1
                     if q > t_spike - D or q > s:
                         break
@@ -120,7 +120,7 @@ def _send(ev_tick, ev_src, s, trigger, indptr, n_src, col, first_col, delay, tra
                                           inv_tau_n, b, lo, hi, r, field)
                 if trigger < 0:
                     c -= _at(a_minus, k) * _trace_before(t_spike - D, stamp, kminus, head, count, cell, s,
-                                                         tau_minus_inv)
+                                                         tau_minus_inv, minus_table)
                     w_hi, w_lo = to_fixed(w, scale)
                     add_fixed(ring_hi, ring_lo, (ev_tick[i] + D) % n_slots, col[k], w_hi, w_lo)
                     kplus[k] = kp * np.exp((tlu - t_spike) * dt / tp) + 1.0
@@ -280,7 +280,7 @@ class DopamineTable(PlasticTable):
               self.weight, self.kplus, self.tlast, self.c, self.n, self.idx, self.tau_plus, self.a_plus,
               self.a_minus, self.tau_c, inv_tau_n, taus, self.b, self.w_min, self.w_max, self.rate, vt.field,
               vt.times, vt.values, vt.times.size, h.stamp, h.kminus, h.head, h.count, h.tau_minus_inv,
-              self.ring.hi, self.ring.lo, self.ring.scale, n_slots, self.n_blocks, self.dt)
+              h.decay_table, self.ring.hi, self.ring.lo, self.ring.scale, n_slots, self.n_blocks, self.dt)
 
     def process(self, s: int, n: int, n_slots: int) -> None:
         """Presynaptic spikes emitted before tick ``s`` reach their synapses (module docstring)."""

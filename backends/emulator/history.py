@@ -20,14 +20,14 @@ INITIAL_CAPACITY = 16
 def _append(ticks, cells, first, stamp, kminus, head, count, last_stamp, last_k, tau_minus_inv):
     """Append spikes first.. (tick order) to the cells' rings; returns the index of the first
     spike that did not fit (its cell's ring is full), or ticks.size when all did."""
-    cap = stamp.shape[1]
+    mask = stamp.shape[1] - 1  # capacities are powers of two
     for i in range(first, ticks.size):
         c = cells[i]
-        if count[c] == cap:
+        if count[c] > mask:  # full
             return i
         t = ticks[i] + 1
         k = last_k[c] * np.exp((last_stamp[c] - t) * tau_minus_inv) + 1.0
-        slot = (head[c] + count[c]) % cap
+        slot = (head[c] + count[c]) & mask
         stamp[c, slot] = t
         kminus[c, slot] = k
         count[c] += 1
@@ -40,16 +40,38 @@ def _append(ticks, cells, first, stamp, kminus, head, count, last_stamp, last_k,
 def _prune(bound, stamp, head, count):
     """Drop, per cell, the entries older than the newest one at or before ``bound[c]`` (no
     synapse reads a stamp <= its bound any more except for the trace just before a later time)."""
-    cap = stamp.shape[1]
+    mask = stamp.shape[1] - 1  # capacities are powers of two
     for c in prange(bound.size):
         keep_from = 0
         for j in range(count[c]):
-            if stamp[c, (head[c] + j) % cap] <= bound[c]:
+            if stamp[c, (head[c] + j) & mask] <= bound[c]:
                 keep_from = j
             else:
                 break
-        head[c] = (head[c] + keep_from) % cap
+        head[c] = (head[c] + keep_from) & mask
         count[c] -= keep_from
+
+
+#: ticks of trace decay held in a lookup table (longer gaps call exp; 64 KB per table)
+DECAY_TABLE_TICKS = 8192
+
+
+@njit(cache=True)
+def decay_table(n, scale):
+    """``exp(-j * scale)`` for j = 0..n-1, computed as the kernels compute it without the table
+    (so a value read from it is the value exp would give)."""
+    out = np.empty(n)
+    for j in range(n):
+        out[j] = np.exp((-j) * scale)
+    return out
+
+
+@njit(cache=True, inline="always")
+def _decay(table, j, scale):
+    """``exp(-j * scale)`` for a tick difference j >= 0: from ``table`` when it holds it."""
+    if j < table.size:
+        return table[j]
+    return np.exp((-j) * scale)
 
 
 class PostHistory:
@@ -60,6 +82,8 @@ class PostHistory:
         self.n, self.tau_minus, self.dt = int(n), float(tau_minus), float(dt)
         # NEST multiplies by the inverse time constant (ArchivingNode::tau_minus_inv_)
         self.tau_minus_inv = 1.0 / (self.tau_minus / self.dt)  # per tick
+        #: exp(-j tau_minus_inv) for tick differences j (the trace read at a presynaptic spike)
+        self.decay_table = decay_table(DECAY_TABLE_TICKS, self.tau_minus_inv)
         self.stamp = np.zeros((self.n, capacity), dtype=np.int64)
         self.kminus = np.zeros((self.n, capacity))
         self.reset()
@@ -114,7 +138,9 @@ class PostHistory:
     def restore(self, state: dict) -> None:
         """Back to a :meth:`state`."""
         counts = np.asarray(state["counts"], dtype=np.int64)
-        cap = max(INITIAL_CAPACITY, int(counts.max()) if counts.size else 0)
+        cap = INITIAL_CAPACITY
+        while cap < (int(counts.max()) if counts.size else 0):
+            cap *= 2  # the kernels index the rings with a mask
         self.stamp = np.zeros((self.n, cap), dtype=np.int64)
         self.kminus = np.zeros((self.n, cap))
         at = 0

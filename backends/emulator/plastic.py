@@ -34,7 +34,7 @@ from numba import njit, prange
 
 from neurohybrid.errors import ParameterError
 
-from .history import PostHistory
+from .history import DECAY_TABLE_TICKS, PostHistory, _decay, decay_table
 from .ring import add_fixed, to_fixed
 from .tables import DeliveryTable, _per_synapse, _scatter_rows, each_spike
 
@@ -49,12 +49,22 @@ def _at(arr, k):
 
 
 @njit(cache=True, inline="always")
+def _power(x, mu):
+    """``x ** mu``, exactly, without calling pow for the common exponents 0 and 1."""
+    if mu == 0.0:
+        return 1.0
+    if mu == 1.0:
+        return x
+    return x ** mu
+
+
+@njit(cache=True, inline="always")
 def _facilitate(rule, w, k, lam, mu_plus, w_min, w_max):
     """One potentiation of weight ``w`` by trace value ``k`` (lam: learning rate x field)."""
     if rule == PAIR:  # NEST stdp_synapse::facilitate_, in weights normalised to [w_min, w_max]
         span = w_max - w_min
         x = (w - w_min) / span
-        norm = x + lam * (1.0 - x) ** mu_plus * k
+        norm = x + lam * _power(1.0 - x, mu_plus) * k
         return norm * span + w_min if norm < 1.0 else w_max
     new = w + lam * k  # vogels_sprekeler_synapse::facilitate_
     return new if new < w_max else w_max
@@ -66,21 +76,22 @@ def _depress(rule, w, k, lam_minus, mu_minus, w_min, w_max):
     if rule == PAIR:  # NEST stdp_synapse::depress_
         span = w_max - w_min
         x = (w - w_min) / span
-        norm = x - lam_minus * x ** mu_minus * k
+        norm = x - lam_minus * _power(x, mu_minus) * k
         return norm * span + w_min if norm > 0.0 else w_min
     new = w - lam_minus  # vogels_sprekeler_synapse::depress_: alpha eta
     return new if new > w_min else w_min
 
 
 @njit(cache=True, inline="always")
-def _trace_before(t, stamp, kminus, head, count, c, known, tau_minus_inv):
+def _trace_before(t, stamp, kminus, head, count, c, known, tau_minus_inv, table):
     """NEST's get_K_value(t): the trace just before stamp t from the newest entry strictly
-    before it (only entries with stamps <= ``known`` exist yet)."""
-    cap = stamp.shape[1]
+    before it (only entries with stamps <= ``known`` exist yet); ``table``: decay_table of
+    ``tau_minus_inv`` (per tick)."""
+    mask = stamp.shape[1] - 1  # capacities are powers of two
     for j in range(count[c] - 1, -1, -1):
-        q = stamp[c, (head[c] + j) % cap]
+        q = stamp[c, (head[c] + j) & mask]
         if q < t and q <= known:
-            return kminus[c, (head[c] + j) % cap] * np.exp((q - t) * tau_minus_inv)
+            return kminus[c, (head[c] + j) & mask] * _decay(table, t - q, tau_minus_inv)
     return 0.0
 
 
@@ -88,9 +99,9 @@ def _trace_before(t, stamp, kminus, head, count, c, known, tau_minus_inv):
 def _first_after(t, stamp, head, count, c):
     """Index (oldest = 0) of cell c's first history entry with a stamp > t, searched from the
     newest: a synapse reads only the few spikes since its previous presynaptic spike."""
-    cap = stamp.shape[1]
+    mask = stamp.shape[1] - 1  # capacities are powers of two
     j = count[c]
-    while j > 0 and stamp[c, (head[c] + j - 1) % cap] > t:
+    while j > 0 and stamp[c, (head[c] + j - 1) & mask] > t:
         j -= 1
     return j
 
@@ -98,12 +109,13 @@ def _first_after(t, stamp, head, count, c):
 @njit(parallel=True, cache=True)
 def _process(ev_tick, ev_src, ev_seen, s, n, s_prev, n_prev, indptr, n_src, col, first_col, delay, transit,
              shift, shift_by_synapse, weight, kplus, tlast, rule, tau_plus, lam_plus, lam_minus, mu_plus, mu_minus,
-             w_min, w_max, rate, stamp, kminus, head, count, tau_minus_inv,
+             w_min, w_max, rate, stamp, kminus, head, count, tau_minus_inv, plus_table, minus_table,
              ring_hi, ring_lo, scale, n_slots, n_blocks, dt, out_changed):
     """Process the queued presynaptic spikes that are due at the window [s, s + n) (module
     docstring) for every synapse of their rows, thread block by thread block; returns nothing,
-    ``out_changed[b]`` counts the synapses block b processed."""
-    cap = stamp.shape[1]
+    ``out_changed[b]`` counts the synapses block b processed. ``plus_table``: decay_table of
+    dt / tau_plus when tau_plus is one value for all synapses (else empty)."""
+    mask = stamp.shape[1] - 1  # capacities are powers of two
     for b in prange(n_blocks):
         base = b * n_src
         done = 0
@@ -124,22 +136,23 @@ def _process(ev_tick, ev_src, ev_seen, s, n, s_prev, n_prev, indptr, n_src, col,
                 r = _at(rate, c)
                 lam, lam_m = _at(lam_plus, k) * r, _at(lam_minus, k) * r
                 mu_p, mu_m = _at(mu_plus, k), _at(mu_minus, k)
-                lo, hi, tp = _at(w_min, k), _at(w_max, k), _at(tau_plus, k)
+                lo, hi = _at(w_min, k), _at(w_max, k)
+                per_tick = dt / _at(tau_plus, k)
                 j = _first_after(tl - D, stamp, head, count, c)
                 while j < count[c]:  # facilitation: post stamps in (tl - D, upper]
-                    q = stamp[c, (head[c] + j) % cap]
+                    q = stamp[c, (head[c] + j) & mask]
                     if q > upper:
                         break
-                    w = _facilitate(rule, w, kp * np.exp((tl - (q + D)) * dt / tp), lam, mu_p, lo, hi)
+                    w = _facilitate(rule, w, kp * _decay(plus_table, q + D - tl, per_tick), lam, mu_p, lo, hi)
                     j += 1
-                km = _trace_before(t_spike - D, stamp, kminus, head, count, c, s, tau_minus_inv)
+                km = _trace_before(t_spike - D, stamp, kminus, head, count, c, s, tau_minus_inv, minus_table)
                 if rule == PAIR:
                     w = _depress(rule, w, km, lam_m, mu_m, lo, hi)
                 else:  # Vogels: the postsynaptic trace potentiates, then the constant depression
                     w = _facilitate(rule, w, km, lam, mu_p, lo, hi)
                     w = _depress(rule, w, 0.0, lam_m, mu_m, lo, hi)
                 weight[k] = w
-                kplus[k] = kp * np.exp((tl - t_spike) * dt / tp) + 1.0
+                kplus[k] = kp * _decay(plus_table, t_spike - tl, per_tick) + 1.0
                 tlast[k] = t_spike
                 w_hi, w_lo = to_fixed(w, scale)
                 add_fixed(ring_hi, ring_lo, (e + d) % n_slots, col[k], w_hi, w_lo)
@@ -220,6 +233,8 @@ class PlasticTable(DeliveryTable):
         self._parameters(edge)
         self.rate = np.ones(1)
         self.history = PostHistory(block.node.size, self.tau_minus, dt)
+        self.plus_table = (decay_table(DECAY_TABLE_TICKS, dt / float(self.tau_plus[0])) if self.tau_plus.size == 1
+                           else np.zeros(0))
         self.recorded = None  # (synapse positions in table order, sampling ticks)
         self.reset()
 
@@ -334,7 +349,8 @@ class PlasticTable(DeliveryTable):
                      self.delay, self.transit, self.shift, self.shift_by_synapse, self.weight, self.kplus,
                      self.tlast, self.rule, self.tau_plus, self.lam_plus, self.lam_minus, self.mu_plus,
                      self.mu_minus, self.w_min, self.w_max, self.rate, self.history.stamp, self.history.kminus,
-                     self.history.head, self.history.count, self.history.tau_minus_inv, self.ring.hi,
+                     self.history.head, self.history.count, self.history.tau_minus_inv, self.plus_table,
+                     self.history.decay_table, self.ring.hi,
                      self.ring.lo, self.ring.scale, n_slots, self.n_blocks, self.dt, changed)
             d_min = int(self.shift.min())
             d_max = int(self.delay.max(initial=0)) + self.transit
