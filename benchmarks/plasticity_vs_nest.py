@@ -86,6 +86,14 @@ Three parts, each simulator in a fresh process (``--parts`` picks some):
 
 The last line printed is one JSON object: ``ratio`` = our simulate time / NEST's for the plastic
 Brunel at equal threads (the worst thread count), ``target`` 0.5, ``met``, and every part's figures.
+
+Figures on the shared 2-core machine (7 December 2026, other jobs running):
+pairs: 11 protocols, largest relative weight difference 4.8e-14, post spikes identical (27 s);
+distal, 15 min of model time (an hour did not fit the session): rewarded 2.12 vs 0.99 mV, others'
+mean 0.446 vs 0.400 mV, rewards 45 vs 34, rates 2.06 vs 2.05 Hz, trajectory difference 15.4 % of
+w_max (31 min wall, both at once); Brunel 10k, alpha 1.2: simulate 18.2 vs 28.3 s (0.65) at 1
+thread, 19.5 vs 42.9 s (0.45) at 2 (neither sped up: the machine was loaded), drift -4.65e-3 vs
+-4.69e-3 mV (0.9 %), rates 25.48 vs 25.35 Hz. Profile: ``profile_plastic_brunel.py``.
 """
 from __future__ import annotations
 

@@ -49,6 +49,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--t-sim", type=float, default=1000.0)
     ap.add_argument("--dependence", default="additive")
+    ap.add_argument("--alpha", type=float, default=1.2)
     args = ap.parse_args()
 
     from neurohybrid.backends.emulator import engine, history, plastic, tables
@@ -94,7 +95,7 @@ def main() -> None:
         finally:
             ACTIVE[0] = False
     sim.run = run
-    out = pvn.brunel_neurohybrid(args.n, args.threads, args.t_sim, args.dependence)
+    out = pvn.brunel_neurohybrid(args.n, args.threads, args.t_sim, args.dependence, args.alpha)
     stages = {k: {"s": round(v, 3), "calls": CALLS[k], "share_of_simulate": round(v / out["simulate_s"], 3)}
               for k, v in sorted(TIMES.items(), key=lambda kv: -kv[1])}
     counts = dict(COUNTS)
