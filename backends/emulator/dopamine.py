@@ -172,6 +172,11 @@ class VolumeTransmitter:
         self._add(ticks[spike] + 1 + self._delays[conn], mult[spike].astype(float))
 
     def deliver_dense(self, counts, first_tick, offset) -> None:
+        """Dense spike counts of sources ``offset..`` (see the engine): only sources that project
+        onto the transmitter are looked at."""
+        lo = np.searchsorted(self._gids, offset)
+        if lo == self._gids.size or self._gids[lo] >= offset + counts.shape[1]:
+            return
         rows, ids = np.nonzero(counts)
         if rows.size:
             self.deliver(rows.astype(np.int64) + first_tick, ids.astype(np.int64) + offset,
@@ -286,8 +291,9 @@ class DopamineTable(PlasticTable):
         """Presynaptic spikes emitted before tick ``s`` reach their synapses (module docstring)."""
         t, src, seen = self.queue
         if t.size:
-            order = np.argsort(t, kind="stable")
-            t, src = t[order], src[order]
+            if t.size > 1 and np.any(t[1:] < t[:-1]):
+                order = np.argsort(t, kind="stable")
+                t, src = t[order], src[order]
             now = t < s
             self._run(t[now], src[now], s, -1, n_slots)
             self.queue = (t[~now], src[~now], np.ones(int((~now).sum()), np.bool_))

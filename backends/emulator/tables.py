@@ -338,15 +338,20 @@ class DeliveryTable:
 
     def receives_from(self, offset: int, size: int) -> bool:
         """Whether any synapse of this table comes from global sources offset..offset+size-1."""
-        return self.source_ranges(offset, size) is not None
+        return self._ranges(offset, size) is not None
+
+    def _ranges(self, offset: int, size: int):
+        """:meth:`source_ranges`, computed once per source range (the table does not change)."""
+        key = (offset, size)
+        if key not in self._receives:
+            self._receives[key] = self.source_ranges(offset, size)
+        return self._receives[key]
 
     def deliver_dense(self, counts: np.ndarray, first_tick: int, offset: int, n_slots: int) -> None:
         """Deliver a [ticks, sources] matrix of spike counts of sources ``offset..`` emitted from
         ``first_tick`` on; same result as :meth:`deliver` on its nonzero entries, without building them."""
         key = (offset, counts.shape[1])
-        if key not in self._receives:
-            self._receives[key] = self.source_ranges(offset, counts.shape[1])
-        if self._receives[key] is None:
+        if self._ranges(*key) is None:
             return
         if self.counted is not None:
             _count_dense(counts, first_tick, offset, *self._receives[key], self.indptr, self.n_src, self.col,
