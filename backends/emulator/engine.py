@@ -412,8 +412,7 @@ class EmulatorEngine(Engine):
         for block, index, source in self.currents:
             if getattr(source, "independent_per_target", False):
                 # as NEST's noise_generator: each target cell gets its own noise stream
-                for channel, cell in enumerate(index):
-                    block.i_ext[:n, cell] += source.values(t0, n, channel=channel)
+                source.add_into(block.i_ext, index, t0, n)
             else:
                 block.i_ext[:n, index] += source.values(t0, n)[:, None]
 

@@ -187,3 +187,15 @@ def test_other_bad_inputs():
     # a noise interval that is a multiple of a small step passes despite float round-off
     src = NoisyCurrentSource({"dt": 0.3}, KEY, 0.1)
     assert src._q == 3
+
+
+def test_noise_added_for_all_targets_equals_each_channel():
+    """``add_into`` (the engine's one call for every target) gives each target exactly the
+    noise of its own channel."""
+    src = NoisyCurrentSource({"mean": 0.2, "stdev": 0.4, "dt": 3 * DT, "start": 1.0, "stop": 9.0}, KEY, DT)
+    cells = np.array([4, 0, 7, 2])
+    out = np.zeros((50, 8))
+    src.add_into(out, cells, 3, 50)
+    for channel, cell in enumerate(cells):
+        np.testing.assert_array_equal(out[:, cell], src.values(3, 50, channel=channel))
+    assert not out[:, [1, 3, 5, 6]].any()
