@@ -87,7 +87,10 @@ from .circuit import LoihiCircuit, LoihiInput
 from .quantize_plan import (APPROXIMATIONS, CHUNK, FAITHFUL_MODELS, VTH_FLOOR, VTH_TARGET, _choose_scale,
                             _dc_currents, _EdgePlan, _plan_edge, _plan_population, refractory_steps, refusal)
 from .quantize_report import CONVENTIONS, circuit_report, format_report
-from .quantize_scale import _build_population, _build_projection
+from .quantize_scale import _build_population, _build_projection, attach_learning
+from .learning import plan_plastic
+from .quantize_plan import plastic_extent
+from neurohybrid.graph.synapses import is_plastic
 
 #: What this module offers (defined in the quantize_* modules, imported from here).
 __all__ = ["quantize", "refusal", "format_report", "refractory_steps", "APPROXIMATIONS", "FAITHFUL_MODELS",
@@ -134,12 +137,16 @@ def quantize(graph: ModelGraph, approximations=(), dt: float | None = None) -> L
         if edge.post not in plans or (edge.pre not in plans and edge.pre not in {s.name for s in sources}):
             skipped_edges.append(edge.name)
             continue
-        if edge.synapse != "StaticSynapse":
+        plastic = is_plastic(edge.synapse)
+        if edge.synapse != "StaticSynapse" and not plastic:
             why = ("short-term plasticity: Lava's Sparse/DelaySparse connections have static weights"
                    if edge.synapse == "TsodyksMarkramSynapse" else f"{edge.synapse} has no Loihi mapping")
             raise UnsupportedModelError(edge.name, "synapse_type", f"{edge.synapse}: {why}; no approximation is offered",
-                                        "StaticSynapse")
+                                        "StaticSynapse, STDPSynapse, VogelsSTDPSynapse, DopamineSTDPSynapse")
         ep = _plan_edge(edge, plans[edge.post])
+        if plastic:  # mappings/loihi/learning.py
+            ep.plastic = plan_plastic(edge, plans[edge.post], ep.gain, graph.nodes[edge.pre].size, dt, approx_set)
+            plastic_extent(ep)
         plans[edge.post].incoming.append(ep)
         edge_plans.append(ep)
 
@@ -152,6 +159,8 @@ def quantize(graph: ModelGraph, approximations=(), dt: float | None = None) -> L
     prj_reports = []
     for ep in edge_plans:
         prj, rep = _build_projection(ep, dt)
+        if ep.plastic is not None:
+            rep["learning"] = attach_learning(prj, ep, circuit.populations[ep.edge.post], dt, graph.seed)
         circuit.projections.append(prj)
         prj_reports.append({"name": prj.name, **rep})
 
