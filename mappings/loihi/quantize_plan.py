@@ -543,6 +543,5 @@ def refusal(node: PopulationNode, graph: ModelGraph, approximations=()) -> str |
             plan_plastic(edge, plan, _gain_for(plan, edge), graph.nodes[edge.pre].size, float(graph.dt),
                          set(approximations or ()))
         except UnsupportedModelError as exc:
-            return f"projection {edge.name} ({edge.synapse}) has no Loihi learning rule: " + \
-                str(exc).split(": ", 1)[-1].split(" (accepted:", 1)[0]
+            return f"projection {edge.name} ({edge.synapse}) has no Loihi learning rule: " + str(exc).split(": ", 1)[-1]
     return None
