@@ -51,7 +51,8 @@ multiplicative sides carry their bound in the rule, ``(w - m_bound)``.
   ``tag_1`` (``c = t * unit_c``): ``dt = A+/(unit_c I_x) y0 x1 - A-/(unit_c I_y) x0 y1 -
   q/128 u_k t``; the tag decays by ``q/128`` every ``h = 2**k`` steps (Lava's decimated
   ``u_k``), ``k`` and ``q`` chosen for ``(1 - q/128) = exp(-h dt/tau_c)`` with ``h dt <=
-  tau_c/4``; the weight follows ``dw = s u_k t (y3 - B)`` every ``h`` steps: ``y3`` is the
+  tau_c/4`` and ``k <= 9`` (Lava 0.10 reads one digit of ``k``); the 1/128 steps of ``q`` make
+  tau_c inexact (e.g. 1 s at dt = 0.1 ms: 1.067 s, in the report); the weight follows ``dw = s u_k t (y3 - B)`` every ``h`` steps: ``y3`` is the
   dopamine ``n`` (1/ms) times ``scale_n``, sent every step by the host through the post
   neurons' third factor (``y3`` decay 4096: the trace is this step's value), ``B = b scale_n``;
   ``unit_c`` is chosen so that ``s`` represents ``unit_c h dt rho / (unit scale_n)`` exactly,
@@ -73,7 +74,8 @@ for; then its spikes arrive ``latency - 1`` steps early (reported).
 **Connectivity.** ``LearningDense`` makes every (post, pre) pair a synapse. When the edge does
 not connect every pair, ``tag_2`` (``d``, learned by no rule here, delays nothing in Lava
 0.10) is 128 on connected pairs and 0 elsewhere, and every pairing product carries the factor
-``d`` (its extra right shift compensated in the literal): unconnected pairs keep weight 0.
+``d`` (its extra right shift compensated in the literal; constant terms carry ``sgn(d)``):
+unconnected pairs keep weight 0.
 
 Everything chosen and its error goes to the projection's report (``"learning"``).
 """
@@ -108,6 +110,9 @@ Y_FRAC_BITS = 12
 #: tag_2 on connected pairs when the edge is not all-to-all (the connectivity mask)
 MASK_VALUE = 128
 _T_EPOCH = 1
+#: largest decimation exponent k of ``u_k``: Lava 0.10 reads one digit of it
+#: (``LoihiLearningRule._validate_uk``: ``int(uk_list[0][1])``, so ``u11`` would be ``u1``)
+DECIMATION_MAX = 9
 _RANGES = {"excitatory": (0, 255), "inhibitory": (-255, 0), "mixed": (-256, 255)}
 _RULE_PARAMS = {"STDPSynapse": ("tau_plus", "tau_minus", "A_plus", "A_minus", "w_min", "w_max", "mu_plus", "mu_minus",
                                 "dendritic_delay_fraction"),
@@ -353,10 +358,10 @@ def compile_plastic(pp: PlasticPlan, unit: float, dt: float, seed: int, dopamine
         if pp.kind == "vogels" and p["rho"] > 0:
             alpha = 2.0 * p["rho"] * p["tau"] / 1000.0
             value = alpha * p["eta"] / unit
-            sh = _shift(["d"]) if pp.masked else 0
-            lits, rep = _fit_constant(value, mgain * 2.0 ** -sh)
+            # masked by sgn(d) (0/1, no shift): d itself (128) would cost the constant 7 bits
+            lits, rep = _fit_constant(value, 1.0)
             for m, e in lits:
-                terms.append(f"- {_literal(m, e)} * x0{mask}")
+                terms.append(f"- {_literal(m, e)} * x0" + (" * sgn(d)" if pp.masked else ""))
             rates.append(_entry("depression per pre spike (alpha eta)", value, rep,
                                 literals=[_literal(m, e) for m, e in lits], unit="mantissas per pre spike"))
             if not lits:
@@ -385,7 +390,7 @@ def dopamine_decimation(tau_c: float, dt: float) -> tuple[int, int, float]:
     """(k, q, effective tau_c in ms): the eligibility decays by q/128 every 2**k steps, the
     choice with the smallest tau_c error among 2**k dt <= tau_c / 4 (module docstring)."""
     best = None
-    for k in range(0, 16):
+    for k in range(0, DECIMATION_MAX + 1):
         h = 2 ** k * dt
         if k and h > tau_c / 4:
             break

@@ -329,7 +329,7 @@ def test_lava_refuses_to_rebuild_a_running_plastic_graph():
     post = sim.Population(2, sim.IF_curr_exp(i_offset=1.2, tau_m=12.0), label="post")
     sim.Projection(pre, post, sim.AllToAllConnector(), _stdp("multiplicative"), label="stdp")
     sim.run(5.0)
-    post.record("v")
+    post.set(i_offset=1.5)  # a new circuit: Lava would rebuild its processes
     with pytest.raises(SimulationStateError, match="learning connections"):
         sim.run(5.0)
     sim.end()
