@@ -94,11 +94,9 @@ from .learning_rules import _FACTOR_WIDTH, _W_ACCUMULATOR_U, _W_S_MANT, SEED_RAN
 __all__ = ["APPROXIMATION", "PlasticPlan", "plan_plastic", "compile_plastic", "TRACE_HEADROOM", "TAG_HEADROOM",
            "DOPAMINE_HEADROOM", "Y_FRAC_BITS", "MASK_VALUE"]
 
-#: the named approximation of a plastic edge whose latency is not one step
+#: the named approximation of a plastic edge whose latency is not one step (described in
+#: quantize_plan.APPROXIMATIONS)
 APPROXIMATION = "plastic_delay_one_step"
-APPROXIMATION_TEXT = ("plastic projection whose static mapping needs a latency other than 1 step: its spikes reach "
-                      "the target with the learning connection's latency of 1 step (Lava 0.10 has no learning "
-                      "DelayDense), latency - 1 steps early; pairing shifts are compensated as for any plastic edge")
 #: NEST trace value at which a 7-bit trace saturates, aimed at when choosing impulses
 TRACE_HEADROOM = 4.0
 #: eligibility, in units of max(A_plus, A_minus), at which the 9-bit tag saturates (aimed at)

@@ -58,6 +58,12 @@ Conventions (the choices the brief leaves open, and why):
 - **Threshold**: Lava fires when ``v > vth << 6`` and NEST when ``V >= V_th``: one v unit
   apart (about 1e-6 of the threshold).
 
+Plastic projections (``STDPSynapse``, ``VogelsSTDPSynapse``, ``DopamineSTDPSynapse``) become
+learning connections (Lava ``LearningDense``) with a Loihi learning rule; the population they
+target takes the scale at which their weight bound is the end of the mantissa range. The
+mapping, its derivation and what it cannot represent: :mod:`neurohybrid.mappings.loihi.learning`
+(its report is the projection's ``"learning"`` entry).
+
 Everything else is refused with :class:`~neurohybrid.errors.UnsupportedModelError` (saying why
 and what would work), unless a named approximation that covers it is requested in
 ``approximations`` (see :data:`APPROXIMATIONS`); applied approximations are recorded on the
@@ -82,15 +88,15 @@ import math
 import neurohybrid
 from neurohybrid.errors import ParameterError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
+from neurohybrid.graph.synapses import is_plastic
 
 from .circuit import LoihiCircuit, LoihiInput
+from .learning import plan_plastic
 from .quantize_plan import (APPROXIMATIONS, CHUNK, FAITHFUL_MODELS, VTH_FLOOR, VTH_TARGET, _choose_scale,
-                            _dc_currents, _EdgePlan, _plan_edge, _plan_population, refractory_steps, refusal)
+                            _dc_currents, _EdgePlan, _plan_edge, _plan_population, plastic_extent, refractory_steps,
+                            refusal)
 from .quantize_report import CONVENTIONS, circuit_report, format_report
 from .quantize_scale import _build_population, _build_projection, attach_learning
-from .learning import plan_plastic
-from .quantize_plan import plastic_extent
-from neurohybrid.graph.synapses import is_plastic
 
 #: What this module offers (defined in the quantize_* modules, imported from here).
 __all__ = ["quantize", "refusal", "format_report", "refractory_steps", "APPROXIMATIONS", "FAITHFUL_MODELS",
