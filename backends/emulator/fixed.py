@@ -61,7 +61,8 @@ import scipy.sparse as sp
 from neurohybrid.errors import DelayError, ParameterError, SimulationStateError
 from neurohybrid.mappings.loihi.runtime import lava_effective_weights, lava_sign_mode
 
-from .fixed_learning import PlasticSet, PlasticSpec, ThirdFactorTraces, plastic_step, third_factor_update
+from .fixed_learning import (Y_FRAC_BITS_MAX, PlasticSet, PlasticSpec, ThirdFactorTraces, plastic_step,
+                             third_factor_update)
 
 #: Longest spike-to-input latency, in time steps: Lava's DelaySparse delays are 6-bit (0..63,
 #: ``proc/sparse/models.py`` L351) and add the one-step latency every connection has.
@@ -148,7 +149,7 @@ def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bia
                 conn_source, conn_exp, conn_ptr0, conn_delay, conn_weight, indptr, targets, weights, delays,
                 raw, touched, touched_list, input_spikes, fired_list, input_list,
                 spikes_out, u_out, v_out, record_uv,
-                P, RXD, RXI, RYD, RYI, RC, ys, tf_idx, ydec, yimp, yrew, r3,
+                P, RXD, RXI, RYD, RYI, RC, ys, yint, tf_idx, ydec, yimp, yrew, yfrac, r3,
                 rec_w, rec_t1, rec_t2, rec_x, rec_y, rec_ys, record_plastic):
     """Advance ``n_steps`` steps from absolute step ``t0`` (0-based; Lava time_step = t0+1).
 
@@ -162,8 +163,8 @@ def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bia
 
     Learning (after the static connections of each step): ``P`` the plastic connections
     (:class:`.fixed_learning.PlasticArrays`) with their chunk's random numbers ``R*``; ``ys``
-    the 3-factor traces of neurons ``tf_idx`` (parameters ``ydec``, ``yimp``, ``yrew``, third
-    factor input ``r3`` [n_steps, n]); ``rec_*`` their per-step records when ``record_plastic``.
+    the 3-factor traces neurons ``tf_idx`` send, ``yint`` those they keep (parameters ``ydec``,
+    ``yimp``, ``yrew``, ``yfrac``, third factor input ``r3`` [n_steps, n]); ``rec_*`` their per-step records when ``record_plastic``.
     """
     n = u.shape[0]
     n_slots = ring.shape[0]
@@ -285,7 +286,7 @@ def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bia
         # 4. learning: the neurons' 3-factor traces (they send them in this step), then each
         #    plastic connection (fixed_learning.py: delivery, traces, epoch)
         if learning:
-            third_factor_update(ys, tf_idx, ydec, yimp, yrew, spk, r3[s])
+            third_factor_update(ys, yint, tf_idx, ydec, yimp, yrew, yfrac, spk, r3[s])
             plastic_step(P, k, spk, input_spikes[s], ring, ys, RXD, RXI, RYD, RYI, RC, s)
             if record_plastic:
                 rec_w[s] = P.w
@@ -528,8 +529,9 @@ class FixedPointNetwork:
                 raise ParameterError(self, "third_factor.mask", f"shape {mask.shape}", f"a bool array of shape ({n},)")
             self._ydec, self._yimp = full("decay", tf.decay, 0, 4096), full("impulse", tf.impulse, 0, 127)
             self._yrew = full("reward", tf.reward, 0, 1)
+            self._yfrac = full("frac_bits", getattr(tf, "frac_bits", 0), 0, Y_FRAC_BITS_MAX)
         else:
-            self._ydec = self._yimp = self._yrew = np.zeros((3, n), np.int64)
+            self._ydec = self._yimp = self._yrew = self._yfrac = np.zeros((3, n), np.int64)
         self._tf_idx = np.flatnonzero(mask).astype(np.int64)
         self._tf_mask = mask
         for c, spec in enumerate(specs):
@@ -578,7 +580,8 @@ class FixedPointNetwork:
         self.ref_end = np.zeros(self.n, np.int64)  # Lava's refractory_period_end Var, init 0
         self.ring = np.zeros((self.max_delay + 1, self.n), np.int64)
         self.time_step = 0  # number of steps done; the next step is Lava time_step + 1
-        self.neuron_y = np.zeros((3, self.n), np.int64)  # 3-factor traces of the neurons
+        self.neuron_y = np.zeros((3, self.n), np.int64)  # 3-factor traces the neurons send
+        self.neuron_yint = np.zeros((3, self.n), np.int64)  # ... and keep (ThirdFactorTraces.frac_bits)
         self.plastic_record = None  # per-step learning state of the last run (run(record_plastic=True))
         if hasattr(self, "plastic"):
             self.plastic.reset()
@@ -589,6 +592,7 @@ class FixedPointNetwork:
                "ring": self.ring.copy(), "time_step": self.time_step}
         if self.plastic.n or self._tf_idx.size:
             out["neuron_y"] = self.neuron_y.copy()
+            out["neuron_yint"] = self.neuron_yint.copy()
             out.update({f"plastic/{k}": v for k, v in self.plastic.state().items()})
         return out
 
@@ -599,6 +603,7 @@ class FixedPointNetwork:
         self.time_step = int(state["time_step"])
         if self.plastic.n or self._tf_idx.size:
             self.neuron_y = np.asarray(state["neuron_y"], np.int64).copy()
+            self.neuron_yint = np.asarray(state.get("neuron_yint", state["neuron_y"]), np.int64).copy()
             self.plastic.restore({k[len("plastic/"):]: v for k, v in state.items() if k.startswith("plastic/")})
 
     def plastic_state(self, index: int) -> dict:
@@ -668,7 +673,8 @@ class FixedPointNetwork:
                     self._indptr, self._targets, self._weights, self._delays,
                     raw, touched, touched_list, inp, fired_list, input_list,
                     spikes, u_out, v_out, record_uv,
-                    P, *R, self.neuron_y, self._tf_idx, self._ydec, self._yimp, self._yrew, r3,
+                    P, *R, self.neuron_y, self.neuron_yint, self._tf_idx, self._ydec, self._yimp, self._yrew,
+                    self._yfrac, r3,
                     *rec, bool(record_plastic))
         self.time_step += n_steps
         self.plastic_record = self._split_plastic(rec) if record_plastic else None

@@ -135,7 +135,7 @@ def third_factor_traces(circuit) -> ThirdFactorTraces | None:
         return None
     n = sum(p.size for p in pops)
     mask = np.zeros(n, bool)
-    arrays = {k: np.zeros((3, n), np.int64) for k in ("decay", "impulse", "reward")}
+    arrays = {k: np.zeros((3, n), np.int64) for k in ("decay", "impulse", "reward", "frac_bits")}
     off = 0
     for p in pops:
         tf = getattr(p, "third_factor", None)
@@ -144,7 +144,7 @@ def third_factor_traces(circuit) -> ThirdFactorTraces | None:
             for k in arrays:
                 arrays[k][:, off:off + p.size] = np.asarray(tf.get(k, (0, 0, 0)), np.int64).reshape(3, 1)
         off += p.size
-    return ThirdFactorTraces(mask, arrays["decay"], arrays["impulse"], arrays["reward"])
+    return ThirdFactorTraces(mask, arrays["decay"], arrays["impulse"], arrays["reward"], arrays["frac_bits"])
 
 
 class FixedEmulatorEngine(LoihiOutputs, Engine):
@@ -156,9 +156,9 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
     """
 
     name = "emulator-fixed"
-    capabilities = Capabilities(kinds=("point", "source"), cell_types=("IF_curr_exp", "IF_curr_delta"),
-                                numerics="fixed", recordables=("spikes", "v"), field_targets=FIELD_TARGETS,
-                                latency=0, min_input_delay=1)
+    capabilities = Capabilities(kinds=("point", "source", "modulator"), cell_types=("IF_curr_exp", "IF_curr_delta"),
+                                numerics="fixed", recordables=("spikes", "v", "weight"),
+                                field_targets=FIELD_TARGETS + ("dopamine",), latency=0, min_input_delay=1)
 
     def __init__(self, numerics: str = "fixed", threads: int | None = None, approximations=()):
         if numerics != "fixed":
@@ -201,6 +201,7 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         self.net = build_network(circuit)
         self.modulation = CircuitModulation(circuit, graph)
         self.inputs = HostInputs(circuit, self.dt, host_graph)
+        self._setup_learning(host_graph)
         self.configure_recording()
         self.tick = 0
 
@@ -224,10 +225,12 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
             self.graph, self.circuit = graph, self.quantize(graph)
             self._rebase_modulation()
             self.net = build_network(self.modulation.circuit)
+            self._setup_learning(graph)
             for name in self.circuit.inputs:
                 self.inputs.set_params(name, dict(graph.nodes[name].parameters))
         self.net.reset()
         self.inputs.reset()
+        self.dopamine.reset()
         self.tick = 0
 
     def _swap_network(self, circuit) -> None:
@@ -238,6 +241,9 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         self.net = build_network(circuit)
         self.net.u, self.net.v, self.net.ref_end = state["u"], state["v"], state["ref_end"]
         self.net.time_step = state["time_step"]
+        if self.net.plastic.n and "neuron_y" in state:  # learned weights, tags and traces go on
+            self.net.restore({**self.net.state(), **{k: v for k, v in state.items()
+                                                     if k.startswith(("plastic/", "neuron_y"))}})
         self.net.ring[:] = _remap_ring(state["ring"], old_slots, self.net.ring.shape[0], self.tick)
 
     def _rebase_modulation(self) -> None:
@@ -251,14 +257,18 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
     # --- fields -------------------------------------------------------------------------------
     def prepare_field(self, node: str, modulates: str) -> None:
         """Check that a ``modulates`` field can act on population ``node`` (module
-        :mod:`neurohybrid.mappings.loihi.modulation`)."""
+        :mod:`neurohybrid.mappings.loihi.modulation`; ``"dopamine"`` on a volume transmitter:
+        :mod:`neurohybrid.mappings.loihi.third_factor`)."""
         super().prepare_field(node, modulates)
-        self.modulation.check(node, modulates)
+        if not self._dopamine_field(node, modulates, check=True):
+            self.modulation.check(node, modulates)
 
     def set_modulation(self, node: str, modulates: str, values) -> None:
         """Apply a field from the current tick on, quantised to Loihi registers now
         (:mod:`neurohybrid.mappings.loihi.modulation`: threshold and current change the vth and
         bias registers; gain rescales the weight mantissas onto the cells)."""
+        if self._dopamine_field(node, modulates, values):
+            return
         changed = self.modulation.set(node, modulates, values)
         run = self.modulation.circuit
         if changed is None:
@@ -305,6 +315,7 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         """Send the t = 0 sample of every recorded signal (PyNN includes it)."""
         for node, variable, _, cells in self.signals:
             self.sink.samples(node, variable, self._to_mv(node, self.net.v[cells][None, :]))
+        self._send_weights(0, lambda edge: self.synapse_values(edge))
 
     def advance(self, t_stop: int) -> None:
         """Run chip steps until tick ``t_stop`` (exclusive), streaming results into the sink,
@@ -318,7 +329,21 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         raster, generated = self.inputs.raster(t0, n)
         for name, (ticks, ids) in generated.items():
             self.report_spikes(name, ticks, ids)
-        record = self.net.run(n, raster, record_uv=bool(self.signals))
+        third = self._third_factor(t0, n, generated)
+        r3 = None
+        if third:
+            r3 = np.zeros((n, self.n), np.int64)
+            for name, values in third.items():
+                r3[:, self.offsets[name]:self.offsets[name] + values.shape[1]] = values
+        record = self.net.run(n, raster, record_uv=bool(self.signals), third_factor_input=r3)
+        if self.dopamine.active:  # the chip's spikes that reach a volume transmitter
+            rows, cols = np.nonzero(record.spikes)
+            for name, off in self.offsets.items():
+                size = self.circuit.populations[name].size
+                mine = (cols >= off) & (cols < off + size)
+                if mine.any():
+                    self.dopamine.spikes(name, t0 + rows[mine].astype(np.int64), (cols[mine] - off).astype(np.int64))
+        self._send_weights(t0 + n, lambda edge: self.synapse_values(edge))
         if self.spike_recorded:
             # one scan of the contiguous raster (a strided scan per population cost more than the kernel)
             rows, cols = np.nonzero(record.spikes)
@@ -338,6 +363,21 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
                                  "v of neuron populations")
         off = self.offsets[node]
         return self._to_mv(node, self.net.v[off:off + self.circuit.populations[node].size])
+
+    def synapse_values(self, edge: str, variable: str = "weight") -> np.ndarray:
+        """Current ``variable`` (``"weight"``, PyNN units: nA or mV) of every synapse of plastic
+        edge ``edge`` in the edge's order: the learning connection's mantissas times its unit."""
+        self._plastic_error(edge, variable)
+        return self._edge_values(edge, self.net.plastic.read(self.plastic[edge][0])["weights"])
+
+    def set_synapse_values(self, edge: str, variable: str, values) -> None:
+        """Set the weights of plastic edge ``edge`` (edge order, PyNN units), quantised to its
+        mantissas; traces and tags are kept."""
+        self._plastic_error(edge, variable)
+        c = self.plastic[edge][0]
+        dense = self._edge_mantissas(edge, values, self.net.plastic.read(c)["weights"])
+        P, sl = self.net.plastic.arrays, self.net.plastic._slice(c)
+        P.w[sl] = dense.T.ravel()
 
     def loihi_state(self, node: str) -> dict[str, np.ndarray]:
         """Raw Loihi state of population ``node``: ``u``, ``v`` (int, Loihi units)."""
@@ -360,6 +400,11 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         for key in ("u", "v", "ref_end", "ring"):
             out[f"net/{key}"] = net[key]
         out["net/time_step"] = int(net["time_step"])
+        for key, value in net.items():  # learning: weights, tags, traces, generators
+            if key.startswith(("plastic/", "neuron_y")):
+                out[f"net/{key}"] = value
+        if self.dopamine.active:
+            snapshot.put(out, "dopamine", self.dopamine.state())
         snapshot.put(out, "inputs", self.inputs.state())
         snapshot.put(out, "fields", self.modulation.state())
         return out
@@ -369,7 +414,9 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         what follows is bit-identical to what followed where it was taken. ParameterError for
         another engine's or model's snapshot or an incomplete one; the engine is then unchanged."""
         snapshot.require_built(self, "restore")
-        snapshot.check(self, state, self.state(), same=("approximations",), free=("net/ring",))
+        template = self.state()
+        snapshot.check(self, state, template, same=("approximations",),
+                       free=("net/ring",) + tuple(k for k in template if k.startswith("dopamine/pending/")))
         modulation = CircuitModulation(self.circuit, self.graph)
         try:
             modulation.restore(snapshot.take(state, "fields"))
@@ -381,7 +428,11 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
         if np.shape(state["net/ring"]) != net.ring.shape:
             raise snapshot.error(self, f"'net/ring' has shape {np.shape(state['net/ring'])}", f"shape {net.ring.shape}")
         net.restore({key: np.asarray(state[f"net/{key}"], dtype=np.int64) for key in ("u", "v", "ref_end", "ring")}
-                    | {"time_step": state["net/time_step"]})
+                    | {"time_step": state["net/time_step"]}
+                    | {k[len("net/"):]: np.asarray(v) for k, v in state.items()
+                       if k.startswith(("net/plastic/", "net/neuron_y"))})
+        if self.dopamine.active:
+            self.dopamine.restore(snapshot.take(state, "dopamine"))
         self.net, self.modulation = net, modulation
         self.inputs.restore(snapshot.take(state, "inputs"))
         self.tick = int(state["tick"])

@@ -82,7 +82,7 @@ import numpy as np
 from neurohybrid.errors import DelayError, ParameterError
 from neurohybrid.mappings.loihi.learning_rules import LearningRuleTables
 
-__all__ = ["PlasticArrays", "PlasticSet", "ThirdFactorTraces", "FixedLearningDense", "SIGN_CODES",
+__all__ = ["PlasticArrays", "PlasticSet", "ThirdFactorTraces", "Y_FRAC_BITS_MAX", "FixedLearningDense", "SIGN_CODES",
            "weight_range", "TAG1_RANGE", "TAG2_RANGE"]
 
 SIGN_CODES = {"mixed": 1, "excitatory": 2, "inhibitory": 3}  # lava.utils.weightutils.SignMode
@@ -142,12 +142,24 @@ class ThirdFactorTraces:
     factor the neuron receives in step t (graded, Loihi trace units). Arrays of shape [3, n]
     (or [3] broadcast): ``decay`` 0..4096 (4096: the trace holds only this step's input),
     ``impulse`` 0..127 per own spike, ``reward`` 0/1 (does trace k add the third factor).
-    ``mask`` (bool [n]): the neurons that keep these traces (the others send none)."""
+    ``mask`` (bool [n]): the neurons that keep these traces (the others send none).
+
+    ``frac_bits`` (0..12, [3, n] or [3]; default 0, the rule above): the neuron keeps trace k
+    with F = frac_bits_k fractional bits, ``Y_k`` (the rule above on ``Y_k``, with the inputs
+    shifted by F and the range ``[-128 << F, (128 << F) - 1]``), and sends
+    ``y_k = clip((Y_k + 2**(F-1)) >> F, -128, 127)`` (rounded to nearest). With 7 bits and no
+    fraction, ``trunc`` loses up to one unit per step, which for slow decays (a few units of
+    1/4096 per step) turns the exponential into a line; 12 fractional bits make that loss
+    1/4096 of a unit (see ``mappings/loihi/learning.py``)."""
 
     mask: np.ndarray
     decay: np.ndarray
     impulse: np.ndarray
     reward: np.ndarray
+    frac_bits: np.ndarray | int = 0
+
+#: largest number of fractional bits of a neuron's 3-factor trace (ThirdFactorTraces.frac_bits)
+Y_FRAC_BITS_MAX = 12
 
 
 # --------------------------------------------------------------------------------------------
@@ -457,15 +469,21 @@ def plastic_epoch(P, c, time_step, r_x_dec, r_x_imp, r_y_dec, r_y_imp, r_conn):
 
 
 @numba.njit(cache=True, inline="always")
-def third_factor_update(ys, mask_idx, ydec, yimp, yrew, spk, r3):
+def third_factor_update(ys, yint, mask_idx, ydec, yimp, yrew, yfrac, spk, r3):
     """Neuron side of 3-factor learning (:class:`ThirdFactorTraces`), after the step's spikes:
-    ``spk`` (bool [n]) and third factor ``r3`` (int64 [n])."""
+    ``spk`` (bool [n]) and third factor ``r3`` (int64 [n]); ``yint`` the kept traces (with
+    ``yfrac`` fractional bits), ``ys`` the values sent."""
     for q in range(mask_idx.shape[0]):
         i = mask_idx[q]
         for kk in range(3):
-            p = ys[kk, i] * (4096 - ydec[kk, i])
+            f = yfrac[kk, i]
+            p = yint[kk, i] * (4096 - ydec[kk, i])
             d = -((-p) >> 12) if p < 0 else p >> 12
-            v = d + (yimp[kk, i] if spk[i] else 0) + yrew[kk, i] * r3[i]
+            v = d + (((yimp[kk, i] if spk[i] else 0) + yrew[kk, i] * r3[i]) << f)
+            v = _clip(v, -(np.int64(128) << f), (np.int64(128) << f) - 1)
+            yint[kk, i] = v
+            if f > 0:
+                v = (v + (np.int64(1) << (f - 1))) >> f
             ys[kk, i] = _clip(v, -128, 127)
 
 

@@ -70,9 +70,9 @@ class LavaEngine(LoihiOutputs, Engine):
     name = "lava"
     #: ``hardware`` is the class's claim for the CPU simulator; an instance with target "hw" runs
     #: on Loihi 2 (see :attr:`target`)
-    capabilities = Capabilities(kinds=("point", "source"), cell_types=("IF_curr_exp", "IF_curr_delta"),
-                                numerics="fixed", recordables=("spikes", "v"), field_targets=FIELD_TARGETS,
-                                latency=0, min_input_delay=1)
+    capabilities = Capabilities(kinds=("point", "source", "modulator"), cell_types=("IF_curr_exp", "IF_curr_delta"),
+                                numerics="fixed", recordables=("spikes", "v", "weight"),
+                                field_targets=FIELD_TARGETS + ("dopamine",), latency=0, min_input_delay=1)
 
     @staticmethod
     def placement_note(node, graph: ModelGraph, options: dict | None = None) -> str | None:
@@ -152,6 +152,7 @@ class LavaEngine(LoihiOutputs, Engine):
         _, self.input_offsets, _, self.n_inputs = circuit_layout(circuit)
         self.inputs = HostInputs(circuit, self.dt, host_graph)
         self.modulation = CircuitModulation(circuit, graph)
+        self._setup_learning(host_graph)
         self.configure_recording()
         self.tick = 0
         self._step0 = 0
@@ -161,6 +162,12 @@ class LavaEngine(LoihiOutputs, Engine):
         """(Re)create the Lava process graph for the current circuit (or take ``graph``, built
         for it already); Lava compiles it on the next advance. ``state``: dynamic state to start
         from (see :meth:`_snapshot`)."""
+        if self.tick > 0 and getattr(self, "plastic", None):
+            raise SimulationStateError(type(self).__name__, "rebuild", "a Lava graph with learning connections cannot "
+                                       "be rebuilt in the middle of a run: Lava's LearningDense restarts its weights' "
+                                       "random generators and keeps no trace state across builds",
+                                       "change recordings, parameters and fields of plastic circuits on Lava before "
+                                       "the first run or after sim.reset() (the fixed-point emulator has no such limit)")
         if self.lava is not None:
             self.lava.stop()
             self.lava = None
@@ -239,6 +246,8 @@ class LavaEngine(LoihiOutputs, Engine):
         makes the population a ``LoihiLIF`` (a vth register per cell, read every step; it has
         no Loihi 2 process model, so on the chip that population stays on the host CPU)."""
         super().prepare_field(node, modulates)
+        if self._dopamine_field(node, modulates, check=True):
+            return
         self.modulation.check(node, modulates)
         if modulates == "threshold" and node not in self.live_threshold:
             self.live_threshold.add(node)
@@ -251,6 +260,8 @@ class LavaEngine(LoihiOutputs, Engine):
         current set the vth and bias Vars in Lava's runtime; a gain changes weights, which Lava
         cannot set safely at run time (its sparse Var.set drops zero weights): the process graph
         is rebuilt from the current state and recompiled, costly on the CPU simulator."""
+        if self._dopamine_field(node, modulates, values):
+            return
         if modulates == "threshold" and node not in self.live_threshold:
             self.prepare_field(node, modulates)
         changed = self.modulation.set(node, modulates, values)
@@ -286,6 +297,7 @@ class LavaEngine(LoihiOutputs, Engine):
                 if name in graph.nodes:
                     self.inputs.set_params(name, dict(graph.nodes[name].parameters))
         self.inputs.reset()
+        self.dopamine.reset()
         self.tick = 0
         fresh = self.lava is not None and self.lava.target is None and self._pending_state is None
         self._pending_state = None
@@ -319,6 +331,7 @@ class LavaEngine(LoihiOutputs, Engine):
         for node, variable, _, cells in self.signals:
             v0 = np.broadcast_to(np.asarray(self.circuit.populations[node].v0), (self.circuit.populations[node].size,))
             self.sink.samples(node, variable, self._to_mv(node, v0[cells][None, :]))
+        self._send_weights(0, lambda edge: self.synapse_values(edge))
 
     def advance(self, t_stop: int) -> None:
         """Run Lava time steps until tick ``t_stop`` (exclusive), streaming results into the sink,
@@ -335,10 +348,16 @@ class LavaEngine(LoihiOutputs, Engine):
             self.report_spikes(name, ticks, ids)
         inputs = {name: raster[:, o:o + self.circuit.inputs[name].size]
                   for name, o in self.input_offsets.items() if name in self.lava.inputs}
+        third = self._third_factor(t0, n, generated)
         t = time.perf_counter()
-        records = self.lava.run(n, inputs, target=self.target)
+        records = self.lava.run(n, inputs, target=self.target, rewards=third)
         self.timings["run_s"] += time.perf_counter() - t
         self.timings["steps"] += n
+        if self.dopamine.active:  # the chip's spikes that reach a volume transmitter
+            for name, rec in records.items():
+                rows, cells = np.nonzero(rec.spikes)
+                self.dopamine.spikes(name, t0 + rows.astype(np.int64), cells.astype(np.int64))
+        self._send_weights(t0 + n, lambda edge: self.synapse_values(edge))
         for name, rec in records.items():
             if name in self.spike_recorded:
                 rows, cells = np.nonzero(rec.spikes)
@@ -446,6 +465,35 @@ class LavaEngine(LoihiOutputs, Engine):
                     "v": np.broadcast_to(np.asarray(pop.v0), (pop.size,)).astype(np.int64)}
         dtype = np.int64 if self.numerics == "fixed" else float
         return {name: np.asarray(getattr(proc, name).get()).astype(dtype) for name in variables}
+
+    def synapse_values(self, edge: str, variable: str = "weight") -> np.ndarray:
+        """Current ``variable`` (``"weight"``, PyNN units) of every synapse of plastic edge
+        ``edge`` in the edge's order, read from Lava's ``LearningDense`` (``Var.get``: one
+        message per element, slow for large matrices)."""
+        self._plastic_error(edge, variable)
+        return self._edge_values(edge, self._plastic_weights(edge))
+
+    def _plastic_weights(self, edge: str) -> np.ndarray:
+        from neurohybrid.mappings.loihi.learning_rules import plastic_block
+        proj = self.plastic[edge][3]
+        procs = self.lava.connections.get(edge) if self.lava is not None else None
+        if procs and self.lava.target is not None:
+            return np.asarray(procs[0].weights.get()).astype(np.int64)
+        n_pre = (self.circuit.populations.get(proj.pre) or self.circuit.inputs[proj.pre]).size
+        return plastic_block(proj, self.circuit.populations[proj.post].size, n_pre)[0]
+
+    def set_synapse_values(self, edge: str, variable: str, values) -> None:
+        """Set the weights of plastic edge ``edge`` (edge order, PyNN units) before the first
+        run (or after a reset): the learning connection is rebuilt with them. Lava cannot
+        change a running ``LearningDense`` safely: SimulationStateError then."""
+        self._plastic_error(edge, variable)
+        if self.tick > 0 or (self.lava is not None and self.lava.target is not None):
+            raise SimulationStateError(f"Projection({edge})", "weight", "the learning connection runs in Lava already",
+                                       "set plastic weights on Lava before the first run or after sim.reset()")
+        proj = self.plastic[edge][3]
+        dense = self._edge_mantissas(edge, values, self._plastic_weights(edge))
+        proj.weights = dense[np.asarray(proj.rows, np.int64), np.asarray(proj.cols, np.int64)]
+        self._rebuild(state=None)
 
     def get_state(self, node: str, variable: str) -> np.ndarray:
         """Current value of ``variable`` of every cell of ``node`` in PyNN units ("v", mV)."""

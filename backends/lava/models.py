@@ -373,24 +373,33 @@ class PyLearningLifModelFixed3F(PyLearningLIFModelFixed):
     (``PyLearningLIFModelFixed`` = ``AbstractPyLifModelFixed`` + ``v > vth << 6``), then the
     third factor from ``a_third_factor_in`` and the y1..y3 trace rule, then the bAP and the
     traces on ``s_out_bap``, ``s_out_y1..3``. Parameters (process kwargs, 3 ints each, one per
-    trace): ``y_decay`` 0..4096, ``y_impulse`` 0..127, ``y_reward`` 0/1."""
+    trace): ``y_decay`` 0..4096, ``y_impulse`` 0..127, ``y_reward`` 0/1, ``y_frac_bits`` 0..12
+    (the fractional bits the neuron keeps: ``fixed_learning.ThirdFactorTraces``)."""
 
     def __init__(self, proc_params):
         super().__init__(proc_params)
         self._y_decay = np.asarray(proc_params.get("y_decay", (0, 0, 0)), np.int64).reshape(3, -1)
         self._y_impulse = np.asarray(proc_params.get("y_impulse", (0, 0, 0)), np.int64).reshape(3, -1)
         self._y_reward = np.asarray(proc_params.get("y_reward", (0, 0, 0)), np.int64).reshape(3, -1)
+        self._y_frac = np.asarray(proc_params.get("y_frac_bits", (0, 0, 0)), np.int64).reshape(3, -1)
+        self._y_kept = None  # the traces with their fractional bits (ThirdFactorTraces.frac_bits)
 
     def run_spk(self) -> None:
         super().run_spk()  # a_in, u, v, spikes, reset, s_out
         third = self.a_third_factor_in.recv().astype(np.int64)
         spiked = np.asarray(self.s_out_buff).astype(bool)
+        if self._y_kept is None:  # the Vars' initial values, without fraction
+            self._y_kept = [np.asarray(getattr(self, name)).astype(np.int64) << self._y_frac[k]
+                            for k, name in enumerate(("y1", "y2", "y3"))]
         for k, name in enumerate(("y1", "y2", "y3")):
-            y = np.asarray(getattr(self, name)).astype(np.int64)
-            p = y * (4096 - self._y_decay[k])
+            f = self._y_frac[k]
+            p = self._y_kept[k] * (4096 - self._y_decay[k])
             decayed = np.sign(p) * np.right_shift(np.abs(p), 12)
-            new = decayed + self._y_impulse[k] * spiked + self._y_reward[k] * third
-            getattr(self, name)[:] = np.clip(new, -128, 127)
+            new = decayed + ((self._y_impulse[k] * spiked + self._y_reward[k] * third) << f)
+            kept = np.clip(new, -(128 << f), (128 << f) - 1)
+            self._y_kept[k] = kept
+            sent = np.where(f > 0, (kept + ((1 << f) >> 1)) >> f, kept)
+            getattr(self, name)[:] = np.clip(sent, -128, 127)
         self.s_out_bap.send(spiked)
         self.s_out_y1.send(self.y1)
         self.s_out_y2.send(self.y2)

@@ -621,6 +621,7 @@ def _build_neurons(graph: LavaGraph, pops: dict, kit: _LavaKit, live_threshold: 
                                    y_decay=tuple(int(x) for x in tf.get("decay", (0, 0, 0))),
                                    y_impulse=tuple(int(x) for x in tf.get("impulse", (0, 0, 0))),
                                    y_reward=tuple(int(x) for x in tf.get("reward", (0, 0, 0))), **common)
+            proc.proc_params.overwrite("y_frac_bits", tuple(int(x) for x in tf.get("frac_bits", (0, 0, 0))))
             graph.neurons[name] = kit.register(graph, proc)
             graph.neuron_kind[name] = "LearningLIF"
             path = os.path.join(graph._dir.name, f"reward{len(graph.rewards)}.values")

@@ -44,7 +44,7 @@ class LoihiPopulation:
     approximations: tuple[str, ...] = ()  # named approximations the user asked for
     #: neurons that keep and send 3-factor learning traces (neurohybrid's fixed-point
     #: ``LearningLIF``): {"decay": 3 ints 0..4096, "impulse": 3 ints 0..127, "reward": 3 ints
-    #: 0/1}, one per trace y1, y2, y3 (``backends/emulator/fixed_learning.ThirdFactorTraces``);
+    #: 0/1}, optionally "frac_bits": 3 ints 0..12 (default 0), one per trace y1, y2, y3 (``backends/emulator/fixed_learning.ThirdFactorTraces``);
     #: None: a plain LIF. The third factor itself comes from the host, per run.
     third_factor: dict | None = None
 

@@ -58,6 +58,12 @@ Conventions (the choices the brief leaves open, and why):
 - **Threshold**: Lava fires when ``v > vth << 6`` and NEST when ``V >= V_th``: one v unit
   apart (about 1e-6 of the threshold).
 
+Plastic projections (``STDPSynapse``, ``VogelsSTDPSynapse``, ``DopamineSTDPSynapse``) become
+learning connections (Lava ``LearningDense``) with a Loihi learning rule; the population they
+target takes the scale at which their weight bound is the end of the mantissa range. The
+mapping, its derivation and what it cannot represent: :mod:`neurohybrid.mappings.loihi.learning`
+(its report is the projection's ``"learning"`` entry).
+
 Everything else is refused with :class:`~neurohybrid.errors.UnsupportedModelError` (saying why
 and what would work), unless a named approximation that covers it is requested in
 ``approximations`` (see :data:`APPROXIMATIONS`); applied approximations are recorded on the
@@ -82,12 +88,15 @@ import math
 import neurohybrid
 from neurohybrid.errors import ParameterError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph
+from neurohybrid.graph.synapses import is_plastic
 
 from .circuit import LoihiCircuit, LoihiInput
+from .learning import plan_plastic
 from .quantize_plan import (APPROXIMATIONS, CHUNK, FAITHFUL_MODELS, VTH_FLOOR, VTH_TARGET, _choose_scale,
-                            _dc_currents, _EdgePlan, _plan_edge, _plan_population, refractory_steps, refusal)
+                            _dc_currents, _EdgePlan, _plan_edge, _plan_population, plastic_extent, refractory_steps,
+                            refusal)
 from .quantize_report import CONVENTIONS, circuit_report, format_report
-from .quantize_scale import _build_population, _build_projection
+from .quantize_scale import _build_population, _build_projection, attach_learning
 
 #: What this module offers (defined in the quantize_* modules, imported from here).
 __all__ = ["quantize", "refusal", "format_report", "refractory_steps", "APPROXIMATIONS", "FAITHFUL_MODELS",
@@ -134,12 +143,16 @@ def quantize(graph: ModelGraph, approximations=(), dt: float | None = None) -> L
         if edge.post not in plans or (edge.pre not in plans and edge.pre not in {s.name for s in sources}):
             skipped_edges.append(edge.name)
             continue
-        if edge.synapse != "StaticSynapse":
+        plastic = is_plastic(edge.synapse)
+        if edge.synapse != "StaticSynapse" and not plastic:
             why = ("short-term plasticity: Lava's Sparse/DelaySparse connections have static weights"
                    if edge.synapse == "TsodyksMarkramSynapse" else f"{edge.synapse} has no Loihi mapping")
             raise UnsupportedModelError(edge.name, "synapse_type", f"{edge.synapse}: {why}; no approximation is offered",
-                                        "StaticSynapse")
+                                        "StaticSynapse, STDPSynapse, VogelsSTDPSynapse, DopamineSTDPSynapse")
         ep = _plan_edge(edge, plans[edge.post])
+        if plastic:  # mappings/loihi/learning.py
+            ep.plastic = plan_plastic(edge, plans[edge.post], ep.gain, graph.nodes[edge.pre].size, dt, approx_set)
+            plastic_extent(ep)
         plans[edge.post].incoming.append(ep)
         edge_plans.append(ep)
 
@@ -152,6 +165,8 @@ def quantize(graph: ModelGraph, approximations=(), dt: float | None = None) -> L
     prj_reports = []
     for ep in edge_plans:
         prj, rep = _build_projection(ep, dt)
+        if ep.plastic is not None:
+            rep["learning"] = attach_learning(prj, ep, circuit.populations[ep.edge.post], dt, graph.seed)
         circuit.projections.append(prj)
         prj_reports.append({"name": prj.name, **rep})
 

@@ -35,6 +35,10 @@ APPROXIMATIONS: dict[str, str] = {
     "reset_to_rest":
         "v_reset != v_rest: the neuron resets to v_rest (Loihi resets v to 0, which is v_rest "
         "in this mapping)",
+    "plastic_delay_one_step":
+        "a plastic projection whose static mapping needs a latency other than 1 step (its delay in steps, + 1 for "
+        "IF_curr_exp) transmits with the learning connection's latency of 1 step (Lava 0.10's LearningDense has no "
+        "delays): its spikes arrive latency - 1 steps early",
     "alpha_to_exp":
         "IF_curr_alpha: each alpha-shaped PSC w (t/tau) e^(1 - t/tau) is replaced by an "
         "exponential PSC with the same tau_syn and the same total charge (e w tau_syn), i.e. "
@@ -71,6 +75,9 @@ _N_REPRESENTATIVES = 64  # distinct values used to choose the scale
 _TICS_PER_MS = 1000.0  # NEST's default time base (backends/emulator/models/_common.py)
 _WEIGHT_EXP_MIN = limit("weight_exp_min")
 _WEIGHT_EXP_MAX = limit("weight_exp_max")
+#: learning connections may use negative weight exponents (Lava floors the step's summed
+#: mantissas to multiples of 2**-e before the shift; learning.py reports it)
+PLASTIC_WEIGHT_EXP_MIN = -8
 _WEIGHT_BITS = limit("weight_bits")
 _WEIGHT_SHIFT = ACT_SHIFT  # a mantissa m with exponent e moves u by m << (6 + e)
 _VTH_UNIT = float(1 << VTH_SHIFT)  # v units per vth mantissa step (fires when v > vth << 6)
@@ -329,6 +336,17 @@ class _EdgePlan:
     rep_w: np.ndarray  # their weights (sum 1)
     mode: str
     n: int
+    plastic: object = None  # learning.PlasticPlan of a plastic edge
+
+
+def plastic_extent(ep: _EdgePlan) -> None:
+    """A plastic edge's weights may go anywhere between its bounds: the sign mode and the range
+    the scale must leave room for are the bounds' (learning.py), not the initial weights'."""
+    pp = ep.plastic
+    g = float(np.ravel(ep.gain)[0])
+    ep.mode = pp.sign_mode
+    ep.wmin, ep.wmax = min(ep.wmin, pp.p["w_min"]), max(ep.wmax, pp.p["w_max"])
+    ep.xmax, ep.xmin = max(0.0, pp.p["w_max"] * g), min(0.0, pp.p["w_min"] * g)
 
 
 def _gain_for(plan: _Plan, edge: ProjectionEdge):
@@ -448,6 +466,28 @@ def _choose_scale(plan: _Plan) -> None:
     plan.scale = float(scales[best])
     plan.report["vth_octave"] = [int(cands[0]), int(cands[-1])]
     plan.report["vth_cap_reason"] = None if m_hi == VTH_TARGET else "weights, bias or initial state need room"
+    plastic = [ep for ep in plan.incoming if ep.plastic is not None and ep.n]
+    if plastic:
+        _plastic_scale(plan, plastic[0], m_hi * per_mv)
+
+
+def _plastic_scale(plan: _Plan, ep: _EdgePlan, cap: float) -> None:
+    """The scale of a population with plastic input: the one at which the first plastic
+    edge's bound is the end of the mantissa range exactly (learning.py), at the largest weight
+    exponent that leaves the room the other inputs need (``cap``: the largest scale allowed)."""
+    pp, g = ep.plastic, float(np.ravel(ep.gain)[0])
+    for e in range(_WEIGHT_EXP_MAX, PLASTIC_WEIGHT_EXP_MIN - 1, -1):
+        scale = pp.bound_m * 2.0 ** (_WEIGHT_SHIFT + e) / (pp.bound * g)
+        if scale <= cap * (1 + 1e-12):
+            break
+    else:
+        raise ParameterError(ep.edge.name, "w_max" if pp.bound_m > 0 else "w_min",
+                             f"the bound {pp.bound:g} needs a scale above what {plan.node.name}'s thresholds, "
+                             "weights and bias leave room for", "smaller bounds relative to the threshold")
+    plan.scale = scale
+    plan.vth_target = int(round(scale * float(plan.theta.max()) / _VTH_UNIT))
+    plan.report["scale_set_by"] = (f"plastic projection {ep.edge.name}: {pp.bound:g} -> mantissa {pp.bound_m} at "
+                                   f"weight_exp {e}")
 
 
 # =============================================================================================
@@ -488,10 +528,20 @@ def refusal(node: PopulationNode, graph: ModelGraph, approximations=()) -> str |
     try:
         extra = _dc_currents(ModelGraph(graph.dt, graph.seed, {node.name: node},
                                         currents=[c for c in graph.currents if c.node == node.name]), {node.name})
-        _plan_population(node, set(approximations or ()), float(graph.dt), extra.get(node.name, 0.0))
+        plan = _plan_population(node, set(approximations or ()), float(graph.dt), extra.get(node.name, 0.0))
     except UnsupportedModelError as exc:  # "<node>.<parameter>: <why> (accepted: ...)" -> "<why>"
         return str(exc).split(": ", 1)[-1].split(" (accepted:", 1)[0]
+    from neurohybrid.graph.synapses import is_plastic
+
+    from .learning import plan_plastic
     for edge in graph.edges:
-        if edge.post == node.name and edge.synapse != "StaticSynapse":
+        if edge.post != node.name or edge.synapse == "StaticSynapse":
+            continue
+        if not is_plastic(edge.synapse):
             return f"projection {edge.name} uses {edge.synapse}, which Loihi's static synapses cannot run"
+        try:
+            plan_plastic(edge, plan, _gain_for(plan, edge), graph.nodes[edge.pre].size, float(graph.dt),
+                         set(approximations or ()))
+        except UnsupportedModelError as exc:
+            return f"projection {edge.name} ({edge.synapse}) has no Loihi learning rule: " + str(exc).split(": ", 1)[-1]
     return None

@@ -175,6 +175,9 @@ def circuit_report(graph, dt: float, approx: tuple, plans: dict, sources: list, 
     for name, plan in plans.items():
         for a in plan.approximations:
             applied.setdefault(a, []).append(name)
+    for rep in prj_reports:
+        for a in rep.get("learning", {}).get("approximations", ()):
+            applied.setdefault(a, []).append(rep["name"])
     return {
         "dt_ms": dt,
         "graph_dt_ms": float(graph.dt),
@@ -272,8 +275,42 @@ def format_report(report: dict) -> str:
         lines.append(f"  delays {_fmt(d['float_min_ms'])}..{_fmt(d['float_max_ms'])} ms -> {d['steps_min']}..{d['steps_max']} "
                      f"steps, latency {d['latency_min']}..{d['latency_max']} (offset {d['latency_offset']}); "
                      f"rounded {d['rounded']} (max {d['max_rounding_ms']:.3g} ms)")
+        if "learning" in p:
+            lines.extend(_learning_lines(p["learning"]))
     if report["skipped"]["nodes"] or report["skipped"]["edges"]:
         lines.append("")
         lines.append(f"Skipped (not point neurons / not on Loihi): nodes {report['skipped']['nodes']}, "
                      f"edges {report['skipped']['edges']}")
     return "\n".join(lines)
+
+
+def _learning_lines(rep: dict) -> list[str]:
+    """A plastic projection's learning entry (mappings/loihi/learning.py) as text."""
+    w, t = rep["weights"], rep["timing"]
+    lines = [f"  learning: {rep['rule']} -> Lava {rep['lava_rule']} (t_epoch {rep['t_epoch']}, seed {rep['rng_seed']})"]
+    for target, text in rep["rule_strings"].items():
+        lines.append(f"    {target} = {text}")
+    for name, tr in rep["traces"].items():
+        lines.append(f"    trace {name}: tau {tr['tau_ms']:g} ms ({tr['tau_steps']:g} steps) -> {tr['effective_tau_ms']:.6g} ms "
+                     f"(rel. error {tr['tau_rel_error']:.3g}), impulse {tr['impulse']:g}, saturates at "
+                     f"{_fmt(tr['saturates_at_trace'])} (NEST trace units); {tr['where']}")
+    for r in rep["learning_rates"]:
+        lit = r.get("literal") or ", ".join(r.get("literals", [])) or "-"
+        lines.append(f"    {r['term']}: {_fmt(r['float'])} -> {lit}"
+                     + (f" x impulse {r['impulse']:g}" if "impulse" in r else "")
+                     + f" = {_fmt(r['represented'])} (rel. error {r['rel_error']:.3g}) {r.get('unit', '')}")
+    lines.append(f"    weights {w['sign_mode']}, clip {w['clip_mantissas']}, {w['unit_per_mantissa']:.6g} per mantissa; "
+                 f"w_min {w['w_min']['float']:g} -> {w['w_min']['mantissa']}, w_max {w['w_max']['float']:g} -> "
+                 f"{w['w_max']['mantissa']}")
+    lines.append(f"    timing: latency {t['latency_needed_steps']} -> {t['latency_loihi_steps']}; pairing shift "
+                 f"{t['pairing_shift_steps']} steps, exact for {t['exact_for']}")
+    if rep["connectivity"]["mask"]:
+        lines.append(f"    connectivity: {rep['connectivity']['mask']}")
+    if "dopamine" in rep:
+        d = rep["dopamine"]
+        lines.append(f"    dopamine from {d['modulator']}: y3 = n x {d['scale_per_ms']:.6g} (saturates at "
+                     f"{d['saturates_at_per_ms']:.4g}/ms), b -> {d['B']}; updates every {d['update_every_steps']} steps "
+                     f"({d['update_every_ms']:g} ms), tau_c -> {d['tau_c_effective_ms']:.6g} ms")
+    for note in rep["not_represented"]:
+        lines.append(f"    not represented: {note}")
+    return lines

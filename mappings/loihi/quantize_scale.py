@@ -17,7 +17,7 @@ from neurohybrid.errors import DelayError, ParameterError
 
 from .circuit import LoihiPopulation, LoihiProjection
 from .limits import BIAS_MANT_MAX, BIAS_MANT_MIN, UV_MAX, VTH_MAX, limit
-from .quantize_plan import (_MANT_RANGE, _VTH_UNIT, _WEIGHT_BITS, _WEIGHT_EXP_MAX, _WEIGHT_SHIFT, _WEIGHT_UNITS,
+from .quantize_plan import (PLASTIC_WEIGHT_EXP_MIN, _MANT_RANGE, _VTH_UNIT, _WEIGHT_BITS, _WEIGHT_EXP_MAX, _WEIGHT_SHIFT, _WEIGHT_UNITS,
                             _chunks, _EdgePlan, _is_const, _mantissa, _Plan, _weight_exp)
 from .quantize_report import population_report, projection_report
 
@@ -98,7 +98,10 @@ def _build_projection(ep: _EdgePlan, dt: float) -> tuple[LoihiProjection, dict]:
     lo, hi = _MANT_RANGE[mode]
     e_need = int(_weight_exp(ep.xmax * scale, ep.xmin * scale, mode))
     wexp = min(e_need, _WEIGHT_EXP_MAX)
-    unit = float(1 << (_WEIGHT_SHIFT + wexp))
+    if ep.plastic is not None:  # the exponent that puts the bound at the end of the range (learning.py)
+        x = ep.plastic.bound * float(np.ravel(ep.gain)[0]) * scale / ep.plastic.bound_m
+        wexp = e_need = int(np.clip(round(np.log2(x)) - _WEIGHT_SHIFT, PLASTIC_WEIGHT_EXP_MIN, _WEIGHT_EXP_MAX))
+    unit = float(2.0 ** (_WEIGHT_SHIFT + wexp))
     w = edge.values["weight"]
     d = edge.values["delay"]
     g = ep.gain
@@ -187,3 +190,43 @@ def _build_projection(ep: _EdgePlan, dt: float) -> tuple[LoihiProjection, dict]:
 
 def _max_gain(g) -> float:
     return float(g) if np.ndim(g) == 0 else float(np.max(g))
+
+
+def attach_learning(prj: LoihiProjection, ep: _EdgePlan, post: LoihiPopulation, dt: float, seed: int) -> dict:
+    """Make ``prj`` (built from plastic edge plan ``ep``) a learning connection: its rule at the
+    weight unit its exponent gives (``learning.compile_plastic``), latency 1, the connectivity
+    mask, and, for a dopamine rule, the post population's 3-factor traces. Returns the
+    ``"learning"`` entry of the projection's report."""
+    from neurohybrid.errors import UnsupportedModelError
+
+    from .learning import compile_plastic
+    pp, plan = ep.plastic, ep.post
+    g = float(np.ravel(ep.gain)[0])
+    unit = float(2.0 ** (_WEIGHT_SHIFT + prj.weight_exp)) / (g * plan.scale)
+    for name, clip, additive in (("w_max", pp.hi, pp.kind != "pair" or pp.p["mu_plus"] == 0),
+                                 ("w_min", pp.lo, pp.kind != "pair" or pp.p["mu_minus"] == 0)):
+        if additive and abs(pp.p[name] / unit - clip) > 0.5 and (pp.p[name] != 0 or clip != 0):
+            raise UnsupportedModelError(f"Projection({ep.edge.name})", name, f"{name} = {pp.p[name]:g} maps onto "
+                                        f"mantissa {pp.p[name] / unit:.4g}, not onto Loihi's clip {clip}: the scale "
+                                        f"of {plan.node.name} is set by another plastic projection onto it",
+                                        "plastic projections onto one population whose bounds are in ratios of "
+                                        "powers of 2 (in units of their synaptic gain)")
+    dop_unit = None
+    if pp.kind == "dopamine" and post.third_factor:
+        dop_unit = post.third_factor["source"]["scale_per_ms"]
+    tables, tag_2, third, report = compile_plastic(pp, unit, dt, seed, dop_unit)
+    prj.learning, prj.tag_2 = tables, tag_2
+    prj.sign_mode = pp.sign_mode
+    prj.delays = np.broadcast_to(np.uint8(1), (ep.n,))
+    if third is not None:
+        source = {"modulator": ep.edge.modulator, "scale_per_ms": report["dopamine"]["scale_per_ms"],
+                  "tau_n_ms": pp.p["tau_n"]}
+        third["source"] = source
+        if post.third_factor and post.third_factor != third:
+            raise UnsupportedModelError(f"Projection({ep.edge.name})", "dopamine", f"{post.name} already takes a third "
+                                        "factor of another form (another volume transmitter, tau_n, tau_minus or "
+                                        "learning rate): a neuron has one y1 and one y3",
+                                        "dopamine-modulated projections onto one population sharing dopamine, tau_n, "
+                                        "tau_minus and A_minus")
+        post.third_factor = third
+    return report

@@ -251,6 +251,8 @@ class LoihiOutputs:
         """Why the Loihi path cannot run ``node`` of ``graph`` (None: it can), for the partition."""
         if node.kind == "source":
             return None if node.model in source_kinds.SPIKE_SOURCES else f"{node.model} is not a host spike source"
+        if node.kind == "modulator":  # its dopamine is computed on the host (third_factor.py)
+            return None if node.model == "VolumeTransmitter" else f"the Loihi path has no {node.model} modulator"
         from neurohybrid.mappings.loihi.quantize import refusal
         return refusal(node, graph, (options or {}).get("approximations", ()))
 
@@ -268,7 +270,12 @@ class LoihiOutputs:
         graph; ``cells_of(node, local_index)`` gives the cell columns the engine's v arrays use."""
         self.spike_recorded: dict[str, np.ndarray] = {}
         self.signals: list[tuple[str, str, int, np.ndarray]] = []
+        self.weight_signals: list[tuple[str, int, np.ndarray]] = []  # (edge, every ticks, connection indices)
         for rec in self.graph.recordings:
+            if rec.variable == "weight" and rec.node in getattr(self, "plastic", {}):
+                every = max(int(round(rec.sampling_interval / self.dt)), 1)
+                self.weight_signals.append((rec.node, every, np.asarray(rec.index, dtype=np.int64)))
+                continue
             if rec.variable == "spikes":
                 self.spike_recorded[rec.node] = np.asarray(rec.index, dtype=np.int64)
                 continue
@@ -279,14 +286,99 @@ class LoihiOutputs:
             self.signals.append((rec.node, rec.variable, every,
                                  cells_of(rec.node, np.asarray(rec.index, dtype=np.int64))))
 
+    # --- learning (mappings/loihi/learning.py) ---------------------------------------------------
+    def _setup_learning(self, graph) -> None:
+        """The plastic projections of the circuit (``self.plastic``: edge name -> (index among
+        the circuit's learning projections, weight unit in PyNN units per mantissa, the graph
+        edge or None)) and the host side of its dopamine (``self.dopamine``)."""
+        from .third_factor import DopamineHost
+        units = {r["name"]: r["learning"]["weights"]["unit_per_mantissa"]
+                 for r in (self.circuit.report or {}).get("projections", ()) if "learning" in r}
+        edges = {e.name: e for e in graph.edges} if graph is not None else {}
+        self.plastic = {}
+        for proj in self.circuit.projections:
+            if getattr(proj, "learning", None) is not None:
+                self.plastic[proj.name] = (len(self.plastic), units.get(proj.name), edges.get(proj.name), proj)
+        self.dopamine = DopamineHost(self.circuit, graph, self.dt)
+
+    def _chunk_limit(self, chunk: int) -> int:
+        """Steps one kernel call may run: dopamine from the chip's own neurons is known one
+        delay later (third_factor.py)."""
+        limit = self.dopamine.max_chunk if self.dopamine.active else None
+        return chunk if limit is None else max(1, min(chunk, limit))
+
+    def _third_factor(self, t0: int, n: int, generated: dict) -> dict | None:
+        """{population: int64 [n, size]} third factor of the chunk (None without dopamine rules);
+        ``generated``: the host sources' spikes of the chunk (HostInputs.raster)."""
+        if not self.dopamine.active:
+            return None
+        for name, (ticks, ids) in generated.items():
+            self.dopamine.spikes(name, ticks, ids)
+        sizes = {name: pop.size for name, pop in self.circuit.populations.items()}
+        return self.dopamine.chunk(t0, n, sizes)
+
+    def _dopamine_field(self, node: str, modulates: str, values=None, check: bool = False) -> bool:
+        """A ``"dopamine"`` field on a volume transmitter (True: handled here)."""
+        if modulates != "dopamine":
+            return False
+        if node not in self.dopamine.pending:
+            raise UnsupportedModelError(node, "modulates", "a 'dopamine' field acts on a VolumeTransmitter whose "
+                                        "dopamine rules run on this engine", "modulates='dopamine' on such a "
+                                        "VolumeTransmitter")
+        if not check:
+            self.dopamine.set_field(node, self.tick, float(np.asarray(values, dtype=float).ravel()[0]))
+        return True
+
+    def _edge_values(self, edge: str, mantissas: np.ndarray) -> np.ndarray:
+        """PyNN weights of plastic ``edge`` (the graph edge's order) from the dense [n_post,
+        n_pre] mantissas of its learning connection."""
+        _, unit, e, proj = self.plastic[edge]
+        rows = np.asarray(proj.rows, np.int64)
+        cols = np.asarray(proj.cols, np.int64)
+        return mantissas[rows, cols].astype(float) * unit
+
+    def _edge_mantissas(self, edge: str, values, current: np.ndarray) -> np.ndarray:
+        """The dense mantissas of plastic ``edge`` with its synapses set to PyNN weights
+        ``values`` (edge order): rounded to the nearest mantissa (even ones for mixed signs)
+        and clipped to the sign mode's range."""
+        _, unit, e, proj = self.plastic[edge]
+        lo, hi = {"mixed": (-256, 254), "excitatory": (0, 255), "inhibitory": (-255, 0)}[proj.sign_mode]
+        v = np.broadcast_to(np.asarray(values, dtype=float), np.shape(proj.rows)) / unit
+        m = 2 * np.rint(v / 2) if proj.sign_mode == "mixed" else np.rint(v)
+        out = np.array(current, dtype=np.int64)
+        out[np.asarray(proj.rows, np.int64), np.asarray(proj.cols, np.int64)] = np.clip(m, lo, hi).astype(np.int64)
+        return out
+
+    def _plastic_error(self, edge: str, variable: str) -> None:
+        if edge not in getattr(self, "plastic", {}):
+            raise ParameterError(f"Projection({edge})", variable, "not a plastic projection of this engine",
+                                 ", ".join(getattr(self, "plastic", {})) or "no plastic projections")
+        if variable != "weight":
+            raise ParameterError(f"Projection({edge})", variable, "not a synapse variable of the Loihi path", "weight")
+
+    def _send_weights(self, end: int, read) -> None:
+        """Weight samples due at tick ``end`` (``read(edge)``: its PyNN weights now)."""
+        for edge, every, index in self.weight_signals:
+            if end % every == 0:
+                self.sink.samples(edge, "weight", read(edge)[index][None, :])
+
+    def _weight_chunk(self, t0: int, n: int) -> int:
+        """``n`` shortened so that the chunk ends at the next weight sample."""
+        for _, every, _ in self.weight_signals:
+            n = min(n, every - t0 % every)
+        return n
+
     def _advance_in_chunks(self, t_stop: int, chunk: int) -> None:
         """Run ``_run_chunk`` over chunks of at most ``chunk`` steps up to ``t_stop``, flushing the
         sink at least every ``FLUSH_SECONDS`` of wall clock and whatever happens at the end."""
         last_flush = time.monotonic()
+        chunk = self._chunk_limit(chunk) if hasattr(self, "dopamine") else chunk
         try:
             while self.tick < t_stop:
                 t0 = self.tick
                 n = min(chunk, t_stop - t0)
+                if getattr(self, "weight_signals", None):
+                    n = self._weight_chunk(t0, n)
                 self._run_chunk(t0, n)
                 self.tick = t0 + n
                 if time.monotonic() - last_flush > FLUSH_SECONDS:
