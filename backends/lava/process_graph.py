@@ -321,13 +321,42 @@ def _stop_live_graphs() -> None:
             pass
 
 
+#: seconds Lava's stop handshake may take before its processes are terminated (a hang guard:
+#: a stop takes well under a second; a process that died never answers and the handshake,
+#: which waits on a pipe without a timeout, would block for ever)
+STOP_GUARD_S = 120.0
+
+
 def _shutdown(runtime, workdir) -> None:
     try:
         if runtime is not None and runtime._is_started:
-            runtime.stop()
+            _stop_runtime(runtime)
     finally:
         if workdir is not None:
             workdir.cleanup()
+
+
+def _stop_runtime(runtime) -> None:
+    """Lava's ``Runtime.stop``, unless one of its processes is gone (it waits for an answer from
+    every one): then, or when the handshake does not finish within STOP_GUARD_S, the
+    processes are terminated instead, and the run's outputs already read are kept."""
+    import threading
+    actors = list(getattr(runtime._messaging_infrastructure, "actors", []))
+    if all(a.is_alive() for a in actors):
+        stopper = threading.Thread(target=runtime.stop, name="lava-stop", daemon=True)
+        stopper.start()
+        stopper.join(STOP_GUARD_S)
+        if not stopper.is_alive():
+            return
+    import multiprocessing
+    for actor in actors:
+        if actor.is_alive():
+            actor.terminate()
+        multiprocessing.Process.join(actor, timeout=10)  # (Lava's SystemProcess.join takes no timeout)
+    smm = getattr(runtime._messaging_infrastructure, "smm", None)
+    if smm is not None:
+        smm.shutdown()
+    runtime._is_running = runtime._is_started = False
 
 
 # ------------------------------------------------------------------------------------------------

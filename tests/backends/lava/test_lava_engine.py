@@ -547,3 +547,21 @@ def test_a_failing_host_buffer_raises_instead_of_hanging():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("raised:") and "FileNotFoundError" in result.stdout
+
+
+@needs_lava
+def test_stop_does_not_hang_when_a_lava_process_died():
+    """Lava's stop handshake waits, without a timeout, for an answer from each of its processes;
+    one that died never answers. LavaGraph.stop then terminates the rest instead of hanging
+    (seen once, in a loaded full test run)."""
+    from neurohybrid.backends.lava.process_graph import build_processes
+    c = small_circuit()
+    g = build_processes(c)
+    g.run(5, {"stim": np.zeros((5, c.inputs["stim"].size), bool)})
+    import multiprocessing
+    runtime = g.anchor.runtime
+    actors = list(runtime._messaging_infrastructure.actors)
+    actors[-1].terminate()
+    multiprocessing.Process.join(actors[-1], 30)
+    g.stop()  # returns (a hang would stop the suite)
+    assert not runtime._is_started and not any(a.is_alive() for a in actors)
