@@ -14,6 +14,7 @@ _ENGINES: dict[str, str] = {
     "emulator-fixed": "neurohybrid.backends.emulator.fixed_engine:FixedEmulatorEngine",
     "lava": "neurohybrid.backends.lava.engine:LavaEngine",
     "neuron": "neurohybrid.backends.neuron.engine:NeuronEngine",
+    "surrogate": "neurohybrid.backends.surrogate.engine:SurrogateEngine",
 }
 
 

@@ -136,3 +136,12 @@ class LinkError(NeurohybridError, ValueError):
     def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None):
         self.obj, self.parameter = obj, parameter
         super().__init__(_describe(obj, parameter, problem, accepted))
+
+
+class SurrogateFileError(NeurohybridError, ValueError):
+    """A surrogate file that cannot be used: missing, truncated, not a surrogate, or of another
+    format version (``neurohybrid.surrogate.artefact``)."""
+
+    def __init__(self, obj: object, parameter: str | None, problem: str, accepted: str | None = None):
+        self.obj, self.parameter = obj, parameter
+        super().__init__(_describe(obj, parameter, problem, accepted))

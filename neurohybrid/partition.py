@@ -153,8 +153,11 @@ def _place(graph: ModelGraph, default: str, refusal) -> dict[str, Placement]:
             why = refusal(chosen, node, graph)
             if why:
                 raise UnsupportedModelError(f"Population({name})", "engine", f"{chosen!r} cannot run it: {why}",
-                                            "'neuron'")
-            out[name] = Placement(name, chosen, "multi-compartment cell: NEURON", node.kind, node.model)
+                                            "'neuron', or 'surrogate' with a trained surrogate")
+            reason = ("multi-compartment cell: NEURON" if chosen == NEURON else
+                      "multi-compartment cell replaced by its trained surrogate" if getattr(node, "surrogate", None)
+                      is not None else "chosen by the user")
+            out[name] = Placement(name, chosen, reason, node.kind, node.model)
             continue
         if node.engine is not None:
             why = refusal(node.engine, node, graph)

@@ -37,6 +37,9 @@ class PopulationNode:
     #: for ``kind == "biophysical"``: the cell builder (backends/neuron/cells.py), which has a
     #: ``describe()`` (JSON-serialisable, hashed) and builds each cell in the engine
     cell: object = None
+    #: for ``kind == "biophysical"``: a trained surrogate (``neurohybrid.surrogate.Surrogate``)
+    #: that replaces the cell on the ``"surrogate"`` engine, with the same ports
+    surrogate: object = None
 
 
 @dataclass
@@ -146,6 +149,8 @@ class ModelGraph:
             h.update(json.dumps([node.name, node.model, node.size, node.kind, node.engine]).encode())
             if node.cell is not None:
                 h.update(json.dumps(node.cell.describe(), sort_keys=True, default=str).encode())
+            if node.surrogate is not None:
+                h.update(json.dumps(node.surrogate.describe(), sort_keys=True, default=str).encode())
             for mapping in (node.parameters, node.initial):
                 for key in sorted(mapping):
                     h.update(key.encode())

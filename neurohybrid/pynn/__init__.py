@@ -27,6 +27,7 @@ from .standardmodels import (ACSource, DCSource, NoisyCurrentSource, StaticSynap
                              StepCurrentSource, TsodyksMarkramSynapse)
 from .wholebrain import WholeBrain, rates_to_spikes, spikes_to_rates  # noqa: F401
 from .fields import modulate  # noqa: F401
+from .surrogates import surrogate  # noqa: F401  (trained surrogates of biophysical populations)
 from .live import live, realtime, realtime_stats, run_forever, serve, stop  # noqa: F401
 # the mean-field scaffold's vocabulary (couplings renamed so they read as such in a PyNN script)
 from ..backends.meanfield import (Connectome, EulerDeterministic, EulerStochastic, Generic2dOscillator,  # noqa: F401

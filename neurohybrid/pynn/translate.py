@@ -45,7 +45,8 @@ def biophysical_node(pop) -> PopulationNode:
             initial[name] = np.broadcast_to(np.asarray(value.evaluate(simplify=False), dtype=float),
                                             (pop.size,)).copy()
     return PopulationNode(pop.label, type(ct).__name__, pop.size, {}, initial, kind="biophysical",
-                          engine=getattr(pop, "engine", None) or NEURON, cell=builder)
+                          engine=getattr(pop, "engine", None) or NEURON, cell=builder,
+                          surrogate=getattr(pop, "_surrogate", None))
 
 
 def population_node(pop) -> PopulationNode:

@@ -1,0 +1,1 @@
+"""The surrogate engine (engine.py): biophysical populations run by trained surrogates."""
