@@ -49,6 +49,9 @@ class SurrogateNetwork:
     v_scale: np.ndarray = None
     v_clip: float = -55.0
     v_rest: float = -70.0
+    #: what feeds the history traces: "spikes" (the cell's own spikes) or "probability" (its
+    #: spike probability per bin: a smooth recurrence that does not compound timing errors)
+    history: str = "spikes"
 
     @property
     def n_features(self) -> int:
@@ -126,7 +129,7 @@ def _mlp(f, W1, b1, W2, b2, W3, b3):
 
 @numba.njit(cache=True)
 def _run(inputs, x, h, s, v, dx, dh, mean, scale, S1, sb1, S2, sb2, S3, sb3, threshold,
-         V1, vb1, V2, vb2, V3, vb3, vmean, vscale, vclip, want_v, logits, spikes, vout):
+         V1, vb1, V2, vb2, V3, vb3, vmean, vscale, vclip, want_v, soft, logits, spikes, vout):
     nb, n, c = inputs.shape
     nj, nh = dx.size, dh.size
     f = np.empty((n, c * nj + nh))
@@ -142,8 +145,11 @@ def _run(inputs, x, h, s, v, dx, dh, mean, scale, S1, sb1, S2, sb2, S3, sb3, thr
         z = _mlp(f, S1, sb1, S2, sb2, S3, sb3)
         for i in range(n):
             logits[b, i] = z[i, 0]
-            s[i] = 1.0 if z[i, 0] > threshold else 0.0
-            spikes[b, i] = s[i] > 0.0
+            spikes[b, i] = z[i, 0] > threshold
+            if soft:
+                s[i] = 1.0 / (1.0 + np.exp(-z[i, 0]))
+            else:
+                s[i] = 1.0 if spikes[b, i] else 0.0
         if want_v:
             y = _mlp(f, V1, vb1, V2, vb2, V3, vb3)
             for i in range(n):
@@ -172,5 +178,5 @@ def run_bins(net: SurrogateNetwork, state: InferenceState, inputs: np.ndarray, w
         vmean = vscale = np.zeros(1)
     _run(np.ascontiguousarray(inputs, float), state.x, state.h, state.s, state.v, dx, dh, net.feature_mean,
          net.feature_scale, S1, sb1, S2, sb2, S3, sb3, float(net.threshold), V1, vb1, V2, vb2, V3, vb3,
-         vmean, vscale, float(net.v_clip), want_v, logits, spikes, vout)
+         vmean, vscale, float(net.v_clip), want_v, net.history == "probability", logits, spikes, vout)
     return logits, spikes, (vout if want_v else None)

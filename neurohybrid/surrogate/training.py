@@ -42,19 +42,22 @@ def _check_recording(rec: ModuleRecording, channels: list) -> None:
 
 
 def fit(rec: ModuleRecording, distribution: InputDistribution, *, model: dict, hash_: str,
-        hidden=(64, 32), v_clip: float = -55.0, seed: int = 0, max_iter: int = 60, rounds: int = 2) -> Surrogate:
+        hidden=(64, 32), v_clip: float = -55.0, seed: int = 0, max_iter: int = 60, rounds: int = 2,
+        history: str = "spikes") -> Surrogate:
     """Fit a surrogate to ``rec``, then choose the spike threshold that makes the closed-loop
     surrogate agree best (Γ) with the recorded spikes. The spike head is trained first with the
     recorded spikes as its history (teacher forcing), then for ``rounds`` more rounds on the
     data set aggregated with the history the surrogate itself produces in closed loop (DAgger,
     Ross, Gordon & Bagnell 2011): a surrogate running alone must recover from its own timing
-    errors. ``model``/``hash_``: the module's description and hash."""
+    errors. ``history``: what feeds the history traces in closed loop (:class:`.network.SurrogateNetwork`).
+    ``model``/``hash_``: the module's description and hash."""
     from sklearn.neural_network import MLPRegressor
 
     channels = distribution.keys
     _check_recording(rec, channels)
     net = SurrogateNetwork(rec.bin_ms, channels, np.array(INPUT_TAUS), np.array(HISTORY_TAUS),
-                           np.zeros(0), np.zeros(0), [], 0.0, v_locations=list(rec.v), v_clip=v_clip)
+                           np.zeros(0), np.zeros(0), [], 0.0, v_locations=list(rec.v), v_clip=v_clip,
+                           history=history)
     X = features(rec.inputs, rec.spikes, net)
     net.feature_mean = X.mean(0)
     net.feature_scale = np.where(X.std(0) > 0, X.std(0), 1.0)
@@ -88,8 +91,9 @@ def _fit_spikes(net: SurrogateNetwork, rec: ModuleRecording, X0: np.ndarray, y: 
         net.spike_layers = _layers(clf)
         if r < rounds:  # the history the surrogate makes itself, on the same input
             net.threshold = _choose_threshold(net, rec)
-            _, own, _ = run_bins(net, InferenceState(net, rec.n_cells), rec.inputs, False)
-            sets.append(features(rec.inputs, own.astype(float), net))
+            logits, own, _ = run_bins(net, InferenceState(net, rec.n_cells), rec.inputs, False)
+            made = 1.0 / (1.0 + np.exp(-logits)) if net.history == "probability" else own.astype(float)
+            sets.append(features(rec.inputs, made, net))
     return net.spike_layers
 
 
