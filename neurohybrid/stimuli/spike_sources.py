@@ -59,7 +59,7 @@ from .draws import (_KIND_GAMMA, _KIND_REFRACTORY, _check_dt, _check_key, _check
 
 __all__ = [
     "SpikeSourcePoisson", "SpikeSourcePoissonRefractory", "SpikeSourceGamma", "SpikeSourceArray",
-    "SpikeSourceExternal", "SPIKE_SOURCES",
+    "SpikeSourceExternal", "SPIKE_SOURCES", "source_class", "source_names",
 ]
 
 
@@ -525,3 +525,19 @@ SPIKE_SOURCES = {cls.__name__: cls for cls in
                  (SpikeSourcePoisson, SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceArray,
                   SpikeSourceExternal)}
 """PyNN cell-type name -> emulator spike-source class."""
+
+
+def source_class(model: str):
+    """The class that generates the spikes of a source node of model ``model``: a spike source
+    above or a sensory encoder of :mod:`neurohybrid.encoders` (both built as ``cls(params, key,
+    dt)`` with ``emit``, ``reset``, ``state``/``restore``); None for an unknown model."""
+    if model in SPIKE_SOURCES:
+        return SPIKE_SOURCES[model]
+    from neurohybrid.encoders import ENCODERS  # imported on use: encoders build on this module
+    return ENCODERS.get(model)
+
+
+def source_names() -> list[str]:
+    """Every model name :func:`source_class` knows (for error messages)."""
+    from neurohybrid.encoders import ENCODERS
+    return [*SPIKE_SOURCES, *ENCODERS]
