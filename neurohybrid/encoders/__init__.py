@@ -19,10 +19,13 @@ window sizes and partitions. ``ENCODERS`` maps the model-graph name of each to i
 from .base import Encoder, Stimulus, check_stimulus
 from .cochlea import CochleaEncoder, erb, erb_space, gammatone_filterbank
 from .dvs import EventCameraEncoder
+from .nir import NIREncoder
 from .retina import RetinaEncoder
 
-ENCODERS = {"Retina": RetinaEncoder, "EventCamera": EventCameraEncoder, "Cochlea": CochleaEncoder}
+ENCODERS = {"Retina": RetinaEncoder, "EventCamera": EventCameraEncoder, "Cochlea": CochleaEncoder,
+            "NIREncoder": NIREncoder}
 """Model-graph name -> encoder class."""
 
-__all__ = ["Encoder", "Stimulus", "check_stimulus", "RetinaEncoder", "EventCameraEncoder", "CochleaEncoder", "ENCODERS",
+__all__ = ["Encoder", "Stimulus", "check_stimulus", "RetinaEncoder", "EventCameraEncoder", "CochleaEncoder",
+           "NIREncoder", "ENCODERS",
            "erb", "erb_space", "gammatone_filterbank"]

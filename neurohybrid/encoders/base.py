@@ -138,7 +138,7 @@ class Encoder:
             given = p["stimulus"]
             p.update(stimulus=given.data, units=params.get("units", given.units),
                      sampling_period=params.get("sampling_period", given.sampling_period))
-        frame = p.get("frame_shape")
+        frame = self._expected_frame(p)
         stim, units, period = check_stimulus(
             self, p["stimulus"], _as_str(p["units"]), p["sampling_period"], ndim=self.stimulus_ndim,
             units_accepted=self.units_accepted, nonnegative=self.nonnegative,
@@ -224,6 +224,10 @@ class Encoder:
                 self._samples = gap if self._samples is None else np.concatenate([self._samples, gap])
         self._samples = a if self._samples is None else np.concatenate([self._samples, a])
         self._samples_changed()
+
+    def _expected_frame(self, p: dict):
+        """The shape one stimulus sample must have (None: any), from the parameters ``p``."""
+        return p.get("frame_shape")
 
     def _samples_changed(self) -> None:
         """Called after a push (a subclass drops what it cached of old samples)."""

@@ -16,7 +16,7 @@ from ..errors import ParameterError
 from ..rng import stream_key
 from .standardmodels import to_pynn_units
 
-__all__ = ["Retina", "EventCamera", "Cochlea", "EncoderCellType", "is_encoder"]
+__all__ = ["Retina", "EventCamera", "Cochlea", "NIREncoder", "EncoderCellType", "is_encoder"]
 
 
 class EncoderCellType(StandardCellType):
@@ -75,6 +75,27 @@ def _encoder_type(model: str, doc_of) -> type:
 Retina = _encoder_type("Retina", ENCODERS["Retina"])
 EventCamera = _encoder_type("EventCamera", ENCODERS["EventCamera"])
 Cochlea = _encoder_type("Cochlea", ENCODERS["Cochlea"])
+
+
+class NIREncoder(EncoderCellType):
+    """A learned encoder from a NIR graph (``nir``: a NIR file or a ``nir.NIRGraph``) as a
+    population, one cell per neuron of its last spiking layer:
+    ``sim.NIREncoder("encoder.nir", stimulus=x, units="1", sampling_period=1.0)``. ``target``:
+    "emulator" (float) or "loihi" (Loihi 2 fixed-point arithmetic); by default "loihi" in a
+    session on the Loihi path (``numerics="fixed"`` or ``backend="lava"``), else "emulator".
+    A primitive the target lacks is an UnsupportedModelError naming the NIR node. Semantics and
+    units: neurohybrid.encoders.nir."""
+
+    graph_model = "NIREncoder"
+
+    def __init__(self, nir, stimulus=None, units=None, sampling_period=None, target=None):
+        from ..encoders.nir import NIREncoder as _Encoder
+        from .simulator import state
+        if target is None:
+            net = getattr(state, "network", None)
+            fixed = getattr(net, "numerics", None) == "fixed" or getattr(net, "backend", None) == "lava"
+            target = "loihi" if fixed else "emulator"
+        super().__init__(stimulus, units, sampling_period, **_Encoder.parameters(nir, target))
 
 
 def is_encoder(celltype) -> bool:
