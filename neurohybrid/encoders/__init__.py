@@ -19,6 +19,7 @@ window sizes and partitions. ``ENCODERS`` maps the model-graph name of each to i
 from .base import Encoder, Stimulus, check_stimulus
 from .cochlea import CochleaEncoder, erb, erb_space, gammatone_filterbank
 from .dvs import EventCameraEncoder
+from .live import EncoderComponent
 from .nir import NIREncoder
 from .retina import RetinaEncoder
 
@@ -27,5 +28,5 @@ ENCODERS = {"Retina": RetinaEncoder, "EventCamera": EventCameraEncoder, "Cochlea
 """Model-graph name -> encoder class."""
 
 __all__ = ["Encoder", "Stimulus", "check_stimulus", "RetinaEncoder", "EventCameraEncoder", "CochleaEncoder",
-           "NIREncoder", "ENCODERS",
+           "NIREncoder", "EncoderComponent", "ENCODERS",
            "erb", "erb_space", "gammatone_filterbank"]
