@@ -79,6 +79,8 @@ _NA = 1e-9  # nA -> A
 _MOHM = 1e6  # MΩ -> Ω
 
 EXPORTABLE = {"IF_curr_exp": "CubaLIF", "IF_curr_delta": "LIF"}
+_SPIKE_SOURCE_MODELS = ("SpikeSourcePoisson", "SpikeSourcePoissonRefractory", "SpikeSourceGamma", "SpikeSourceArray",
+                        "SpikeSourceExternal")
 IMPORTABLE_NODES = ("Input", "Output", "CubaLIF", "LIF", "Affine", "Linear", "Delay")
 
 
@@ -169,6 +171,10 @@ def graph_to_nir(graph: ModelGraph):
     receptors = _used_receptors(graph)
     for node in graph.nodes.values():
         name = node_name(node.name)
+        if node.kind == "source" and node.model not in _SPIKE_SOURCE_MODELS:
+            raise UnsupportedModelError(node.name, "celltype", f"{node.model} is a sensory encoder, computed on "
+                                        "the host; NIR has no form for it", "spike sources ("
+                                        + ", ".join(_SPIKE_SOURCE_MODELS) + ") as NIR Input nodes")
         if node.kind == "source":
             nodes[name] = nir.Input(input_type={"input": np.array([node.size])}, metadata=_pynn_metadata(node))
         elif node.model in EXPORTABLE:

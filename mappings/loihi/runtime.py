@@ -156,6 +156,8 @@ def host_input_parameters(circuit, graph: ModelGraph | None = None) -> tuple[int
         for key, value in entry["parameters"].items():
             if key == "spike_times":
                 params[key] = [np.asarray(v, dtype=float) for v in value]
+            elif value is None or isinstance(value, str):
+                params[key] = value
             else:
                 params[key] = np.asarray(value, dtype=float)
         out[name] = (entry["model"], params)
