@@ -395,6 +395,17 @@ def _merge(projections: list[NIRProjection]) -> list[NIRProjection]:
     return out
 
 
+def _successors(graph) -> dict[str, list]:
+    """Each node's successors (ParameterError for an edge naming a node that does not exist)."""
+    succ: dict[str, list] = {name: [] for name in graph.nodes}
+    for a, b in graph.edges:
+        if a not in graph.nodes or b not in graph.nodes:
+            raise ParameterError("NIR graph", "edges", f"edge ({a!r}, {b!r}) names a node that does not exist",
+                                 "edges between nodes of the graph")
+        succ[a].append(b)
+    return succ
+
+
 def nir_to_model(path_or_graph, dt: float) -> NIRModel:
     """Translate a NIR graph into populations and projections in PyNN terms.
 
@@ -409,12 +420,7 @@ def nir_to_model(path_or_graph, dt: float) -> NIRModel:
         if kind not in IMPORTABLE_NODES:
             raise UnsupportedModelError(f"NIR node {name!r}", "type", f"{kind} cannot be imported",
                                         ", ".join(IMPORTABLE_NODES))
-    succ: dict[str, list] = {name: [] for name in graph.nodes}
-    for a, b in graph.edges:
-        if a not in graph.nodes or b not in graph.nodes:
-            raise ParameterError("NIR graph", "edges", f"edge ({a!r}, {b!r}) names a node that does not exist",
-                                 "edges between nodes of the graph")
-        succ[a].append(b)
+    succ = _successors(graph)
     spiking = {n for n, k in kinds.items() if k in ("Input", "CubaLIF", "LIF")}
     outputs = {a for a, b in graph.edges if kinds[b] == "Output" and a in spiking}
     pops = {}
@@ -560,12 +566,7 @@ def nir_encoder_layers(path_or_graph, target: str = "emulator") -> dict:
             raise UnsupportedModelError(f"NIR node {name!r}", "type",
                                         f"primitive {kind} has no form on the {target} engine",
                                         ", ".join(("Input", "Output") + allowed))
-    succ: dict[str, list] = {name: [] for name in graph.nodes}
-    for a, b in graph.edges:
-        if a not in graph.nodes or b not in graph.nodes:
-            raise ParameterError("NIR graph", "edges", f"edge ({a!r}, {b!r}) names a node that does not exist",
-                                 "edges between nodes of the graph")
-        succ[a].append(b)
+    succ = _successors(graph)
     inputs = [n for n, node in graph.nodes.items() if isinstance(node, nir.Input)]
     if len(inputs) != 1:
         raise UnsupportedModelError("NIR graph", "nodes", f"{len(inputs)} Input nodes", "one Input (the stimulus)")

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurohybrid.errors import ParameterError, SimulationStateError, UnknownParameterError
-from neurohybrid.stimuli.draws import _check_dt, _check_key, _check_window
+from neurohybrid.stimuli.draws import _check_dt, _check_key, _check_window, counts_to_spikes
 
 __all__ = ["Encoder", "Stimulus", "check_stimulus", "counts_to_spikes"]
 
@@ -94,17 +94,6 @@ def check_stimulus(owner, data, units, sampling_period, *, ndim: int, units_acce
         raise ParameterError(owner, "stimulus", f"has negative values (min {a.min()!r}) in units {units!r}",
                              "intensities >= 0")
     return a, units, period
-
-
-def counts_to_spikes(counts: np.ndarray, t0: int) -> tuple[np.ndarray, np.ndarray]:
-    """Spike counts ``[n_ticks, n]`` of grid indices ``t0 ..`` as (emission ticks, channel ids),
-    int64, sorted by tick then channel, a channel that fires k times in a tick listed k times."""
-    rows, ids = np.nonzero(counts)
-    ticks = rows.astype(np.int64) + (t0 - 1)
-    mult = counts[rows, ids]
-    if mult.size and mult.max() > 1:
-        ticks, ids = np.repeat(ticks, mult), np.repeat(ids, mult)
-    return ticks, ids.astype(np.int64)
 
 
 class Encoder:

@@ -16,7 +16,7 @@ import numpy as np
 from neurohybrid.errors import ParameterError
 from neurohybrid.kernel import Component, Port, Spikes
 
-from .base import Encoder
+from .base import Encoder, counts_to_spikes
 
 __all__ = ["EncoderComponent"]
 
@@ -50,9 +50,7 @@ class EncoderComponent(Component):
                 frame = int(np.floor(tick * self.dt / period + 1e-9))
                 self.encoder.push(np.asarray(row, dtype=float).reshape((1,) + shape), at=frame)
         counts = self.encoder.counts_matrix(self.tick + 1, t_stop - self.tick)  # emission ticks tick .. t_stop-1
-        rows, ids = np.nonzero(counts)
-        reps = counts[rows, ids].astype(np.int64)
-        out = Spikes.make(np.repeat(rows + self.tick, reps).astype(np.int64), np.repeat(ids, reps).astype(np.int64))
+        out = Spikes.make(*counts_to_spikes(counts, self.tick + 1))
         self.tick = t_stop
         return self._keep({"spikes": out})
 

@@ -25,26 +25,8 @@ GENERATORS = ("poisson", "lif")
 
 
 @njit(cache=True)
-def poisson_counts(key, rates, k0, dt):
-    """Counts uint16 [n, m] of Poisson spikes: row j is grid index ``k0 + j``, column i channel
-    i; ``rates`` [n, m] in Hz (negative rates count as 0)."""
-    n, m = rates.shape
-    out = np.zeros((n, m), np.uint16)
-    scale = dt / 1000.0
-    for j in range(n):
-        k = k0 + j
-        for i in range(m):
-            lam = rates[j, i] * scale
-            if lam > 0.0:
-                out[j, i] = min(rng.poisson(key, i, k, lam), 65535)
-    return out
-
-
-@njit(cache=True)
-def refractory_counts(key, rates, k0, dt, last, refractory_ticks):
-    """Counts uint16 [n, m], at most 1 per tick: a channel that is not refractory (its last spike,
-    ``last[i]`` grid index, more than ``refractory_ticks`` ago) fires with probability
-    ``1 - exp(-rate dt / 1000)``; ``last`` is updated in place."""
+def _rate_counts(key, rates, k0, dt, poisson, last, refractory_ticks):
+    """The kernel of :func:`poisson_counts` (``poisson``) and :func:`refractory_counts`."""
     n, m = rates.shape
     out = np.zeros((n, m), np.uint16)
     scale = dt / 1000.0
@@ -52,12 +34,27 @@ def refractory_counts(key, rates, k0, dt, last, refractory_ticks):
         k = k0 + j
         for i in range(m):
             r = rates[j, i]
-            if r <= 0.0 or k - last[i] <= refractory_ticks:
+            if r <= 0.0:
                 continue
-            if rng.uniform(key, i, k) < 1.0 - math.exp(-r * scale):
+            if poisson:
+                out[j, i] = min(rng.poisson(key, i, k, r * scale), 65535)
+            elif k - last[i] > refractory_ticks and rng.uniform(key, i, k) < 1.0 - math.exp(-r * scale):
                 out[j, i] = 1
                 last[i] = k
     return out
+
+
+def poisson_counts(key, rates, k0, dt):
+    """Counts uint16 [n, m] of Poisson spikes: row j is grid index ``k0 + j``, column i channel
+    i, mean ``rate * dt / 1000``; ``rates`` [n, m] in Hz (negative rates count as 0)."""
+    return _rate_counts(key, rates, np.int64(k0), dt, True, np.zeros(0, np.int64), np.int64(0))
+
+
+def refractory_counts(key, rates, k0, dt, last, refractory_ticks):
+    """Counts uint16 [n, m], at most 1 per tick: a channel that is not refractory (its last spike,
+    ``last[i]`` grid index, more than ``refractory_ticks`` ago) fires with probability
+    ``1 - exp(-rate dt / 1000)``; ``last`` is updated in place."""
+    return _rate_counts(key, rates, np.int64(k0), dt, False, last, np.int64(refractory_ticks))
 
 
 @njit(cache=True)

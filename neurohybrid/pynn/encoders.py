@@ -9,27 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 import quantities as pq
-from pyNN.standardmodels import StandardCellType, build_translations
 
 from ..encoders import ENCODERS, Stimulus
 from ..errors import ParameterError
 from ..rng import stream_key
-from .standardmodels import to_pynn_units
+from .standardmodels import _SourceCellType, to_pynn_units
 
 __all__ = ["Retina", "EventCamera", "Cochlea", "NIREncoder", "EncoderCellType", "is_encoder"]
 
 
-class EncoderCellType(StandardCellType):
+class EncoderCellType(_SourceCellType):
     """A sensory encoder as a population of spike sources (one cell per encoder channel)."""
 
     graph_model = ""
-    default_parameters: dict = {}
-    default_initial_values: dict = {}
-    recordable = ["spikes"]
-    injectable = False
-    receptor_types = ()
-    units: dict = {}
-    translations = build_translations()
 
     def __init__(self, stimulus=None, units=None, sampling_period=None, **parameters):
         super().__init__()
