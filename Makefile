@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/realtime_latency.py
 	$(PY) benchmarks/va_benchmarks.py
 	$(PY) benchmarks/partition_overhead.py
+	$(PY) benchmarks/encoders.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -43,7 +43,7 @@ def test_no_engine_imports_another_engine(engine):
 
 
 @pytest.mark.parametrize("module", ["graph", "graph_io.py", "graph_codec.py", "partition.py", "kernel.py",
-                                    "engine.py", "engines.py", "stimuli", "runtime", "adapters.py", "converters.py"])
+                                    "engine.py", "engines.py", "stimuli", "encoders", "runtime", "adapters.py", "converters.py"])
 def test_the_runtime_side_knows_no_pynn(module):
     paths = [ROOT / "neurohybrid" / module] if module.endswith(".py") else \
         list((ROOT / "neurohybrid" / module).rglob("*.py"))

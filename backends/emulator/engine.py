@@ -119,7 +119,7 @@ class EmulatorEngine(Engine):
     def refusal(node: PopulationNode, graph: ModelGraph, options: dict | None = None) -> str | None:
         """Why this engine cannot run ``node`` (None: it can), for the partition."""
         if node.kind == "source":
-            return None if hasattr(source_kinds, node.model) else f"the emulator has no {node.model} source"
+            return None if source_kinds.source_class(node.model) else f"the emulator has no {node.model} source"
         if node.kind == "modulator":
             return None if node.model == "VolumeTransmitter" else f"the emulator has no {node.model} modulator"
         if node.kind != "point":
@@ -179,7 +179,10 @@ class EmulatorEngine(Engine):
         return {**{n: b.offset for n, b in self.blocks.items()}, **{n: s.offset for n, s in self.sources.items()}}
 
     def _make_source(self, node: PopulationNode):
-        cls = getattr(source_kinds, node.model)
+        cls = source_kinds.source_class(node.model)
+        if cls is None:
+            raise UnsupportedModelError(node.name, "celltype", f"the emulator has no {node.model} source",
+                                        ", ".join(source_kinds.source_names()))
         key = stream_key(self.graph.seed, node.name, "spike-source")
         return cls(dict(node.parameters), key, self.dt)
 

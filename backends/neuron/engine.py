@@ -304,10 +304,10 @@ class NeuronEngine(Engine):
                                   np.concatenate([p[2] for p in parts]))
                 if node.model != "SpikeSourceExternal" and parts:
                     from neurohybrid.stimuli import spike_sources as source_kinds
-                    cls = getattr(source_kinds, node.model, None)
+                    cls = source_kinds.source_class(node.model)
                     if cls is None:
                         raise UnsupportedModelError(node.name, "celltype", f"no spike source {node.model}",
-                                                    ", ".join(source_kinds.SPIKE_SOURCES))
+                                                    ", ".join(source_kinds.source_names()))
                     src.generator = cls(dict(node.parameters), stream_key(graph.seed, node.name, "spike-source"),
                                         self.dt)
                 self.sources[node.name] = src

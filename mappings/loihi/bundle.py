@@ -134,6 +134,8 @@ def host_inputs_manifest(graph, circuit: LoihiCircuit) -> dict:
         for key, value in node.parameters.items():
             if key == "spike_times":
                 params[key] = [np.asarray(v, dtype=float).tolist() for v in value]
+            elif value is None or isinstance(value, str):  # an encoder's units, generator, NIR layer list
+                params[key] = value
             else:
                 params[key] = np.asarray(value, dtype=float).tolist()
         out[name] = {"model": node.model, "parameters": params}

@@ -156,6 +156,8 @@ def host_input_parameters(circuit, graph: ModelGraph | None = None) -> tuple[int
         for key, value in entry["parameters"].items():
             if key == "spike_times":
                 params[key] = [np.asarray(v, dtype=float) for v in value]
+            elif value is None or isinstance(value, str):
+                params[key] = value
             else:
                 params[key] = np.asarray(value, dtype=float)
         out[name] = (entry["model"], params)
@@ -178,10 +180,10 @@ class HostInputs:
         _, self.offsets, _, self.n_inputs = circuit_layout(circuit)
         self.generators = {}
         for name, (model, params) in specs.items():
-            cls = source_kinds.SPIKE_SOURCES.get(model)
+            cls = source_kinds.source_class(model)
             if cls is None:
                 raise UnsupportedModelError(name, "celltype", f"{model} is not a host spike source",
-                                            ", ".join(source_kinds.SPIKE_SOURCES))
+                                            ", ".join(source_kinds.source_names()))
             self.generators[name] = cls(dict(params), stream_key(seed, name, "spike-source"), dt)
         self.reset()
 
@@ -250,7 +252,7 @@ class LoihiOutputs:
     def refusal(node, graph: ModelGraph, options: dict | None = None) -> str | None:
         """Why the Loihi path cannot run ``node`` of ``graph`` (None: it can), for the partition."""
         if node.kind == "source":
-            return None if node.model in source_kinds.SPIKE_SOURCES else f"{node.model} is not a host spike source"
+            return None if source_kinds.source_class(node.model) else f"{node.model} is not a host spike source"
         if node.kind == "modulator":  # its dopamine is computed on the host (third_factor.py)
             return None if node.model == "VolumeTransmitter" else f"the Loihi path has no {node.model} modulator"
         from neurohybrid.mappings.loihi.quantize import refusal

@@ -15,6 +15,7 @@ from pyNN.standardmodels import StandardCellType
 from .connectors import SmallWorldConnector  # noqa: F401  (PyNN's own is not implemented)
 from .control import (end, get_current_time, get_max_delay, get_min_delay, get_time_step,  # noqa: F401
                       initialize, num_processes, placement, rank, reset, run, run_for, run_until, setup)
+from .encoders import Cochlea, EventCamera, NIREncoder, Retina  # noqa: F401  (sensory encoders: neurohybrid.encoders)
 from .composed import (AdExp, AlphaPSR, BetaPSR, CondAlphaPostSynapticResponse,  # noqa: F401
                        CondBetaPostSynapticResponse, CurrExpPostSynapticResponse, LIF, PointNeuron)
 from .native_rng import NativeRNG  # noqa: F401  (draws from neurohybrid's keyed streams)

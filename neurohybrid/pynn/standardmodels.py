@@ -286,10 +286,8 @@ class QIF(StandardCellType):
 NEURON_TYPES = NEURON_TYPES + ("QIF",)
 
 
-class SpikeSourceExternal(StandardCellType):
-    """A spike source whose spikes are supplied while the simulation runs: by a rates-to-spikes
-    converter of the co-simulation kernel (``WholeBrain.replace(..., inputs=...)`` creates one)
-    or by live input. Connect it with ordinary Projections; it has no parameters."""
+class _SourceCellType(StandardCellType):
+    """A spike source without PyNN parameters (its own state is elsewhere): spikes only."""
 
     default_parameters: dict = {}
     default_initial_values: dict = {}
@@ -298,6 +296,12 @@ class SpikeSourceExternal(StandardCellType):
     receptor_types = ()
     units: dict = {}
     translations = build_translations()
+
+
+class SpikeSourceExternal(_SourceCellType):
+    """A spike source whose spikes are supplied while the simulation runs: by a rates-to-spikes
+    converter of the co-simulation kernel (``WholeBrain.replace(..., inputs=...)`` creates one)
+    or by live input. Connect it with ordinary Projections; it has no parameters."""
 
 
 SOURCE_TYPES = SOURCE_TYPES + ("SpikeSourceExternal",)

@@ -51,9 +51,13 @@ def biophysical_node(pop) -> PopulationNode:
 
 def population_node(pop) -> PopulationNode:
     """The graph node of a Population (point neurons, spike sources or biophysical cells)."""
+    from .encoders import encoder_node_parameters, is_encoder
     from .multicompartment import is_biophysical
     if is_biophysical(pop.celltype):
         return biophysical_node(pop)
+    if is_encoder(pop.celltype):  # a sensory encoder: a stream spike source (neurohybrid.encoders)
+        return PopulationNode(pop.label, pop.celltype.graph_model, pop.size, encoder_node_parameters(pop), {},
+                              kind="source", engine=getattr(pop, "engine", None))
     model = type(pop.celltype).__name__
     known = NEURON_TYPES + SOURCE_TYPES + MODULATOR_TYPES + ("PointNeuron",)
     if model not in known:

@@ -252,5 +252,16 @@ def spike_time_steps(times_ms: np.ndarray, dt: float) -> np.ndarray:
     return -(-tics // step_tics)
 
 
+def counts_to_spikes(counts: np.ndarray, t0: int) -> tuple[np.ndarray, np.ndarray]:
+    """Spike counts ``[n_ticks, n]`` of grid indices ``t0 ..`` as (emission ticks, cell ids),
+    int64, sorted by tick then cell; a cell that fires k times in a tick is listed k times."""
+    rows, ids = np.nonzero(counts)
+    ticks = rows.astype(np.int64) + (t0 - 1)
+    mult = counts[rows, ids]
+    if mult.size and mult.max() > 1:
+        ticks, ids = np.repeat(ticks, mult), np.repeat(ids, mult)
+    return ticks, ids.astype(np.int64)
+
+
 def _empty() -> tuple[np.ndarray, np.ndarray]:
     return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)

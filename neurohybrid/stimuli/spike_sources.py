@@ -54,12 +54,12 @@ import numpy as np
 from neurohybrid.errors import ParameterError, SimulationStateError, UnknownParameterError
 
 from .draws import (_KIND_GAMMA, _KIND_REFRACTORY, _check_dt, _check_key, _check_window, _empty, _ms_to_ticks,
-                    _poisson_counts, _renewal_kernel, _renewal_restart, poisson_cdf_tables, pushed_spikes,
+                    _poisson_counts, counts_to_spikes, _renewal_kernel, _renewal_restart, poisson_cdf_tables, pushed_spikes,
                     spike_time_steps)
 
 __all__ = [
     "SpikeSourcePoisson", "SpikeSourcePoissonRefractory", "SpikeSourceGamma", "SpikeSourceArray",
-    "SpikeSourceExternal", "SPIKE_SOURCES",
+    "SpikeSourceExternal", "SPIKE_SOURCES", "source_class", "source_names",
 ]
 
 
@@ -284,13 +284,7 @@ class SpikeSourcePoisson(_RenewalSource):
             raise SimulationStateError(self, "t0", f"window starts at tick {t0}, before tick {self._pos} "
                                        "which this source has already reached",
                                        f"t0 >= {self._pos}, or reset() first")
-        counts = self._counts(t0, n_ticks)
-        rows, ids = np.nonzero(counts)
-        ticks = rows.astype(np.int64) + (t0 - 1)
-        mult = counts[rows, ids]
-        if mult.size and mult.max() > 1:
-            ticks, ids = np.repeat(ticks, mult), np.repeat(ids, mult)
-        return ticks, ids.astype(np.int64)
+        return counts_to_spikes(self._counts(t0, n_ticks), t0)
 
     def _counts(self, t0: int, n_ticks: int) -> np.ndarray:
         if t0 < self._pos:
@@ -525,3 +519,19 @@ SPIKE_SOURCES = {cls.__name__: cls for cls in
                  (SpikeSourcePoisson, SpikeSourcePoissonRefractory, SpikeSourceGamma, SpikeSourceArray,
                   SpikeSourceExternal)}
 """PyNN cell-type name -> emulator spike-source class."""
+
+
+def source_class(model: str):
+    """The class that generates the spikes of a source node of model ``model``: a spike source
+    above or a sensory encoder of :mod:`neurohybrid.encoders` (both built as ``cls(params, key,
+    dt)`` with ``emit``, ``reset``, ``state``/``restore``); None for an unknown model."""
+    if model in SPIKE_SOURCES:
+        return SPIKE_SOURCES[model]
+    from neurohybrid.encoders import ENCODERS  # imported on use: encoders build on this module
+    return ENCODERS.get(model)
+
+
+def source_names() -> list[str]:
+    """Every model name :func:`source_class` knows (for error messages)."""
+    from neurohybrid.encoders import ENCODERS
+    return [*SPIKE_SOURCES, *ENCODERS]

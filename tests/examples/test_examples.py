@@ -83,3 +83,14 @@ def test_plasticity_example(tmp_path):
     a, b = (float(x) for x in re.findall(r"([0-9.]+) nA", line)[:2])
     assert a > b > 0.1  # the synapses paired nearer the dopamine get more of the credit
     assert (tmp_path / "plasticity.png").stat().st_size > 20_000
+
+
+def test_encoders_example(tmp_path):
+    """Retina and cochlea drive a 400-cell circuit for 300 ms; the figure and the run store are written."""
+    out = subprocess.run([sys.executable, str(EXAMPLES / "encoders.py"), "--duration", "300",
+                          "--output", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "retina: 512 channels" in out.stdout and "E auditory" in out.stdout
+    assert (tmp_path / "encoders.png").stat().st_size > 20_000
+    with h5py.File(tmp_path / "encoders.h5", "r") as f:
+        assert f["spikes/retina/timestamps"].size > 0 and f["spikes/E/timestamps"].size > 0
