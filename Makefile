@@ -43,6 +43,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/va_benchmarks.py
 	$(PY) benchmarks/partition_overhead.py
 	$(PY) benchmarks/encoders.py
+	$(PY) benchmarks/surrogate.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -153,6 +153,30 @@ def figure(data, vt, duration, path):
     plt.close(fig)
 
 
+def simulate(duration: float, seed: int, recording_path=None, surrogate=None) -> tuple[dict, dict]:
+    """Build and run the island (``surrogate``: a surrogate file or object that replaces the L5
+    cells, ``sim.surrogate``); returns (data, volley times): spike trains per population, the
+    L5 voltages, evoked rates per phase, mean rates, the BAC effect and the run's wall time."""
+    sim.setup(timestep=0.1, neuron_dt=0.025, seed=seed, **({"recording_path": recording_path}
+                                                             if recording_path else {}))
+    E, I, L5, vt = build(duration)
+    if surrogate is not None:
+        sim.surrogate(L5, model=surrogate)
+    t1 = time.perf_counter()
+    sim.run(duration)
+    wall = time.perf_counter() - t1
+    data = {"spikes": {p.label: [np.asarray(st, dtype=float) for st in p.get_data().segments[0].spiketrains]
+                       for p in (E, I, L5)}, "wall": wall}
+    for sig in L5.get_data().segments[0].analogsignals:
+        data[sig.name] = {"t": np.asarray(sig.times, dtype=float), "v": np.asarray(sig, dtype=float)}
+    sizes = {"E": N_E, "I": N_I, "L5": N_L5}
+    data["rates"] = {name: {p: evoked_rates(data["spikes"][p], vt[name], sizes[p]) for p in sizes} for name in PHASES}
+    data["mean_rates"] = {p: sum(len(s) for s in data["spikes"][p]) / sizes[p] / (duration / 1000.0) for p in sizes}
+    data["bac"] = data["rates"]["basal + tuft"]["E"] / max(data["rates"]["basal"]["E"], 1e-9)
+    sim.end()
+    return data, vt
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=600.0, help="ms (three equal phases)")
@@ -162,26 +186,14 @@ def main(argv=None):
     os.makedirs(args.output, exist_ok=True)
     h5 = os.path.join(args.output, "l5_island.h5")
     t0 = time.perf_counter()
-    sim.setup(timestep=0.1, neuron_dt=0.025, seed=args.seed, recording_path=h5)
-    E, I, L5, vt = build(args.duration)
-    t1 = time.perf_counter()
-    sim.run(args.duration)
-    wall = time.perf_counter() - t1
-    data = {"spikes": {p.label: [np.asarray(st, dtype=float) for st in p.get_data().segments[0].spiketrains]
-                       for p in (E, I, L5)}}
-    for sig in L5.get_data().segments[0].analogsignals:
-        data[sig.name] = {"t": np.asarray(sig.times, dtype=float), "v": np.asarray(sig, dtype=float)}
-    sizes = {"E": N_E, "I": N_I, "L5": N_L5}
-    data["rates"] = {name: {p: evoked_rates(data["spikes"][p], vt[name], sizes[p]) for p in sizes} for name in PHASES}
-    sim.end()
+    data, vt = simulate(args.duration, args.seed, h5)
     for name in PHASES:
         l5_counts = [int(np.sum((s >= t) & (s < t + WINDOW))) for t in vt[name] for s in data["spikes"]["L5"]]
         r = data["rates"][name]
         print(f"{name:>13}: L5 spikes per cell per volley {np.mean(l5_counts):.2f}; evoked rates E {r['E']:.1f} Hz, "
               f"I {r['I']:.1f} Hz, L5 {r['L5']:.1f} Hz")
-    ratio = data["rates"]["basal + tuft"]["E"] / max(data["rates"]["basal"]["E"], 1e-9)
-    print(f"BAC firing raises the circuit's evoked E rate {ratio:.2f}x (basal + tuft vs basal alone); "
-          f"{args.duration:g} ms simulated in {wall:.1f} s")
+    print(f"BAC firing raises the circuit's evoked E rate {data['bac']:.2f}x (basal + tuft vs basal alone); "
+          f"{args.duration:g} ms simulated in {data['wall']:.1f} s")
     png = os.path.join(args.output, "l5_island.png")
     figure(data, vt, args.duration, png)
     print(f"outputs: {png}\n         {h5}\ntotal {time.perf_counter() - t0:.1f} s")

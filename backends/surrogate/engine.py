@@ -263,6 +263,24 @@ class SurrogateEngine(Engine):
         self.sink.samples(pop.name, s["variable"], rows)
         s["sent"] = int(ticks[-1])
 
+    def field_value(self, node: str, name: str) -> float:
+        """A field proxy of population ``node``, as NEURON gives it: ``"mean_v:<location>"``
+        (mV, the mean over cells of the voltage at the last computed bin's end) or ``"lfp"`` (mV,
+        mean of v(first location whose name contains 'dend') - v(soma)); only locations the
+        surrogate predicts."""
+        pop = self.pops.get(node)
+        if pop is None:
+            raise ParameterError(node, "field", "not a surrogate population of this engine", ", ".join(self.pops))
+        locs = pop.net.v_locations
+        if name.startswith("mean_v:") and name.split(":", 1)[1] in locs:
+            return float(pop.state.v[:, locs.index(name.split(":", 1)[1])].mean())
+        dend = next((loc for loc in locs if "dend" in loc.lower()), None)
+        if name == "lfp" and dend is not None and "soma" in locs:
+            return float((pop.state.v[:, locs.index(dend)] - pop.state.v[:, locs.index("soma")]).mean())
+        raise ParameterError(f"Population({node})", "field", f"{name!r}: the surrogate predicts the voltage at "
+                             f"{', '.join(locs) or 'no location'}", "'mean_v:<one of those>', or 'lfp' when it "
+                             "predicts soma and a location named '*dend*'")
+
     # --- state ------------------------------------------------------------------------------
     def reset(self, graph=None) -> None:
         """Back to tick 0 (a new graph of the same structure may come with it)."""

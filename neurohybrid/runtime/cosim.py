@@ -59,7 +59,8 @@ class HybridCoSimulation:
             if engine.graph.nodes or c_in or c_out or c_fields:
                 self.circuits[self.names[inst]] = SpikingComponent(self.names[inst], engine, inputs=c_in,
                                                                     outputs=c_out, fields=c_fields,
-                                                                    input_lead=self._leads.get(inst))
+                                                                    input_lead=self._leads.get(inst),
+                                                                    field_outputs=self._proxies(links, inst))
         # the session engine's component (benchmarks/cosim_overhead.py times it)
         self.spiking = self.circuits.get("circuits") or next(iter(self.circuits.values()), None)
         if network.neuron_engine is not None:
@@ -68,8 +69,7 @@ class HybridCoSimulation:
                 "biophysics", network.neuron_engine, inputs=bio_in, outputs=bio_out, fields=bio_fields,
                 input_lead=self._leads.get(NEURON),
                 output_lag=timing(NEURON)[0],  # see neurohybrid.partition
-                field_outputs={f"field:{fl.node.name}": (fl.source[1], fl.source[2], fl.node.name, fl.node.fn)
-                               for fl in links})
+                field_outputs=self._proxies(links, NEURON))
         # several numba-parallel engines must not run at once (their thread pools would compete)
         parallel = (brain.parallel if brain is not None else True) and len(self.circuits) <= 1
         cs = CoSimulation(dt=self.dt, parallel=parallel, macro_step=self._macro_step(brain, part))
@@ -85,7 +85,8 @@ class HybridCoSimulation:
                            f"spikes:{pop}", kind="spikes", delay=bridge.link_delay)
         for fl in links:
             for pop, _ in fl.targets:
-                cs.connect("biophysics", f"field:{fl.node.name}", self.circuit_of(pop), f"field:{fl.node.name}@{pop}",
+                cs.connect(self.circuit_of(fl.source[1]), f"field:{fl.node.name}", self.circuit_of(pop),
+                           f"field:{fl.node.name}@{pop}",
                            kind="fields", delay=max(1, int(round(fl.node.delay / self.dt))))
         for host in self.hosts:  # host modules (the live loop): one period each way
             name, period = host.node.component.name, int(round(host.node.period / self.dt))
@@ -104,6 +105,12 @@ class HybridCoSimulation:
             self.set_pacing(network.pacing)
         self.recorder = network.recorder
         network.store.update_manifest(cosimulation=cs.describe())
+
+    def _proxies(self, links: list, instance: str) -> dict:
+        """The field proxies (NEURON's, a surrogate's) read from populations of engine ``instance``."""
+        part = self.network.partition
+        return {f"field:{fl.node.name}": (fl.source[1], fl.source[2], fl.node.name, fl.node.fn)
+                for fl in links if part.engine_of_node(fl.source[1]) == instance}
 
     def _ports(self, brain, part) -> dict:
         """The ports of every engine's component, NEURON's included: {engine: (spike inputs,

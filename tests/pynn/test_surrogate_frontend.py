@@ -34,6 +34,12 @@ def island(n_l5=4):
     return L5, E
 
 
+def matching_surrogate(L5):
+    """A random-weight surrogate whose model hash is that of ``L5``'s cell (no warning)."""
+    from neurohybrid.pynn.translate import biophysical_node
+    return random_surrogate(model_hash=model_hash(biophysical_node(L5)))
+
+
 def test_one_call_swaps_the_population_and_spikes_cross_engines(tmp_path):
     sim.setup(timestep=0.1, seed=3)
     L5, E = island()
@@ -67,5 +73,33 @@ def test_bad_swaps_are_typed_errors(tmp_path):
     L5, E = island()
     sim.surrogate(L5, model=random_surrogate(channels=("AMPA_basal",)))
     with pytest.raises(UnsupportedModelError, match="AMPA_tuft"):
+        sim.run(10.0)
+    sim.end()
+
+
+def test_a_field_proxy_of_the_surrogate_reaches_point_neurons(tmp_path):
+    """sim.modulate with proxy="mean_v:soma" reads the surrogate's predicted soma voltage, as it
+    reads NEURON's; a proxy the surrogate does not predict is refused by name."""
+    seen = []
+
+    def fn(v):
+        seen.append(v)
+        return 0.0
+
+    sim.setup(timestep=0.1, seed=3)
+    L5, E = island()
+    sim.surrogate(L5, model=matching_surrogate(L5))
+    sim.modulate(E, L5, proxy="mean_v:soma", modulates="current", fn=fn, delay=1.0)
+    sim.run(50.0)
+    v = L5.get_data().segments[0].analogsignals
+    soma = next(a for a in v if a.name == "soma.v")
+    assert len(seen) >= 40 and np.isfinite(seen).all()
+    assert min(seen) >= float(np.min(soma)) - 1e-9 and max(seen) <= float(np.max(soma)) + 1e-9
+    sim.end()
+    sim.setup(timestep=0.1, seed=3)
+    L5, E = island()
+    sim.surrogate(L5, model=matching_surrogate(L5))
+    sim.modulate(E, L5, proxy="lfp", modulates="current", fn=fn, delay=1.0)
+    with pytest.raises(ParameterError, match="lfp"):
         sim.run(10.0)
     sim.end()
