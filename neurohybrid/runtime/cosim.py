@@ -97,7 +97,9 @@ class HybridCoSimulation:
             name, period = host.node.component.name, int(round(host.node.period / self.dt))
             cs.add(host.node.component)
             for port, pop in host.read.items():
-                cs.connect(self.circuit_of(pop), f"live:{name}:{port}", name, port, kind="spikes", delay=period)
+                lag = 1 if self.graph.nodes[pop].kind == "source" else 0
+                cs.connect(self.circuit_of(pop), f"live:{name}:{port}", name, port, kind="spikes",
+                           delay=max(1, period - lag))
             for port, pop in host.write.items():
                 cs.connect(name, port, self.circuit_of(pop), f"live:{name}:{port}", kind="spikes", delay=period)
             for port, targets in host.fields.items():
@@ -154,9 +156,13 @@ class HybridCoSimulation:
         if self.hosts and not any(n.kind == "point" for g in network.parts.values() for n in g.nodes.values()):
             raise PlacementError("live", "read", "live links need point-neuron populations in the session",
                                  "populations on the emulator or Lava")
+        self._lags = {}  # engine -> {port: 1} for spike sources (reported up to a tick late)
         for host in self.hosts:
             comp = host.node.component
             name = comp.name
+            for port, pop in host.read.items():
+                if graph.nodes[pop].kind == "source":
+                    self._lags.setdefault(part.engine_of_node(pop), {})[f"live:{name}:{port}"] = 1
             for port, pop in host.read.items():
                 on(pop, "live output")[1][f"live:{name}:{port}"] = [pop]
             for port, pop in host.write.items():
@@ -165,7 +171,6 @@ class HybridCoSimulation:
                 field = comp.output_ports()[port].field or f"{name}.{port}"
                 for pop, modulates in targets:
                     on(pop, "fields")[2][f"host:{name}:{port}@{pop}"] = (pop, modulates, field)
-        self._lags = {}  # engine -> {nucleus port: 1} for spike sources (reported up to a tick late)
         for fl in self.produced:
             if fl.source[0] == "nucleus":
                 on(fl.source[1], "spikes to a field")[1][f"nucleus:{fl.node.name}"] = [fl.source[1]]
