@@ -229,6 +229,10 @@ class SpikingComponent(Component):
         consecutively in the order given (the first population's cells first). Their spikes must
         be recorded in the engine's graph (the front end records them).
     fields : dict port -> (population, modulates, field name): fields applied to populations.
+    compose : dict (population, modulates) -> ``"sum"`` or ``"product"``: how the fields of
+        several ports acting on one target combine (:func:`neurohybrid.modulators.compose`; a
+        port with no sample yet counts as the rule's neutral value). A target fed by one port
+        takes that field's value as it is.
     field_outputs : dict port -> (population, proxy, field name, fn or None): a field proxy of the
         engine (``engine.field_value(population, proxy)``, e.g. NEURON's ``"lfp"``), through
         ``fn``, emitted once per window at its last tick.
@@ -236,6 +240,9 @@ class SpikingComponent(Component):
         that report a spike up to that late, e.g. NEURON's threshold detection; spikes whose
         lagged tick falls past the window go out with the next window); the links from this
         component must be that much shorter, so arrival times stay exact.
+    port_lag : dict output port -> ticks added to ``output_lag`` on that port (spike sources,
+        which an engine may report one tick after the window they were emitted in, send to a
+        field's dynamics with a lag of 1 on a link one tick shorter).
     input_lead : dict port -> ticks: spikes arriving on the port at tick t are pushed at tick
         t - lead (links that carry a spike at its earliest arrival tick rather than its mirror's
         emission tick: ``neurohybrid.partition.Bridge.lead``); at most the engine's
@@ -244,9 +251,13 @@ class SpikingComponent(Component):
 
     def __init__(self, name: str, engine, inputs: dict | None = None, outputs: dict | None = None,
                  fields: dict | None = None, output_lag: int = 0, field_outputs: dict | None = None,
-                 record: bool = False, input_lead: dict | None = None):
+                 record: bool = False, input_lead: dict | None = None, compose: dict | None = None,
+                 port_lag: dict | None = None):
         super().__init__(name, record)
+        self.port_lag = {p: int(v) for p, v in (port_lag or {}).items() if v}
         self.engine = engine
+        self.compose = dict(compose or {})
+        self._field_held: dict = {}  # port -> the value of its field in force
         self.output_lag = int(output_lag)
         self.field_outputs = dict(field_outputs or {})
         for port, (node, proxy, field, fn) in self.field_outputs.items():
@@ -306,7 +317,8 @@ class SpikingComponent(Component):
         ticks = np.asarray(ticks, np.int64) + self.output_lag
         ids = np.asarray(ids, np.int64)
         for port, off in self._offset[node]:  # a population may feed several ports (a seam and a bridge)
-            self._got.setdefault(port, []).append(Spikes(ticks, ids + off))
+            lag = self.port_lag.get(port)
+            self._got.setdefault(port, []).append(Spikes(ticks + lag if lag else ticks, ids + off))
 
     def bind(self, dt):
         super().bind(dt)
@@ -330,13 +342,14 @@ class SpikingComponent(Component):
         for t, port, value in changes:
             self.engine.advance(t)
             node, modulates, _ = self.field_targets[port]
-            self.engine.set_modulation(node, modulates, value if value.size > 1 else value[0])
+            self._field_held[port] = value if value.size > 1 else value[0]
+            self.engine.set_modulation(node, modulates, self._composed(node, modulates, port))
         self.engine.advance(t_stop)
         self.tick = t_stop
         out = {}
         for p in self.out_nodes:
             spikes = Spikes.concat(self._carry.pop(p, []) + self._got.get(p, []))
-            if self.output_lag:  # lagged ticks past the window go out with the next one
+            if self.output_lag or p in self.port_lag:  # lagged ticks past the window go out with the next one
                 spikes, later = spikes.split(t_stop)
                 if len(later):
                     self._carry[p] = [later]
@@ -349,6 +362,15 @@ class SpikingComponent(Component):
                                field)
         return self._keep(out)
 
+    def _composed(self, node: str, modulates: str, port: str):
+        """The value the fields on (node, modulates) make together (see ``compose``)."""
+        ports = [p for p, (n, m, _) in self.field_targets.items() if n == node and m == modulates]
+        if len(ports) == 1:
+            return self._field_held[port]
+        from .modulators import compose, natural_rule, neutral
+        rule = self.compose.get((node, modulates)) or natural_rule(modulates)
+        return compose(rule, [self._field_held.get(p, neutral(rule)) for p in ports])
+
     def flush(self, sync: bool = True):
         """Write everything recorded so far to the run store (call it between windows, from the
         thread running the kernel; standalone users call it after ``CoSimulation.run``);
@@ -359,7 +381,7 @@ class SpikingComponent(Component):
         self.engine.reset()
         for node in self.in_nodes.values():
             self.engine.source_generator(node).reset()
-        self.tick, self._records, self._carry = 0, {}, {}
+        self.tick, self._records, self._carry, self._field_held = 0, {}, {}, {}
 
     def state(self):
         """The engine's snapshot (:meth:`neurohybrid.engine.Engine.state`), the tick, and the
@@ -371,7 +393,8 @@ class SpikingComponent(Component):
                 from None
         carry = {p: Spikes.concat(parts) for p, parts in self._carry.items()}
         return {"engine": engine, "tick": int(self.tick),
-                "carry": {p: (sp.ticks.copy(), sp.index.copy()) for p, sp in carry.items()}}
+                "carry": {p: (sp.ticks.copy(), sp.index.copy()) for p, sp in carry.items()},
+                "fields": copy.deepcopy(self._field_held)}
 
     def restore(self, state):
         """Back to a :meth:`state` (the engine checks its own part and refuses another model's)."""
@@ -382,6 +405,7 @@ class SpikingComponent(Component):
         self.tick = int(state["tick"])
         self._carry = {p: [Spikes(np.asarray(t, np.int64).copy(), np.asarray(i, np.int64).copy())]
                        for p, (t, i) in state["carry"].items()}
+        self._field_held = copy.deepcopy(state.get("fields", {}))
 
     def describe(self):
         return {**super().describe(), "engine": type(self.engine).__name__,

@@ -455,7 +455,8 @@ class FieldSource(Component):
     :class:`~neurohybrid.kernel.Series` named ``field`` at the multiples of ``period``.
     ``fn`` maps the held input row (1-d array) to a scalar or a 1-d array (default: identity);
     ``units`` is recorded in the manifest. Receivers declare what the field modulates on their
-    own input :class:`~neurohybrid.kernel.Port` (``modulates="gain"``, ...).
+    own input :class:`~neurohybrid.kernel.Port` (``modulates="gain"``, ...). ``initial=None``:
+    no sample before the first input arrives (the targets keep their own parameters).
     """
 
     outputs: dict = {}
@@ -467,7 +468,7 @@ class FieldSource(Component):
             raise ParameterError(name, "input_kind", f"{input_kind!r}", "'rates' or 'fields'")
         self.field, self.fn, self.units = str(field), fn, units
         self.period_ms = _positive(name, "period", period)
-        self.initial = np.atleast_1d(np.asarray(initial, dtype=float))
+        self.initial = None if initial is None else np.atleast_1d(np.asarray(initial, dtype=float))
         self.inputs = {"in": Port(input_kind)}
         self.outputs = {"field": Port("fields", field=self.field)}
 
@@ -478,7 +479,7 @@ class FieldSource(Component):
 
     def reset(self):
         self.tick = 0
-        self._held = self.initial.copy()
+        self._held = None if self.initial is None else self.initial.copy()
         self._records = {}
 
     def advance(self, t_stop, inbox):
@@ -486,15 +487,19 @@ class FieldSource(Component):
         msg = inbox.get("in")
         first = -(-t0 // self.period) * self.period
         ts = np.arange(first, t_stop, self.period, dtype=np.int64)
-        rows = []
+        rows, kept = [], []
         j = 0
         n_in = len(msg) if msg is not None else 0
         for t in ts:
             while j < n_in and msg.ticks[j] <= t:
                 self._held = np.asarray(msg.values[j], dtype=float).ravel().copy()
                 j += 1
+            if self._held is None:  # initial=None: nothing to send before the first input
+                continue
             v = self._held if self.fn is None else self.fn(self._held.copy())
             rows.append(np.atleast_1d(np.asarray(v, dtype=float)))
+            kept.append(t)
+        ts = np.asarray(kept, dtype=np.int64)
         if j < n_in:
             self._held = np.asarray(msg.values[n_in - 1], dtype=float).ravel().copy()
         self.tick = t_stop

@@ -34,7 +34,8 @@ class Capabilities:
     the models it has (None: decided per node by :meth:`Engine.refusal`); ``numerics``:
     ``"float"`` or ``"fixed"``; ``synapses``: synapse types; ``recordables``: recordable state
     variables; ``field_targets``: what a field can modulate (``"gain"``, ``"threshold"``,
-    ``"current"``, ...); ``hardware``: whether it runs on neuromorphic hardware;
+    ``"current"``, ...; ``"gate"``: the efficacy of one projection into the population, a field
+    target ``"gate:<projection>"``, dimensionless in [0, 1]); ``hardware``: whether it runs on neuromorphic hardware;
     ``latency``: ticks between a spike's emission and the window it is reported in (NEURON
     detects a threshold crossing at the start of the next step: 1); ``min_input_delay``: the
     smallest remaining delay (ticks) a spike arriving from another engine may have (point
@@ -121,7 +122,7 @@ class Engine(ABC):
         ``modulates`` (one of ``capabilities.field_targets``); engines set up what the field
         needs. A typed error names the population and the target the engine cannot apply."""
         targets = self.capabilities.field_targets
-        if modulates not in targets:
+        if (modulates.split(":", 1)[0] if modulates.startswith("gate:") else modulates) not in targets:
             raise UnsupportedModelError(node, "modulates", f"the {self.name or type(self).__name__} engine cannot "
                                         f"apply a {modulates!r} field",
                                         ", ".join(targets) if targets else "an engine with field targets")
@@ -130,6 +131,7 @@ class Engine(ABC):
         """Apply a field to population ``node`` from the current tick on. ``values``: a scalar or
         one value per cell, in the target's units (``"current"``: nA added to ``i_offset``;
         ``"threshold"``: mV added to ``v_thresh``; ``"gain"``: factor on synaptic input;
+        ``"gate:<projection>"``: factor in [0, 1] on that projection's weights, a scalar;
         engine-specific targets say theirs). Relative to the model's own parameters: successive
         calls do not accumulate."""
         self.prepare_field(node, modulates)

@@ -29,7 +29,7 @@ import numba
 import numpy as np
 
 from neurohybrid.engine import Capabilities, Engine
-from neurohybrid.errors import ParameterError, UnsupportedModelError
+from neurohybrid.errors import ParameterError, SimulationStateError, UnsupportedModelError
 from neurohybrid.graph import ModelGraph, PopulationNode
 from neurohybrid.rng import stream_key
 
@@ -42,7 +42,8 @@ from neurohybrid.graph.synapses import is_plastic
 from .dopamine import VolumeTransmitter
 from .plastic import PlasticTable, window_bound
 from .ring import CountRing, FixedRing
-from .tables import _distinct, build_tables
+from .tables import GatedTable, _distinct, build_tables
+from neurohybrid.modulators import gate_value
 
 MAX_WINDOW_TICKS = 64
 FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
@@ -98,7 +99,7 @@ class EmulatorEngine(Engine):
                   "StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse", "STDPSynapse", "VogelsSTDPSynapse",
                   "DopamineSTDPSynapse"),
         recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u", "weight"),
-        field_targets=("current", "threshold", "gain", "plasticity_rate", "dopamine"),
+        field_targets=("current", "threshold", "gain", "plasticity_rate", "dopamine", "gate"),
         latency=0, min_input_delay=1, input_lead=1)
 
     def __init__(self, numerics: str = "float", threads: int | None = None, max_window: int | None = None):
@@ -168,6 +169,7 @@ class EmulatorEngine(Engine):
         self.transmitters = {m.name: VolumeTransmitter(
             m, [e for e in graph.edges if e.post == m.name], offsets, self.dt,
             int(np.asarray(m.parameters.get("deliver_interval", 1)).ravel()[0])) for m in modulators}
+        self._gated: set = set()  # edges with a gate field (GatedTable)
         self.tables = build_tables(graph, offsets, self.blocks, self.threads, self.transmitters)
         self.plastic = {t.edge.name: t for t in self.tables if isinstance(t, PlasticTable)}
         self._pending = None  # neuron spikes of the last window, delivered with the next one
@@ -462,6 +464,8 @@ class EmulatorEngine(Engine):
     def _modulated(self, node: str, modulates: str):
         """(block, index of the parameter shifted or None for the input gain), or a typed error."""
         super().prepare_field(node, modulates)
+        if modulates.startswith("gate:"):
+            return self._gate_table(node, modulates[5:]), None
         if (modulates == "dopamine") != (node in self.transmitters):
             raise UnsupportedModelError(node, "modulates", "a 'dopamine' field acts on a VolumeTransmitter, and a "
                                         "VolumeTransmitter takes only a 'dopamine' field",
@@ -488,6 +492,9 @@ class EmulatorEngine(Engine):
         per cell. Offsets are relative to the model's own parameters, so successive calls do not
         accumulate."""
         block, row = self._modulated(node, modulates)
+        if modulates.startswith("gate:"):  # block is the edge's GatedTable
+            block.set_gate(gate_value(modulates[5:], values))
+            return
         if modulates == "dopamine":  # the concentration itself (NEST's n: 1/ms scale), from now on
             self.transmitters[node].set_field(self.tick, float(np.asarray(values, dtype=float).ravel()[0]))
             return
@@ -500,6 +507,28 @@ class EmulatorEngine(Engine):
             block.gain = None if np.all(v == 1.0) else v.copy()
             return
         block.P[row] = block.node.parameters[self.MODULATION_TARGETS[modulates]] + v
+
+    def _gate_table(self, node: str, edge: str) -> GatedTable:
+        """The GatedTable of static projection ``edge`` into ``node`` (its tables are rebuilt
+        with the edge apart the first time, before the run starts)."""
+        e = next((e for e in self.graph.edges if e.name == edge), None)
+        if e is None or e.post != node:
+            raise UnsupportedModelError(node, f"gate:{edge}", f"no projection {edge!r} into {node} on this engine",
+                                        ", ".join(x.name for x in self.graph.edges if x.post == node) or "none")
+        if e.synapse != "StaticSynapse":
+            raise UnsupportedModelError(f"Projection({edge})", "gate", f"a {e.synapse} cannot be gated on the "
+                                        "float emulator", "a StaticSynapse projection")
+        if edge not in self._gated:
+            if self.tick != 0:
+                raise SimulationStateError(f"Projection({edge})", "gate", "a gate added after the run started",
+                                           "gates declared before the first run")
+            self._gated.add(edge)
+            for block in self.blocks.values():
+                block.counts, block.ring.in_use = None, False
+            self.tables = build_tables(self.graph, self._offsets(), self.blocks, self.threads, self.transmitters,
+                                       gated=self._gated)
+            self.plastic = {t.edge.name: t for t in self.tables if isinstance(t, PlasticTable)}
+        return next(t for t in self.tables if isinstance(t, GatedTable) and t.edges[0].name == edge)
 
     def _plastic_into(self, node: str) -> list:
         return [t for t in self.plastic.values() if t.block.node.name == node]

@@ -158,7 +158,7 @@ class FixedEmulatorEngine(LoihiOutputs, Engine):
     name = "emulator-fixed"
     capabilities = Capabilities(kinds=("point", "source", "modulator"), cell_types=("IF_curr_exp", "IF_curr_delta"),
                                 numerics="fixed", recordables=("spikes", "v", "weight"),
-                                field_targets=FIELD_TARGETS + ("dopamine",), latency=0, min_input_delay=1)
+                                field_targets=FIELD_TARGETS + ("dopamine", "gate"), latency=0, min_input_delay=1)
 
     def __init__(self, numerics: str = "fixed", threads: int | None = None, approximations=()):
         if numerics != "fixed":

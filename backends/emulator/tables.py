@@ -491,10 +491,31 @@ def max_input(edges: list[ProjectionEdge], n_cells: int) -> float:
     return float(total.max()) if total.size else 0.0
 
 
-def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int, transmitters=None) -> list:
+class GatedTable(DeliveryTable):
+    """Static delivery from one projection edge whose efficacy a gate field scales: weights
+    stored per synapse (``base_weight`` as built), ``weight = base_weight * gate`` from the
+    gate's change on; the gate scales spikes as they are sent (as Loihi's synapse memory does),
+    spikes already in the ring keep the weight they left with."""
+
+    def __init__(self, block, edges, offsets, dt, n_blocks, n_sources):
+        super().__init__(block, edges, offsets, dt, n_blocks, n_sources)
+        self.edges = list(edges)
+        self.base_weight = self.weight.copy()
+        self.gate = 1.0
+
+    _weight_encoding = TsodyksTable._weight_encoding
+
+    def set_gate(self, gate: float) -> None:
+        """Scale the edge's efficacy to ``gate`` (dimensionless, in [0, 1]) times its weights."""
+        self.gate = float(gate)
+        self.weight = self.base_weight * self.gate if self.gate != 1.0 else self.base_weight.copy()
+
+
+def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int, transmitters=None,
+                 gated=()) -> list:
     """One static table per target block (all its static edges merged) and one per edge with
     short- or long-term plasticity (``transmitters``: volume transmitters by node name, for
-    dopamine-modulated edges).
+    dopamine-modulated edges) or with a gate (``gated``: edge names, :class:`GatedTable`).
     Sets each block ring's fixed-point scaling from the largest input a cell can receive."""
     n_sources = sum(node.size for node in graph.nodes.values())
     tables = []
@@ -502,7 +523,10 @@ def build_tables(graph: ModelGraph, offsets: dict, blocks: dict, n_threads: int,
         n_blocks = max(1, min(n_threads, block.node.size))
         incoming = [e for e in graph.edges if e.post == name and e.pre_index.size]
         block.ring.set_shift(choose_shift(max_input(incoming, block.node.size)))
-        static = [e for e in incoming if e.synapse == "StaticSynapse"]
+        static = [e for e in incoming if e.synapse == "StaticSynapse" and e.name not in gated]
+        for edge in incoming:
+            if edge.name in gated:
+                tables.append(GatedTable(block, [edge], offsets, graph.dt, n_blocks, n_sources))
         if static:
             tables.append(DeliveryTable(block, static, offsets, graph.dt, n_blocks, n_sources))
         from .stochastic import TABLES as STOCHASTIC  # stochastic synapses (stochastic.py)

@@ -72,7 +72,7 @@ class LavaEngine(LoihiOutputs, Engine):
     #: on Loihi 2 (see :attr:`target`)
     capabilities = Capabilities(kinds=("point", "source", "modulator"), cell_types=("IF_curr_exp", "IF_curr_delta"),
                                 numerics="fixed", recordables=("spikes", "v", "weight"),
-                                field_targets=FIELD_TARGETS + ("dopamine",), latency=0, min_input_delay=1)
+                                field_targets=FIELD_TARGETS + ("dopamine", "gate"), latency=0, min_input_delay=1)
 
     @staticmethod
     def placement_note(node, graph: ModelGraph, options: dict | None = None) -> str | None:

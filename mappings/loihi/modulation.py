@@ -13,7 +13,11 @@ registers. A field value arrives at a macro-step boundary and is quantised once,
   onto the cell is rescaled, ``w = rint(w0 · g)``, then clipped and truncated as Lava does
   (the projection's sign mode is kept). Unlike the float emulator, which scales input as it
   arrives, the gain applies to spikes *sent* after the change: spikes already on their way
-  keep the weight they left with, as in Loihi's synapse memory.
+  keep the weight they left with, as in Loihi's synapse memory;
+- ``"gate:<projection>"`` (dimensionless in [0, 1], one value): that projection's weight
+  mantissas are rescaled the same way, ``w = rint(w0 · gain · gate)`` (a gate of 0 silences
+  it, 1 restores it exactly); the report has one entry ``"<post>.gate[<projection>]"`` with the
+  represented fraction and its error.
 
 Values a register cannot hold are clipped (vth to ``0 .. 2**17 - 1``, the bias to the 13-bit
 mantissa at exponent 7, weights to 8 bits) and counted. The report
@@ -31,6 +35,7 @@ import json
 import numpy as np
 
 from neurohybrid.errors import ParameterError, UnsupportedModelError
+from neurohybrid.modulators import gate_value
 
 from .circuit import LoihiCircuit
 from .limits import BIAS_MANT_MAX, BIAS_MANT_MIN, VTH_MAX, VTH_SHIFT, limit
@@ -76,6 +81,13 @@ class CircuitModulation:
 
     def check(self, node: str, modulates: str) -> None:
         """Typed error unless a ``modulates`` field can act on population ``node``."""
+        if modulates.startswith("gate:"):
+            proj = modulates[5:]
+            if not any(p.name == proj and p.post == node for p in self.base.projections):
+                raise UnsupportedModelError(node, modulates, f"no projection {proj!r} into {node} in the Loihi circuit",
+                                            ", ".join(p.name for p in self.base.projections if p.post == node)
+                                            or "none")
+            return
         if modulates not in FIELD_TARGETS:
             raise UnsupportedModelError(node, "modulates", f"{modulates!r} is not a field target on the Loihi path",
                                         ", ".join(FIELD_TARGETS))
@@ -89,6 +101,8 @@ class CircuitModulation:
         (vth/bias registers), ``"weights"``, or ``None`` (the value in force already)."""
         self.check(node, modulates)
         size = self.base.populations[node].size
+        if modulates.startswith("gate:"):
+            values = gate_value(modulates[5:], np.unique(np.asarray(values, dtype=float).ravel()))
         v = _per_cell(values, size, node, modulates)
         neutral = _neutral(modulates)
         if np.array_equal(self.active.get((node, modulates), np.full(size, neutral)), v):
@@ -97,7 +111,7 @@ class CircuitModulation:
             self.active.pop((node, modulates), None)
         else:
             self.active[(node, modulates)] = v.copy()
-        if modulates == "gain":
+        if modulates == "gain" or modulates.startswith("gate:"):
             self.circuit = dataclasses.replace(self.circuit, projections=self._projections())
             return "weights"
         pops = dict(self.circuit.populations)
@@ -116,6 +130,10 @@ class CircuitModulation:
             for target in FIELD_TARGETS:
                 v = self.active.get((node, target))
                 out[f"{node}/{target}"] = np.full(pop.size, _neutral(target)) if v is None else v.copy()
+        for proj in self.base.projections:
+            v = self.active.get((proj.post, f"gate:{proj.name}"))
+            out[f"{proj.post}/gate:{proj.name}"] = np.ones(self.base.populations[proj.post].size) if v is None \
+                else v.copy()
         out["report"] = json.dumps(self._report)
         return out
 
@@ -128,13 +146,17 @@ class CircuitModulation:
                 v = _per_cell(state[f"{node}/{target}"], pop.size, node, target)
                 if not np.all(v == _neutral(target)):
                     active[(node, target)] = v
+        for proj in self.base.projections:
+            key = f"{proj.post}/gate:{proj.name}"
+            if key in state and not np.all(np.asarray(state[key]) == 1.0):
+                active[(proj.post, f"gate:{proj.name}")] = np.asarray(state[key], float).copy()
         self.active = active
         circuit = self.base
-        shifted = sorted({node for node, target in active if target != "gain"})
+        shifted = sorted({node for node, target in active if target in ("threshold", "current")})
         if shifted:
             circuit = dataclasses.replace(circuit, populations={**circuit.populations,
                                                                 **{n: self._population(n) for n in shifted}})
-        if any(target == "gain" for _, target in active):
+        if any(target == "gain" or target.startswith("gate:") for _, target in active):
             circuit = dataclasses.replace(circuit, projections=self._projections())
         self.circuit = circuit
         self._report = json.loads(state["report"])
@@ -180,10 +202,12 @@ class CircuitModulation:
         out = []
         for proj in self.base.projections:
             g = self.active.get((proj.post, "gain"))
-            if g is None:
+            gate = self.active.get((proj.post, f"gate:{proj.name}"))
+            if g is None and gate is None:
                 out.append(proj)
                 continue
             n_post = self.base.populations[proj.post].size
+            g = (np.ones(n_post) if g is None else g) * (1.0 if gate is None else gate[0])
             pre = self.base.populations.get(proj.pre) or self.base.inputs[proj.pre]
             mode = projection_sign_mode(proj, n_post, pre.size)
             rows = np.asarray(proj.rows, np.int64)
@@ -195,7 +219,8 @@ class CircuitModulation:
                 represented = np.where(eff0 != 0, w / np.where(eff0 != 0, eff0, 1), g[rows])
             lo, hi = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}[mode]
             clipped = (np.rint(ideal) < lo) | (np.rint(ideal) > hi)
-            self._note(proj.post, "gain", "", None, g[rows], represented, clipped, what=proj.name)
+            self._note(proj.post, "gain" if gate is None else "gate", "", None, g[rows], represented, clipped,
+                       what=proj.name)
             out.append(dataclasses.replace(proj, weights=w.astype(np.int64), sign_mode=mode))
         return out
 

@@ -15,6 +15,8 @@ node                   outputs                                  inputs
 =====================  =======================================  ==========================
 population             ``spikes``; ``proxy:<lfp|mean_v:loc>``   ``spikes`` (SpikeSourceExternal);
                        (fields, biophysical cells)              ``field:<modulates>`` (fields)
+                                                                ``field:gate:<projection>`` (a gate
+                                                                on a projection into it: fields)
 volume transmitter     (none)                                   ``field:dopamine`` (fields)
 (kind "modulator")
 ScaffoldNode           ``afferent:<region>`` (rates: the        ``rates:<region>`` (rates from
@@ -22,7 +24,10 @@ ScaffoldNode           ``afferent:<region>`` (rates: the        ``rates:<region>
                        ``state:<region>.<variable>`` (fields)
 RatesToSpikesNode      ``spikes``                               ``rates``
 SpikesToRatesNode      ``rates``                                ``spikes``
-FieldNode              ``field``                                ``in``
+FieldNode              ``field``                                ``in`` (fields: a scaffold state,
+                                                                a proxy, a controller, a rate
+                                                                model); ``spikes`` (a spiking
+                                                                nucleus: release per spike)
 HostModuleNode         its component's outputs                  its component's inputs
 =====================  =======================================  ==========================
 
@@ -39,7 +44,7 @@ import numpy as np
 
 from ..errors import LinkError, ParameterError
 
-__all__ = ["PORT_KINDS", "ScaffoldNode", "RatesToSpikesNode", "SpikesToRatesNode", "FieldNode", "HostModuleNode",
+__all__ = ["PORT_KINDS", "COMPOSITION_RULES", "ScaffoldNode", "RatesToSpikesNode", "SpikesToRatesNode", "FieldNode", "HostModuleNode",
            "Link", "port_kind", "Affine", "Sigmoid", "TRANSFER_FUNCTIONS"]
 
 #: What a port carries.
@@ -176,20 +181,59 @@ class Sigmoid:
 TRANSFER_FUNCTIONS = {cls.__name__: cls for cls in (Affine, Sigmoid)}
 
 
+#: How several fields acting on one target combine (:func:`neurohybrid.modulators.compose`).
+COMPOSITION_RULES = ("sum", "product")
+
+
 @dataclass
 class FieldNode:
     """A named slow field: its input sampled every ``period`` ms (a scaffold region's state) or
     once per exchange (a biophysical proxy), through ``fn`` (vectorised; None: identity), in
     ``units``; it reaches its targets ``delay`` ms later (None: the scaffold's exchange).
     ``fn`` may be any callable; :class:`Affine` and :class:`Sigmoid` are the ones a graph
-    file can store (:mod:`neurohybrid.graph_io`)."""
+    file can store (:mod:`neurohybrid.graph_io`).
+
+    A field with dynamics (``tau`` not None) is a neuromodulator concentration ``c`` with its
+    own state (:mod:`neurohybrid.modulators`): ``dc/dt = (baseline - c) / tau`` between
+    releases, ``c += release`` per spike of its source population (input port ``spikes``: a
+    spiking nucleus, e.g. VTA -> dopamine) or ``dc/dt += release * x`` for a ``fields`` input
+    ``x`` (port ``in``: a rate model, a controller), clipped to ``[lower, upper]``; ``tau`` in
+    ms, ``baseline``/``lower``/``upper`` in the concentration's units, ``release`` in those
+    units per spike (or per unit of ``x`` per ms). What reaches the targets is ``fn(c)`` in
+    ``units``. ``compose``: how this field combines with the other fields on the same target
+    (``"sum"`` or ``"product"``; None: the target's own rule, product for factors such as
+    ``gain``, sum for offsets such as ``threshold``)."""
 
     name: str
     fn: object = None
     period: float = 1.0  # ms
     units: str = "1"
     delay: float | None = None  # ms
+    tau: float | None = None  # ms (None: no dynamics)
+    baseline: float = 0.0  # concentration units
+    release: float = 1.0  # concentration units per spike (or per unit input per ms)
+    lower: float = -math.inf
+    upper: float = math.inf
+    compose: str | None = None
     kind: ClassVar[str] = "field"
+
+    def __post_init__(self):
+        who = f"FieldNode({self.name})"
+        if self.tau is not None:
+            _finite(who, tau=self.tau, baseline=self.baseline, release=self.release)
+            if self.tau <= 0:
+                raise ParameterError(who, "tau", f"{self.tau!r}", "an uptake/decay time constant > 0 in ms")
+        for bound in ("lower", "upper"):
+            v = getattr(self, bound)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or math.isnan(v):
+                raise ParameterError(who, bound, f"{v!r}", "a number (+-inf: unbounded)")
+        if not self.lower <= self.baseline <= self.upper and self.tau is not None:
+            raise ParameterError(who, "baseline", f"{self.baseline!r} outside [{self.lower}, {self.upper}]",
+                                 "a baseline inside the bounds")
+        if self.compose is not None and self.compose not in COMPOSITION_RULES:
+            raise ParameterError(who, "compose", f"{self.compose!r}", " or ".join(map(repr, COMPOSITION_RULES)))
+        if not isinstance(self.units, str) or not self.units:
+            raise ParameterError(who, "units", f"{self.units!r}", "a unit string ('1', 'mV', 'nA', 'nM', ...)")
 
 
 @dataclass
@@ -238,7 +282,7 @@ def port_kind(node, port: str, side: str) -> str | None:
         return "rates" if head == "rates" else None
     fixed = {"rates_to_spikes": ({"spikes": "spikes"}, {"rates": "rates"}),
              "spikes_to_rates": ({"rates": "rates"}, {"spikes": "spikes"}),
-             "field": ({"field": "fields"}, {"in": "fields"})}
+             "field": ({"field": "fields"}, {"in": "fields", "spikes": "spikes"})}
     if kind in fixed:
         return fixed[kind][0 if side == "out" else 1].get(port)
     if kind == "host":

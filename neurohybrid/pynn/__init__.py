@@ -27,7 +27,8 @@ from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import (ACSource, DCSource, NoisyCurrentSource, StaticSynapse,  # noqa: F401
                              StepCurrentSource, TsodyksMarkramSynapse)
 from .wholebrain import WholeBrain, rates_to_spikes, spikes_to_rates  # noqa: F401
-from .fields import modulate  # noqa: F401
+from .fields import Field, modulate  # noqa: F401
+from .controllers import Controller  # noqa: F401  (host-module controllers: neurohybrid.controllers)
 from .surrogates import surrogate  # noqa: F401  (trained surrogates of biophysical populations)
 from .live import live, realtime, realtime_stats, run_forever, serve, stop  # noqa: F401
 # the mean-field scaffold's vocabulary (couplings renamed so they read as such in a PyNN script)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..errors import ParameterError, PlacementError
 from .simulator import state
 
@@ -96,3 +98,97 @@ def modulate(targets, source, proxy: str = "lfp", modulates: str = "gain", fn=No
     links.append(link)
     state.network.mark_dirty("structure")
     return link
+
+
+def _root(pop):
+    """The Population a Population or PopulationView belongs to."""
+    return getattr(pop, "grandparent", None) or pop
+
+
+class Field:
+    """A field as a model component (graph: :class:`neurohybrid.graph.FieldNode`): produced by
+    ``source`` and acting on populations (:meth:`modulate`) and projections (:meth:`gate`).
+
+    ``source``: a ``Population`` (a spiking nucleus: every spike releases ``release``), or
+    ``(controller, port)`` (a :class:`~neurohybrid.pynn.controllers.Controller` output: a rate
+    model, a Nengo network, a native controller), or None (refused at the first run: a field
+    needs a producer). ``tau`` (ms), ``baseline``, ``release``, ``bounds`` (lower, upper; None:
+    unbounded), in the concentration's ``units``: the dynamics of
+    :mod:`neurohybrid.modulators` (``tau=None``: no dynamics, the controller's value through
+    ``fn``). ``period``: ms between the samples sent to the targets; ``compose``: ``"sum"`` or
+    ``"product"`` with other fields on a target. Each target takes ``fn(c)`` (:meth:`modulate`).
+    """
+
+    def __init__(self, name: str, source=None, tau: float | None = None, baseline: float = 0.0,
+                 release: float = 1.0, bounds=(None, None), units: str = "1", period: float = 1.0,
+                 compose: str | None = None, delay: float | None = None):
+        import math
+
+        from ..graph import FieldNode
+        from .populations import Population
+        state._check_usable("Field")
+        who = f"Field({name})"
+        if any(f.name == name for f in state.fields) or any(lk.field == name for lk in state.field_links):
+            raise ParameterError(who, "name", f"a field named {name!r} already exists", "unique field names")
+        if isinstance(source, tuple):
+            if len(source) != 2 or source[0] not in state.controllers:
+                raise PlacementError(who, "source", f"{source!r}", "(controller, port) of a sim.Controller")
+            ctl, port = source
+            if port not in ctl.component.outputs:
+                raise ParameterError(who, "source", f"{ctl.name} has no output port {port!r}",
+                                     ", ".join(ctl.component.outputs) or "no outputs")
+        elif source is not None:
+            if not isinstance(source, Population):
+                raise PlacementError(who, "source", f"{source!r} is not a population",
+                                     "a sim.Population (a nucleus), or (controller, port)")
+        lower, upper = bounds
+        self.name, self.source, self.targets, self.gates = name, source, [], []
+        # the graph node checks the dynamics (typed errors naming the field)
+        self.node = FieldNode(name, None, float(period), units, delay, tau, float(baseline), float(release),
+                              -math.inf if lower is None else float(lower), math.inf if upper is None else float(upper),
+                              compose)
+        state.fields.append(self)
+        state.network.mark_dirty("structure")
+
+    def modulate(self, targets, modulates: str = "gain", fn=None) -> "Field":
+        """Act on ``targets`` (one population or a list) as ``modulates`` (``"gain"``,
+        ``"threshold"`` mV, ``"current"`` nA, ``"plasticity_rate"``, ``"dopamine"``) through ``fn``
+        (the field's value -> the target's units; None: identity). One ``fn`` per field: the
+        last one given."""
+        who = f"Field({self.name}).modulate"
+        pops = modulated_populations(who, "targets", targets, modulates)
+        if fn is not None and not callable(fn):
+            raise ParameterError(who, "fn", f"{fn!r} is not callable", "a function of the field's value")
+        if fn is not None:
+            self.node.fn = fn
+        self.targets.extend((p, modulates) for p in pops)
+        state.network.mark_dirty("structure")
+        return self
+
+    def gate(self, projection, fn=None) -> "Field":
+        """Multiply ``projection``'s efficacy by the field's value (through ``fn``), which must
+        lie in [0, 1] (a ParameterError naming the projection at the sample that leaves it)."""
+        from .projections import Projection
+        who = f"Field({self.name}).gate"
+        if not isinstance(projection, Projection):
+            raise ParameterError(who, "projection", f"{projection!r}", "a sim.Projection")
+        if fn is not None:
+            self.node.fn = fn
+        self.gates.append(projection)
+        state.network.mark_dirty("structure")
+        return self
+
+    def edge_names(self, projection) -> tuple[str, str]:
+        """(post population, graph edge name) of a gated projection."""
+        pre, post = _root(projection.pre), _root(projection.post)
+        return post.label, f"{projection.label}[{pre.label}->{post.label}]"
+
+    def get_data(self, what: str = "value") -> dict:
+        """The recorded field: ``what="value"`` (what reaches the targets, ``fn`` of the
+        concentration, in ``units``) or ``"concentration"`` (fields with dynamics):
+        ``{"times": ms, "values": (T, 1), "units"}``."""
+        label = self.name if what == "value" else f"{self.name}.{what}"
+        sig = state.network.signal(label, "value")
+        n = sig["samples"].shape[0]
+        return {"times": sig["t_start"] + sig["sampling_interval"] * np.arange(n), "values": sig["samples"],
+                "units": sig["units"]}

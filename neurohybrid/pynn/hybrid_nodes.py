@@ -1,7 +1,8 @@
 """The session's hybrid objects as model-graph modules and links (:mod:`neurohybrid.graph.hybrid`):
 a ``WholeBrain`` becomes a :class:`ScaffoldNode` with one rates->spikes and one spikes->rates
 converter per replaced region and one :class:`FieldNode` per ``modulate``; ``sim.modulate``
-field links become field nodes fed by a biophysical population's proxy; ``sim.live`` /
+field links become field nodes fed by a biophysical population's proxy; ``sim.Field`` s become
+field nodes fed by a nucleus or a ``sim.Controller`` (a host module); ``sim.live`` /
 ``sim.serve`` links become :class:`HostModuleNode` s reading and writing populations.
 """
 from __future__ import annotations
@@ -18,6 +19,21 @@ def add_hybrid_nodes(graph: ModelGraph, state) -> None:
         graph.connect(fl.source.label, f"proxy:{fl.proxy}", fl.field, "in")
         for p in fl.targets:
             graph.connect(fl.field, "field", p.label, f"field:{fl.modulates}")
+    for ctl in state.controllers:
+        graph.add_module(HostModuleNode(ctl.name, ctl.component, ctl.period))
+        for port, pop in ctl.read.items():
+            graph.connect(pop.label, "spikes", ctl.name, port)
+    for f in state.fields:
+        graph.add_module(f.node)
+        if isinstance(f.source, tuple):
+            graph.connect(f.source[0].name, f.source[1], f.name, "in")
+        elif f.source is not None:
+            graph.connect(f.source.label, "spikes", f.name, "spikes")
+        for pop, modulates in f.targets:
+            graph.connect(f.name, "field", pop.label, f"field:{modulates}")
+        for prj in f.gates:
+            post, edge = f.edge_names(prj)
+            graph.connect(f.name, "field", post, f"field:gate:{edge}")
     for lk in state.live_links:
         name = lk.component.name
         graph.add_module(HostModuleNode(name, lk.component, lk.period))

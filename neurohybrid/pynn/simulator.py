@@ -69,6 +69,8 @@ class State(common.control.BaseState):
         self.wholebrain = None  # neurohybrid.pynn.wholebrain.WholeBrain of the session, if any
         self.field_links = []  # neurohybrid.pynn.fields.FieldLink: biophysical proxies -> point neurons
         self.live_links = []  # neurohybrid.pynn.live.LiveLink: closed-loop I/O
+        self.fields = []  # neurohybrid.pynn.fields.Field: fields with dynamics, nuclei, controller outputs, gates
+        self.controllers = []  # neurohybrid.pynn.controllers.Controller: host-module controllers
         self.realtime = None  # pacing of the session (neurohybrid.pynn.live.realtime)
         self.reset()
 

@@ -18,6 +18,7 @@ from ..backends.meanfield import Bold, MeanFieldSimulation, Raw
 from ..converters import FieldSource, RatesToSpikes, SpikesToRates
 from ..errors import ParameterError, PlacementError, SimulationStateError
 from ..kernel import CoSimulation
+from ..modulators import ModulatorField, check_composition
 from ..partition import NEURON, timing
 from .seams import fields_of, hosts_of, scaffold_of, seams_of
 
@@ -52,6 +53,9 @@ class HybridCoSimulation:
         self.names = {inst: ("circuits" if inst == network.primary else f"circuits:{inst}") for inst in network.engines}
         links = [f for f in fields if f.source[0] == "proxy"]
         self.links, self.hosts = links, hosts_of(graph)
+        #: fields produced in the co-simulation: released by a nucleus or written by a host module
+        self.produced = [f for f in fields if f.source[0] in ("nucleus", "host")]
+        self.compose = self._compositions(fields)
         ports = self._ports(brain, part)
         self.circuits = {}
         for inst, engine in network.engines.items():
@@ -60,6 +64,8 @@ class HybridCoSimulation:
                 self.circuits[self.names[inst]] = SpikingComponent(self.names[inst], engine, inputs=c_in,
                                                                     outputs=c_out, fields=c_fields,
                                                                     input_lead=self._leads.get(inst),
+                                                                    compose=self.compose,
+                                                                    port_lag=self._lags.get(inst),
                                                                     field_outputs=self._proxies(links, inst))
         # the session engine's component (benchmarks/cosim_overhead.py times it)
         self.spiking = self.circuits.get("circuits") or next(iter(self.circuits.values()), None)
@@ -67,7 +73,7 @@ class HybridCoSimulation:
             bio_in, bio_out, bio_fields = ports[NEURON]
             self.biophysics = SpikingComponent(
                 "biophysics", network.neuron_engine, inputs=bio_in, outputs=bio_out, fields=bio_fields,
-                input_lead=self._leads.get(NEURON),
+                input_lead=self._leads.get(NEURON), compose=self.compose,
                 output_lag=timing(NEURON)[0],  # see neurohybrid.partition
                 field_outputs=self._proxies(links, NEURON))
         # several numba-parallel engines must not run at once (their thread pools would compete)
@@ -92,9 +98,18 @@ class HybridCoSimulation:
             name, period = host.node.component.name, int(round(host.node.period / self.dt))
             cs.add(host.node.component)
             for port, pop in host.read.items():
-                cs.connect(self.circuit_of(pop), f"live:{name}:{port}", name, port, kind="spikes", delay=period)
+                lag = 1 if self.graph.nodes[pop].kind == "source" else 0
+                cs.connect(self.circuit_of(pop), f"live:{name}:{port}", name, port, kind="spikes",
+                           delay=max(1, period - lag))
             for port, pop in host.write.items():
                 cs.connect(name, port, self.circuit_of(pop), f"live:{name}:{port}", kind="spikes", delay=period)
+            for port, targets in host.fields.items():
+                for pop, _ in targets:
+                    cs.connect(name, port, self.circuit_of(pop), f"host:{name}:{port}@{pop}", kind="fields",
+                               delay=period)
+            host.node.component.listeners.append(self._field_output)
+        for fl in self.produced:
+            self._add_produced(cs, fl)
         cs.build()
         cs.on_macro_step(self._between_windows)
         self._last_flush = time.monotonic()
@@ -148,13 +163,84 @@ class HybridCoSimulation:
         if self.hosts and not any(n.kind == "point" for g in network.parts.values() for n in g.nodes.values()):
             raise PlacementError("live", "read", "live links need point-neuron populations in the session",
                                  "populations on the emulator or Lava")
+        self._lags = {}  # engine -> {port: 1} for spike sources (reported up to a tick late)
         for host in self.hosts:
-            name = host.node.component.name
+            comp = host.node.component
+            name = comp.name
+            for port, pop in host.read.items():
+                if graph.nodes[pop].kind == "source":
+                    self._lags.setdefault(part.engine_of_node(pop), {})[f"live:{name}:{port}"] = 1
             for port, pop in host.read.items():
                 on(pop, "live output")[1][f"live:{name}:{port}"] = [pop]
             for port, pop in host.write.items():
                 on(pop, "live input")[0][f"live:{name}:{port}"] = pop
+            for port, targets in host.fields.items():
+                field = comp.output_ports()[port].field or f"{name}.{port}"
+                for pop, modulates in targets:
+                    on(pop, "fields")[2][f"host:{name}:{port}@{pop}"] = (pop, modulates, field)
+        for fl in self.produced:
+            if fl.source[0] == "nucleus":
+                on(fl.source[1], "spikes to a field")[1][f"nucleus:{fl.node.name}"] = [fl.source[1]]
+                if graph.nodes[fl.source[1]].kind == "source":
+                    self._lags.setdefault(part.engine_of_node(fl.source[1]), {})[f"nucleus:{fl.node.name}"] = 1
+            for pop, modulates in fl.targets:
+                on(pop, "fields")[2][f"field:{fl.node.name}@{pop}"] = (pop, modulates, fl.node.name)
         return ports
+
+    def _compositions(self, fields) -> dict:
+        """{(population, modulates): rule} of every target, checked (units, one rule per target:
+        neurohybrid.modulators.check_composition)."""
+        on: dict = {}
+        for fl in fields:
+            for pop, modulates in fl.targets:
+                on.setdefault((pop, modulates), []).append((fl.node.name, fl.node.units, fl.node.compose))
+        for host in self.hosts:
+            comp = host.node.component
+            for port, targets in host.fields.items():
+                spec = comp.output_ports()[port]
+                units = getattr(comp, "units", {}).get(port, "1")
+                for pop, modulates in targets:
+                    on.setdefault((pop, modulates), []).append((spec.field or f"{comp.name}.{port}", units, None))
+        return {key: check_composition(key[0], key[1], entries) for key, entries in on.items()}
+
+    def _add_produced(self, cs, fl) -> None:
+        """A field released by a nucleus or written by a host module: its component (with
+        dynamics: neurohybrid.modulators.ModulatorField; without: a FieldSource through its fn)
+        and its links. Each link waits one sample period (``delay``, when given, split in two)."""
+        node, who = fl.node, f"FieldNode({fl.node.name})"
+        if fl.source[0] == "nucleus" and node.tau is None:
+            raise ParameterError(who, "tau", "a field released by spikes needs dynamics",
+                                 "an uptake/decay time constant tau in ms")
+        period = max(1, int(round(node.period / self.dt)))
+        if node.delay is None:
+            d_in = d_out = period
+        else:
+            total = int(round(node.delay / self.dt))
+            if total < 2:
+                raise ParameterError(who, "delay", f"{node.delay!r} ms", f">= 2 time steps ({2 * self.dt} ms)")
+            d_in, d_out = total // 2, total - total // 2
+        name = f"field.{node.name}"
+        if node.tau is not None:
+            comp = ModulatorField(name, node.name, "spikes" if fl.source[0] == "nucleus" else "fields", node.tau,
+                                  node.baseline, node.release, node.lower, node.upper, node.period, node.fn,
+                                  node.units)
+        else:
+            comp = FieldSource(name, node.name, _vectorised(node.fn), input_kind="fields", period=node.period,
+                               initial=None, units=node.units)
+        comp.listeners.append(self._field_output)
+        cs.add(comp)
+        if fl.source[0] == "nucleus":
+            lag = 1 if self.graph.nodes[fl.source[1]].kind == "source" else 0
+            if d_in - lag < 1:
+                raise ParameterError(who, "delay", f"{node.delay!r} ms", f">= {2 * (1 + lag)} time steps")
+            cs.connect(self.circuit_of(fl.source[1]), f"nucleus:{node.name}", name, "spikes", kind="spikes",
+                       delay=d_in - lag)
+        else:
+            host = next(h for h in self.hosts if h.node.name == fl.source[1])
+            cs.connect(host.node.component.name, fl.source[2], name, "in", kind="fields",
+                       delay=max(d_in, int(round(host.node.period / self.dt))))
+        for pop, _ in fl.targets:
+            cs.connect(name, "field", self.circuit_of(pop), f"field:{node.name}@{pop}", kind="fields", delay=d_out)
 
     def _component(self, instance: str) -> str:
         return "biophysics" if instance == NEURON else self.names[instance]
@@ -176,7 +262,7 @@ class HybridCoSimulation:
     def _macro_step(self, brain, part) -> int | None:
         """Links bound the macro-step; without any, ~100 ms windows (fewer kernel calls), or
         1 ms in a real-time session (its pacing resolution)."""
-        if self.seams or self.modulations or part.bridges or self.links or self.hosts:
+        if self.seams or self.modulations or part.bridges or self.links or self.hosts or self.produced:
             return None
         if self.network.pacing is not None:
             return max(1, int(round(1.0 / self.dt)))
@@ -314,6 +400,16 @@ class HybridCoSimulation:
                 t_start = mon.period if isinstance(mon, Bold) else mon.period / 2.0
                 self.recorder.signal(self.brain.name, var, ts.data[:, k, :], units="dimensionless",
                                      interval_ms=period, t_start_ms=t_start)
+
+    def _field_output(self, component, port, msg) -> None:
+        """Record the fields that nuclei, rate models and controllers produce (signal
+        ``<field>/value``, in the field's units)."""
+        if getattr(msg, "kind", None) == "fields":
+            label = msg.name or f"{component.name}.{port}"
+            units = getattr(component, "units", "1")
+            units = units.get(port, "1") if isinstance(units, dict) else units
+            self.recorder.signal(label, "value", msg.values, units=units, interval_ms=msg.period * self.dt,
+                                 t_start_ms=0.0)
 
     def _seam_output(self, component, port, msg) -> None:
         if port.startswith("afferent:"):

@@ -30,7 +30,7 @@ from ..recording import RunStore, open_run
 from ..adapters import _whole_ticks
 from .engine_choice import resolve_engine
 from .recorder import Recorder
-from .seams import hosts_of
+from .seams import spike_reads
 
 
 class Runtime:
@@ -181,7 +181,7 @@ class Runtime:
 
     def _export_live_reads(self, graph: ModelGraph) -> None:
         """Populations read live send every cell's spikes, whatever the user records of them."""
-        for name in sorted({pop for host in hosts_of(graph) for pop in host.read.values()}):
+        for name in sorted(spike_reads(graph)):
             instance = self.partition.engine_of_node(name)
             part = self.partition.parts[instance]
             if part is graph:  # the engine runs the whole model: change its copy, not the model

@@ -28,8 +28,10 @@ class Seam:
 
 @dataclass
 class Field:
-    """A field node with its source (``("scaffold", region, variable)`` or
-    ``("proxy", population, proxy)``) and its targets [(population, modulates)]."""
+    """A field node with its source (``("scaffold", region, variable)``, ``("proxy",
+    population, proxy)``, ``("nucleus", population)``: a population's spikes release it, or
+    ``("host", module, port)``: a controller or rate model writes it) and its targets
+    [(population, modulates)]."""
 
     node: FieldNode
     source: tuple
@@ -38,11 +40,15 @@ class Field:
 
 @dataclass
 class Host:
-    """A host module with the populations its ports read and write ({port: population})."""
+    """A host module with the populations its ports read and write ({port: population}):
+    ``read`` spikes, ``write`` spikes into SpikeSourceExternal populations, ``fields``: field
+    outputs written straight onto populations ({port: [(population, modulates)]}; a port
+    feeding a FieldNode is that field's source instead)."""
 
     node: HostModuleNode
     read: dict
     write: dict
+    fields: dict = None
 
 
 def scaffold_of(graph: ModelGraph) -> ScaffoldNode | None:
@@ -84,15 +90,25 @@ def seams_of(graph: ModelGraph, scaffold: ScaffoldNode) -> list[Seam]:
 
 
 def fields_of(graph: ModelGraph) -> list[Field]:
-    """Every field node with its source and targets."""
+    """Every field node with its source and targets (LinkError naming a field without a
+    producer or with several)."""
     out = []
     for node in graph.modules.values():
         if not isinstance(node, FieldNode):
             continue
-        src = _one(graph.links_to(node.name, "in"), "in", f"FieldNode({node.name})")
+        into = graph.links_to(node.name)
+        if len(into) != 1:
+            raise LinkError(f"FieldNode({node.name})", "in", f"{len(into)} producers" if into else "no producer "
+                            "(nothing releases or computes it)", "exactly one link into the field: a scaffold state, "
+                            "a proxy, a population's spikes (a nucleus) or a controller's field port")
+        src = into[0]
         origin = graph.modules.get(src.source) or graph.nodes.get(src.source)
         head, _, rest = src.source_port.partition(":")
-        if isinstance(origin, ScaffoldNode) and head == "state":
+        if src.target_port == "spikes":
+            source = ("nucleus", src.source)
+        elif isinstance(origin, HostModuleNode):
+            source = ("host", src.source, src.source_port)
+        elif isinstance(origin, ScaffoldNode) and head == "state":
             region, _, variable = rest.rpartition(".")
             source = ("scaffold", region, variable)
         elif head == "proxy":
@@ -110,6 +126,18 @@ def hosts_of(graph: ModelGraph) -> list[Host]:
     for node in graph.modules.values():
         if isinstance(node, HostModuleNode):
             read = {lk.target_port: lk.source for lk in graph.links_to(node.name)}
-            write = {lk.source_port: lk.target for lk in graph.links_from(node.name)}
-            out.append(Host(node, read, write))
+            write, fields = {}, {}
+            for lk in graph.links_from(node.name):
+                if lk.target_port.startswith("field:"):
+                    fields.setdefault(lk.source_port, []).append((lk.target, lk.target_port.split(":", 1)[1]))
+                elif lk.target in graph.nodes:
+                    write[lk.source_port] = lk.target
+            out.append(Host(node, read, write, fields))
     return out
+
+
+def spike_reads(graph: ModelGraph) -> set:
+    """Populations whose every spike the co-simulation reads: host modules' inputs and the
+    nuclei releasing fields."""
+    hosts = {pop for host in hosts_of(graph) for pop in host.read.values()}
+    return hosts | {f.source[1] for f in fields_of(graph) if f.source[0] == "nucleus"}
