@@ -126,8 +126,9 @@ class PlasticArrays(NamedTuple):
     acc: np.ndarray         # int64 scratch [max post]
     rows: np.ndarray        # int64 scratch [max post]
     lanes: np.ndarray       # int64 scratch [max(pre, post)]
-    all_posts: np.ndarray   # int64 [max post]: 0, 1, 2, ...
-    sc: np.ndarray          # int64 scratch [11, max(pre, post)]
+    mv: np.ndarray          # int64 scratch [max products, max(pre, post)]
+    act: np.ndarray         # int64 scratch [max products]
+    lacc: np.ndarray        # int64 scratch [max(pre, post)]
 
 
 @dataclass
@@ -263,112 +264,220 @@ def plastic_traces(P, c, time_step, pre_spk, post_spk, y_in, r_y_imp):
 
 
 @numba.njit(cache=True, inline="always")
-def _finish(target, acc, sign, r):
-    # _saturate_synaptic_variable_accumulator, _stochastic_round_synaptic_variable (>> 7
-    # included), _saturate_synaptic_variable
+def _bounds(target, sign):
+    """The accumulator's sign saturation (``_saturate_synaptic_variable_accumulator``: weights
+    of one sign, tag_2 >= 0) and the hardware range (``_saturate_synaptic_variable``) of a
+    target, as (acc_lo, acc_hi, lo, hi)."""
     if target == 0:
         if sign == 2:
-            acc = max(acc, 0)
-        elif sign == 3:
-            acc = min(acc, 0)
-    elif target == 1:
-        acc = max(acc, 0)
-    # acc / 128 is exact in float64 (|acc| < 2**16), so floor is acc >> 7 and the fraction
-    # (acc mod 128) / 128, exactly the values Lava's float arithmetic gives
-    v = (acc >> 7) + (1 if r < np.float64(acc & 127) / 128.0 else 0)
-    if target == 0:
-        if sign == 1:
-            return _clip(v, -256, 255)
-        if sign == 2:
-            return _clip(v, 0, 255)
-        return _clip(v, -255, 0)
+            return 0, _ACC_HI, 0, 255
+        if sign == 3:
+            return _ACC_LO, 0, -255, 0
+        return _ACC_LO, _ACC_HI, -256, 255
     if target == 1:
-        return _clip(v, 0, 255)
-    return _clip(v, -257, 255)
+        return 0, _ACC_HI, 0, 255
+    return _ACC_LO, _ACC_HI, TAG1_RANGE[0], TAG1_RANGE[1]
 
 
 @numba.njit(cache=True, inline="always")
-def _learn_lanes(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npost, woff, fixed, by_pre, lanes, n_lanes,
-                 u, r, T, sign, p0, npr, SC):
-    """Step e of the module docstring on many synapses at once, reading the old values of all
-    three variables first: pre ``fixed`` with posts ``lanes``
-    (``by_pre``) or post ``fixed`` with pres ``lanes``; the rule's branches are taken once
-    per product and factor, the arithmetic runs over the lanes. ``SC``: int64 scratch
-    [11, >= n_lanes]. Returns True when a tag_1 ends at -257."""
-    LI, LJ, LS, OW, OD, OT, ACC, CUR, DX, DY, TD = 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
-    for q in range(n_lanes):
-        if by_pre:
-            i, j = lanes[q], fixed
+def _finish(acc, rk, alo, ahi, lo, hi):
+    # sign saturation, _stochastic_round_synaptic_variable (>> 7 included), hardware range.
+    # acc / 128 is exact in float64 (|acc| < 2**16), so floor is acc >> 7 and the fraction
+    # (acc mod 128) / 128; Lava's ``r < frac`` is then ``acc & 127 > rk`` with rk =
+    # floor(128 r) (128 r is exact, and for an integer k: r * 128 < k iff floor(r * 128) < k)
+    acc = _clip(acc, alo, ahi)
+    return _clip((acc >> 7) + (1 if (acc & 127) > rk else 0), lo, hi)
+
+
+@numba.njit(cache=True, inline="always")
+def _factor(fv, cst, sgn, lo, hi):
+    # one factor of a product: its constant, sgn(), saturation to its width
+    fv += cst
+    if sgn:
+        fv = np.int64(1) if fv > 0 else (np.int64(-1) if fv < 0 else np.int64(0))
+    return _clip(fv, lo, hi)
+
+
+@numba.njit(cache=True, inline="always")
+def _scaled(cur, mant, shift, sexp):
+    # the factors' product times the mantissa (int32 wrap-around at each step), shifted to
+    # the accumulator's scale, saturated: what one product adds to the accumulator
+    return _clip(_wrap32(_wrap32(cur * mant) >> shift << sexp), _ACC_LO, _ACC_HI)
+
+
+@numba.njit(cache=True, inline="always")
+def _synaptic(kind, W, TAG2, TAG1):
+    # the synaptic variable a factor of kind 7 (w), 8 (d) or 9 (t) reads
+    return W if kind == 7 else (TAG2 if kind == 8 else TAG1)
+
+
+@numba.njit(cache=True, inline="always")
+def _product_at(PROD, FAC, p, td, x0, y0, j, i, s, XH, YH, W, TAG2, TAG1):
+    """What product p adds at synapse s = (post i, pre j) when its dependency is 1, with the
+    traces at step ``td`` of the history."""
+    cur = np.int64(1)
+    for f in range(PROD[p, 5], PROD[p, 5] + PROD[p, 6]):
+        kind = FAC[f, 0]
+        if kind == 0:
+            fv = np.int64(x0)
+        elif kind == 1:
+            fv = np.int64(y0)
+        elif kind <= 3:
+            fv = XH[td, kind - 2, j]
+        elif kind <= 6:
+            fv = YH[td, kind - 4, i]
+        elif kind <= 9:
+            fv = np.int64(_synaptic(kind, W, TAG2, TAG1)[s])
         else:
-            i, j = fixed, lanes[q]
-        s = woff + j * npost + i
-        SC[LI, q], SC[LJ, q], SC[LS, q] = i, j, s
-        SC[OW, q], SC[OD, q], SC[OT, q] = W[s], TAG2[s], TAG1[s]
-        SC[DX, q] = tx[xo + j]
-        SC[DY, q] = ty[yo + i]
-    target = -1
-    unstable = False
-    for p in range(p0, p0 + npr + 1):
-        tgt = PROD[p, 0] if p < p0 + npr else -2
-        if tgt != target:
-            if target >= 0:
-                for q in range(n_lanes):
-                    v = _finish(target, SC[ACC, q], sign, r)
-                    s = SC[LS, q]
-                    if target == 0:
-                        W[s] = v
-                    elif target == 1:
-                        TAG2[s] = v
-                    else:
-                        TAG1[s] = v
-                        unstable |= v == -257
-            if tgt == -2:
-                break
-            target = tgt
-            src = OW if tgt == 0 else (OD if tgt == 1 else OT)
-            for q in range(n_lanes):
-                SC[ACC, q] = SC[src, q] << 7
+            fv = np.int64(0)
+        cur = _wrap32(cur * _factor(fv, FAC[f, 1], FAC[f, 2], FAC[f, 3], FAC[f, 4]))
+    return _scaled(cur, PROD[p, 2], PROD[p, 4], PROD[p, 3])
+
+
+@numba.njit(cache=True, inline="always")
+def _product_lanes(out, PROD, FAC, p, td, by_pre, fixed, lanes, n, own0, tx, ty, xo, yo, XH, YH, W, TAG2, TAG1,
+                   base, npost):
+    """``out[:n]``: what product p adds on each lane of a pass when its dependency is 1 on all
+    of them, with the traces at step ``td``. Column pass (``by_pre``): pre ``fixed``, lanes
+    the posts 0..n-1, synapse ``base + q``; row pass: post ``fixed``, lanes the pres
+    ``lanes[q]``, synapse ``base + lanes[q] * npost``; ``own0``: x0 (column) or y0 (row) of
+    the fixed neuron. A factor that is the same on every lane is taken once; when one of those
+    is 0 the product is 0 everywhere: returns 0 (``out`` is then not valid), else 1."""
+    for q in range(n):
+        out[q] = 1
+    for f in range(PROD[p, 5], PROD[p, 5] + PROD[p, 6]):
+        kind, cst, sgn, lo, hi = FAC[f, 0], FAC[f, 1], FAC[f, 2], FAC[f, 3], FAC[f, 4]
+        if kind >= 10 or (by_pre and (kind == 0 or 2 <= kind <= 3)) or (not by_pre and (kind == 1 or 4 <= kind <= 6)):
+            if kind >= 10:
+                fv = np.int64(0)
+            elif kind <= 1:
+                fv = np.int64(own0)
+            elif kind <= 3:
+                fv = XH[td, kind - 2, fixed]
+            else:
+                fv = YH[td, kind - 4, fixed]
+            a = _factor(fv, cst, sgn, lo, hi)
+            if a == 0:
+                return 0
+            for q in range(n):
+                out[q] = _wrap32(out[q] * a)
+        elif kind >= 7:
+            A = _synaptic(kind, W, TAG2, TAG1)
+            if by_pre:
+                for q in range(n):
+                    out[q] = _wrap32(out[q] * _factor(np.int64(A[base + q]), cst, sgn, lo, hi))
+            else:
+                for q in range(n):
+                    out[q] = _wrap32(out[q] * _factor(np.int64(A[base + lanes[q] * npost]), cst, sgn, lo, hi))
+        elif kind == 0:  # row pass: x0 of each pre
+            for q in range(n):
+                out[q] = _wrap32(out[q] * _factor(np.int64(1 if tx[xo + lanes[q]] > 0 else 0), cst, sgn, lo, hi))
+        elif kind == 1:  # column pass: y0 of each post
+            for q in range(n):
+                out[q] = _wrap32(out[q] * _factor(np.int64(1 if ty[yo + q] > 0 else 0), cst, sgn, lo, hi))
+        elif kind <= 3:  # row pass: x traces of each pre
+            for q in range(n):
+                out[q] = _wrap32(out[q] * _factor(XH[td, kind - 2, lanes[q]], cst, sgn, lo, hi))
+        else:  # column pass: y traces of each post
+            for q in range(n):
+                out[q] = _wrap32(out[q] * _factor(YH[td, kind - 4, q], cst, sgn, lo, hi))
+    mant, shift, sexp = PROD[p, 2], PROD[p, 4], PROD[p, 3]
+    for q in range(n):
+        out[q] = _scaled(out[q], mant, shift, sexp)
+    return 1
+
+
+@numba.njit(cache=True, inline="always")
+def _learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npost, woff, fixed, by_pre, lanes, n, spiked,
+                n_spiked, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC):
+    """Step e of the module docstring on the synapses of one pass, all values read before any
+    is written: a column pass (``by_pre``) changes every synapse of pre ``fixed`` (lanes: the
+    posts 0..n-1), a row pass those of post ``fixed`` with the pres ``lanes[:n]``.
+    ``spiked[:n_spiked]``: the posts with y0 = 1. ``rk = floor(128 r)`` of the generator's
+    number. ``keep_t``: a tag_1 may be at -257 (then every tag_1 of the pass is saturated even
+    where nothing is added). Scratch: ``MV`` [>= npr, >= n] (each product's values),
+    ``ACT`` [>= npr], ``ACC`` [>= n]. Returns True when a tag_1 ends at -257.
+
+    A product adds 0 where its dependency is 0, and adding 0 to an accumulator that starts
+    from a value in its variable's range leaves the value as it is (but for tag_1 = -257), so
+    a product is evaluated only where its dependency is 1: in a column pass a y0 product only
+    on the posts that spiked (x0 and u are the same on every lane), in a row pass never an x0
+    product (its lanes are the pres that did not spike whenever a product depends on x0); a
+    row pass (strided in memory) touches only the synapses to which a product adds."""
+    if by_pre:
+        base = woff + fixed * npost
+        own0 = 1 if tx[xo + fixed] > 0 else 0
+        own_t = tx[xo + fixed]
+    else:
+        base = woff + fixed
+        own0 = 1 if ty[yo + fixed] > 0 else 0
+        own_t = ty[yo + fixed]
+    for p in range(p0, p0 + npr):
+        r = p - p0
         dep = PROD[p, 1]
-        if dep == 0:
-            for q in range(n_lanes):
-                SC[TD, q] = SC[DX, q]
-                SC[CUR, q] = 1 if SC[DX, q] > 0 else 0
-        elif dep == 1:
-            for q in range(n_lanes):
-                SC[TD, q] = SC[DY, q]
-                SC[CUR, q] = 1 if SC[DY, q] > 0 else 0
-        else:
-            for q in range(n_lanes):
-                SC[TD, q] = T
-                SC[CUR, q] = u
-        f0, nf = PROD[p, 5], PROD[p, 6]
-        for f in range(f0, f0 + nf):
-            kind, cst, sgn, lo, hi = FAC[f, 0], FAC[f, 1], FAC[f, 2], FAC[f, 3], FAC[f, 4]
-            for q in range(n_lanes):
-                if kind == 0:
-                    fv = np.int64(1 if SC[DX, q] > 0 else 0)
-                elif kind == 1:
-                    fv = np.int64(1 if SC[DY, q] > 0 else 0)
-                elif kind <= 3:
-                    fv = XH[SC[TD, q], kind - 2, SC[LJ, q]]
-                elif kind <= 6:
-                    fv = YH[SC[TD, q], kind - 4, SC[LI, q]]
-                elif kind == 7:
-                    fv = SC[OW, q]
-                elif kind == 8:
-                    fv = SC[OD, q]
-                elif kind == 9:
-                    fv = SC[OT, q]
-                else:
-                    fv = np.int64(0)
-                fv += cst
-                if sgn:
-                    fv = np.int64(1) if fv > 0 else (np.int64(-1) if fv < 0 else np.int64(0))
-                SC[CUR, q] = _wrap32(SC[CUR, q] * _clip(fv, lo, hi))
-        mant, shift, sexp = PROD[p, 2], PROD[p, 4], PROD[p, 3]
-        for q in range(n_lanes):
-            cur = _wrap32(_wrap32(SC[CUR, q] * mant) >> shift << sexp)
-            SC[ACC, q] = _clip(SC[ACC, q] + _clip(cur, _ACC_LO, _ACC_HI), _ACC_LO, _ACC_HI)
+        ACT[r] = 0
+        if dep == 2:
+            if u:
+                ACT[r] = _product_lanes(MV[r], PROD, FAC, p, T, by_pre, fixed, lanes, n, own0, tx, ty, xo, yo, XH, YH,
+                                        W, TAG2, TAG1, base, npost)
+        elif dep == (0 if by_pre else 1):
+            if own0:
+                ACT[r] = _product_lanes(MV[r], PROD, FAC, p, own_t, by_pre, fixed, lanes, n, own0, tx, ty, xo, yo, XH,
+                                        YH, W, TAG2, TAG1, base, npost)
+        elif by_pre and n_spiked:
+            row = MV[r]
+            for q in range(n):
+                row[q] = 0
+            for k in range(n_spiked):
+                i = spiked[k]
+                row[i] = _product_at(PROD, FAC, p, ty[yo + i], own0, 1, fixed, i, base + i, XH, YH, W, TAG2, TAG1)
+            ACT[r] = 1
+    unstable = False
+    g0 = p0
+    while g0 < p0 + npr:  # the products of one target are consecutive (compile_rule)
+        tgt = PROD[g0, 0]
+        g1 = g0
+        n_act = 0
+        while g1 < p0 + npr and PROD[g1, 0] == tgt:
+            n_act += ACT[g1 - p0]
+            g1 += 1
+        keep = tgt == 2 and keep_t
+        if n_act or keep:
+            A = W if tgt == 0 else (TAG2 if tgt == 1 else TAG1)
+            alo, ahi, lo, hi = _bounds(tgt, sign)
+            if by_pre:
+                for q in range(n):
+                    ACC[q] = np.int64(A[base + q]) << 7
+                for r in range(g0 - p0, g1 - p0):
+                    if ACT[r]:
+                        row = MV[r]
+                        for q in range(n):
+                            ACC[q] = _clip(ACC[q] + row[q], _ACC_LO, _ACC_HI)
+                if n_act == 0:
+                    for q in range(n):
+                        ACC[q] = _clip(ACC[q], _ACC_LO, _ACC_HI)
+                for q in range(n):
+                    v = _finish(ACC[q], rk, alo, ahi, lo, hi)
+                    A[base + q] = v
+                    unstable |= v == -257
+            else:
+                for q in range(n):
+                    touched = keep
+                    for r in range(g0 - p0, g1 - p0):
+                        touched |= ACT[r] != 0 and MV[r, q] != 0
+                    if not touched:
+                        continue
+                    s = base + lanes[q] * npost
+                    acc = np.int64(A[s]) << 7
+                    for r in range(g0 - p0, g1 - p0):
+                        if ACT[r]:
+                            acc = _clip(acc + MV[r, q], _ACC_LO, _ACC_HI)
+                    if n_act == 0:
+                        acc = _clip(acc, _ACC_LO, _ACC_HI)
+                    v = _finish(acc, rk, alo, ahi, lo, hi)
+                    A[s] = v
+                    unstable |= v == -257
+        g0 = g1
     return unstable
 
 
@@ -427,35 +536,32 @@ def plastic_epoch(P, c, time_step, r_x_dec, r_x_imp, r_y_dec, r_y_imp, r_conn):
     if m[M_NP] > 0:
         sign, p0, npr, woff = m[M_SIGN], m[M_P0], m[M_NP], m[M_WOFF]
         W, TAG2, TAG1, PROD, FAC = P.w, P.tag2, P.tag1, P.prod, P.fac
+        MV, ACT, ACC, lanes = P.mv, P.act, P.lacc, P.lanes
+        rk = np.int64(np.floor(r_conn * 128.0))
         unstable = False
-        full = (m[M_DEPU] and u) or m[M_UNSTABLE]
+        keep_t = m[M_UNSTABLE] != 0
+        full = (m[M_DEPU] and u) or keep_t
         n_rows = 0
-        if not full and m[M_DEPY0]:
+        if m[M_DEPY0]:
             for i in range(npost):
                 if ty[yo + i] > 0:
                     rows[n_rows] = i
                     n_rows += 1
-        SC, lanes = P.sc, P.lanes
         # columns: every synapse of a pre neuron that spiked (or all, for a u term); rows: the
         # other synapses of post neurons that spiked
-        n_cols = 0
         for j in range(npre):
             if full or (m[M_DEPX0] and tx[xo + j] > 0):
-                lanes[n_cols] = j
-                n_cols += 1
-        all_posts = P.all_posts
-        for q in range(n_cols):
-            unstable |= _learn_lanes(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npost, woff, lanes[q], True,
-                                     all_posts, npost, u, r_conn, T, sign, p0, npr, SC)
-        if n_rows:
+                unstable |= _learn_pass(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npost, woff, j, True, lanes,
+                                        npost, rows, n_rows, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC)
+        if n_rows and not full:
             n_other = 0
             for j in range(npre):
                 if not (m[M_DEPX0] and tx[xo + j] > 0):
                     lanes[n_other] = j
                     n_other += 1
             for q in range(n_rows):
-                unstable |= _learn_lanes(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npost, woff, rows[q], False,
-                                         lanes, n_other, u, r_conn, T, sign, p0, npr, SC)
+                unstable |= _learn_pass(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npost, woff, rows[q], False,
+                                        lanes, n_other, rows, n_rows, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC)
         if full:
             m[M_UNSTABLE] = 1 if unstable else 0
         elif unstable:
@@ -621,7 +727,7 @@ class PlasticSet:
         w_parts, t1_parts, t2_parts = [], [], []
         woff = xoff = yoff = 0
         max_pre = max_post = 1
-        max_t = 1
+        max_t = max_np = 1
         self._initial = []
         for c, spec in enumerate(self.specs):
             who = f"{owner}.connections[{spec.name}]"
@@ -629,6 +735,10 @@ class PlasticSet:
             if not isinstance(rule, LearningRuleTables):
                 raise ParameterError(who, "learning", f"{type(rule).__name__}",
                                      "LearningRuleTables (mappings.loihi.learning_rules.compile_rule)")
+            targets = np.asarray(rule.prod_target)
+            if targets.size and np.count_nonzero(np.diff(targets)) + 1 != np.unique(targets).size:
+                raise ParameterError(who, "learning", "the products of one target are not consecutive",
+                                     "LearningRuleTables as compile_rule makes them (one product series per target)")
             if spec.sign_mode not in SIGN_CODES:
                 raise ParameterError(who, "sign_mode", f"{spec.sign_mode!r}", ", ".join(SIGN_CODES))
             if not 1 <= int(spec.num_weight_bits) <= 8:
@@ -675,6 +785,7 @@ class PlasticSet:
             xoff += n_pre
             yoff += n_post
             max_pre, max_post, max_t = max(max_pre, n_pre), max(max_post, n_post), max(max_t, rule.t_epoch)
+            max_np = max(max_np, len(pr))
         cat16 = lambda parts: np.concatenate(parts).astype(np.int16) if parts else np.zeros(0, np.int16)  # noqa: E731
         stack = lambda parts, shape, dt: np.stack(parts).astype(dt) if parts else np.zeros(shape, dt)  # noqa: E731
         self.arrays = PlasticArrays(
@@ -688,8 +799,9 @@ class PlasticSet:
             tx=np.zeros(xoff, np.int64), ty=np.zeros(yoff, np.int64),
             xh=np.zeros((max_t + 1, 2, max_pre), np.int64), yh=np.zeros((max_t + 1, 3, max_post), np.int64),
             acc=np.zeros(max_post, np.int64), rows=np.zeros(max_post, np.int64),
-            lanes=np.zeros(max(max_pre, max_post), np.int64), all_posts=np.arange(max_post, dtype=np.int64),
-            sc=np.zeros((11, max(max_pre, max_post)), np.int64))
+            lanes=np.zeros(max(max_pre, max_post), np.int64),
+            mv=np.zeros((max_np, max(max_pre, max_post)), np.int64), act=np.zeros(max_np, np.int64),
+            lacc=np.zeros(max(max_pre, max_post), np.int64))
         self._meta0 = self.arrays.meta.copy()
         self.randoms = [_RuleRandoms(s.rule.rng_seed) for s in self.specs]
 
