@@ -125,10 +125,10 @@ class PlasticArrays(NamedTuple):
     yh: np.ndarray          # int64 scratch [T + 1, 3, max post]
     acc: np.ndarray         # int64 scratch [max post]
     rows: np.ndarray        # int64 scratch [max post]
-    lanes: np.ndarray       # int64 scratch [max(pre, post)]
     mv: np.ndarray          # int64 scratch [max products, max(pre, post)]
     act: np.ndarray         # int64 scratch [max products]
     lacc: np.ndarray        # int64 scratch [max(pre, post)]
+    lidx: np.ndarray        # int64 scratch [max(pre, post)]
 
 
 @dataclass
@@ -335,14 +335,14 @@ def _product_at(PROD, FAC, p, td, x0, y0, j, i, s, XH, YH, W, TAG2, TAG1):
 
 
 @numba.njit(cache=True, inline="always")
-def _product_lanes(out, PROD, FAC, p, td, by_pre, fixed, lanes, n, own0, tx, ty, xo, yo, XH, YH, W, TAG2, TAG1,
-                   base, npost):
+def _product_lanes(out, PROD, FAC, p, td, by_pre, fixed, n, own0, tx, ty, xo, yo, XH, YH, W, TAG2, TAG1, base,
+                   stride):
     """``out[:n]``: what product p adds on each lane of a pass when its dependency is 1 on all
     of them, with the traces at step ``td``. Column pass (``by_pre``): pre ``fixed``, lanes
-    the posts 0..n-1, synapse ``base + q``; row pass: post ``fixed``, lanes the pres
-    ``lanes[q]``, synapse ``base + lanes[q] * npost``; ``own0``: x0 (column) or y0 (row) of
-    the fixed neuron. A factor that is the same on every lane is taken once; when one of those
-    is 0 the product is 0 everywhere: returns 0 (``out`` is then not valid), else 1."""
+    the posts; row pass: post ``fixed``, lanes the pres; lane q is synapse ``base + q *
+    stride``; ``own0``: x0 (column) or y0 (row) of the fixed neuron. A factor that is the same
+    on every lane is taken once; when one of those is 0 the product is 0 everywhere: returns 0
+    (``out`` is then not valid), else 1. (Lanes index views from 0: LLVM vectorises the loops.)"""
     for q in range(n):
         out[q] = 1
     for f in range(PROD[p, 5], PROD[p, 5] + PROD[p, 6]):
@@ -363,24 +363,16 @@ def _product_lanes(out, PROD, FAC, p, td, by_pre, fixed, lanes, n, own0, tx, ty,
                 out[q] = _wrap32(out[q] * a)
         elif kind >= 7:
             A = _synaptic(kind, W, TAG2, TAG1)
-            if by_pre:
-                for q in range(n):
-                    out[q] = _wrap32(out[q] * _factor(np.int64(A[base + q]), cst, sgn, lo, hi))
-            else:
-                for q in range(n):
-                    out[q] = _wrap32(out[q] * _factor(np.int64(A[base + lanes[q] * npost]), cst, sgn, lo, hi))
-        elif kind == 0:  # row pass: x0 of each pre
             for q in range(n):
-                out[q] = _wrap32(out[q] * _factor(np.int64(1 if tx[xo + lanes[q]] > 0 else 0), cst, sgn, lo, hi))
-        elif kind == 1:  # column pass: y0 of each post
+                out[q] = _wrap32(out[q] * _factor(np.int64(A[base + q * stride]), cst, sgn, lo, hi))
+        elif kind <= 1:  # x0 of each pre (row pass) or y0 of each post (column pass)
+            tv = tx[xo:xo + n] if kind == 0 else ty[yo:yo + n]
             for q in range(n):
-                out[q] = _wrap32(out[q] * _factor(np.int64(1 if ty[yo + q] > 0 else 0), cst, sgn, lo, hi))
-        elif kind <= 3:  # row pass: x traces of each pre
+                out[q] = _wrap32(out[q] * _factor(np.int64(1 if tv[q] > 0 else 0), cst, sgn, lo, hi))
+        else:  # x traces of each pre (row pass) or y traces of each post (column pass)
+            hv = XH[td, kind - 2, :n] if kind <= 3 else YH[td, kind - 4, :n]
             for q in range(n):
-                out[q] = _wrap32(out[q] * _factor(XH[td, kind - 2, lanes[q]], cst, sgn, lo, hi))
-        else:  # column pass: y traces of each post
-            for q in range(n):
-                out[q] = _wrap32(out[q] * _factor(YH[td, kind - 4, q], cst, sgn, lo, hi))
+                out[q] = _wrap32(out[q] * _factor(hv[q], cst, sgn, lo, hi))
     mant, shift, sexp = PROD[p, 2], PROD[p, 4], PROD[p, 3]
     for q in range(n):
         out[q] = _scaled(out[q], mant, shift, sexp)
@@ -388,86 +380,107 @@ def _product_lanes(out, PROD, FAC, p, td, by_pre, fixed, lanes, n, own0, tx, ty,
 
 
 @numba.njit(cache=True, inline="always")
-def _learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npost, woff, fixed, by_pre, lanes, n, spiked,
-                n_spiked, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC):
+def _learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npre, npost, woff, fixed, by_pre, skip_x0, spiked,
+                n_spiked, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC, IDX):
     """Step e of the module docstring on the synapses of one pass, all values read before any
-    is written: a column pass (``by_pre``) changes every synapse of pre ``fixed`` (lanes: the
-    posts 0..n-1), a row pass those of post ``fixed`` with the pres ``lanes[:n]``.
-    ``spiked[:n_spiked]``: the posts with y0 = 1. ``rk = floor(128 r)`` of the generator's
-    number. ``keep_t``: a tag_1 may be at -257 (then every tag_1 of the pass is saturated even
-    where nothing is added). Scratch: ``MV`` [>= npr, >= n] (each product's values),
-    ``ACT`` [>= npr], ``ACC`` [>= n]. Returns True when a tag_1 ends at -257.
+    is written: a column pass (``by_pre``) changes every synapse of pre ``fixed``, a row pass
+    those of post ``fixed`` with the pres that have no column pass (``skip_x0``: those with x0
+    = 1 have one). ``spiked[:n_spiked]``: the posts with y0 = 1. ``rk = floor(128 r)`` of the
+    generator's number. ``keep_t``: a tag_1 may be at -257 (then every tag_1 of the pass is
+    saturated even where nothing is added). Scratch: ``MV`` [>= npr, >= n] (each product's
+    values), ``ACT`` [>= npr], ``ACC``, ``IDX`` [>= n]. Returns True when a tag_1 ends at -257.
 
-    A product adds 0 where its dependency is 0, and adding 0 to an accumulator that starts
-    from a value in its variable's range leaves the value as it is (but for tag_1 = -257), so
-    a product is evaluated only where its dependency is 1: in a column pass a y0 product only
-    on the posts that spiked (x0 and u are the same on every lane), in a row pass never an x0
-    product (its lanes are the pres that did not spike whenever a product depends on x0); a
-    row pass (strided in memory) touches only the synapses to which a product adds."""
+    A product adds 0 where its dependency is 0, and adding 0 to an accumulator within
+    [-32769, 32767] leaves it as it is: only tag_1 = -257 starts outside (``keep_t``), so a
+    product is evaluated only where its dependency is 1: in a column pass a y0 product only on
+    the posts that spiked (x0 and u are the same on every lane), in a row pass never an x0
+    product (its pres with x0 = 1 have a column pass); a row pass (strided in memory) touches
+    only the synapses to which a product adds."""
     if by_pre:
-        base = woff + fixed * npost
+        n, base, stride = npost, woff + fixed * npost, 1
         own0 = 1 if tx[xo + fixed] > 0 else 0
         own_t = tx[xo + fixed]
     else:
-        base = woff + fixed
+        n, base, stride = npre, woff + fixed, npost
         own0 = 1 if ty[yo + fixed] > 0 else 0
         own_t = ty[yo + fixed]
+    # ACT: 0 = the product adds nothing, 1 = MV row on every lane, 2 = MV on the posts that spiked only
     for p in range(p0, p0 + npr):
         r = p - p0
         dep = PROD[p, 1]
         ACT[r] = 0
         if dep == 2:
             if u:
-                ACT[r] = _product_lanes(MV[r], PROD, FAC, p, T, by_pre, fixed, lanes, n, own0, tx, ty, xo, yo, XH, YH,
-                                        W, TAG2, TAG1, base, npost)
+                ACT[r] = _product_lanes(MV[r], PROD, FAC, p, T, by_pre, fixed, n, own0, tx, ty, xo, yo, XH, YH, W, TAG2,
+                                        TAG1, base, stride)
         elif dep == (0 if by_pre else 1):
             if own0:
-                ACT[r] = _product_lanes(MV[r], PROD, FAC, p, own_t, by_pre, fixed, lanes, n, own0, tx, ty, xo, yo, XH,
-                                        YH, W, TAG2, TAG1, base, npost)
+                ACT[r] = _product_lanes(MV[r], PROD, FAC, p, own_t, by_pre, fixed, n, own0, tx, ty, xo, yo, XH, YH, W,
+                                        TAG2, TAG1, base, stride)
         elif by_pre and n_spiked:
             row = MV[r]
-            for q in range(n):
-                row[q] = 0
+            if keep_t:
+                for q in range(n):
+                    row[q] = 0
             for k in range(n_spiked):
                 i = spiked[k]
                 row[i] = _product_at(PROD, FAC, p, ty[yo + i], own0, 1, fixed, i, base + i, XH, YH, W, TAG2, TAG1)
-            ACT[r] = 1
-    unstable = False
+            ACT[r] = 1 if keep_t else 2
+    n257 = 0
     g0 = p0
     while g0 < p0 + npr:  # the products of one target are consecutive (compile_rule)
         tgt = PROD[g0, 0]
         g1 = g0
         n_act = 0
         while g1 < p0 + npr and PROD[g1, 0] == tgt:
-            n_act += ACT[g1 - p0]
+            n_act += ACT[g1 - p0] != 0
             g1 += 1
         keep = tgt == 2 and keep_t
         if n_act or keep:
             A = W if tgt == 0 else (TAG2 if tgt == 1 else TAG1)
             alo, ahi, lo, hi = _bounds(tgt, sign)
             if by_pre:
+                Av = A[base:base + n]
                 for q in range(n):
-                    ACC[q] = np.int64(A[base + q]) << 7
+                    ACC[q] = np.int64(Av[q]) << 7
                 for r in range(g0 - p0, g1 - p0):
-                    if ACT[r]:
-                        row = MV[r]
+                    row = MV[r]
+                    if ACT[r] == 1:
                         for q in range(n):
                             ACC[q] = _clip(ACC[q] + row[q], _ACC_LO, _ACC_HI)
+                    elif ACT[r] == 2:
+                        for k in range(n_spiked):
+                            i = spiked[k]
+                            ACC[i] = _clip(ACC[i] + row[i], _ACC_LO, _ACC_HI)
                 if n_act == 0:
                     for q in range(n):
                         ACC[q] = _clip(ACC[q], _ACC_LO, _ACC_HI)
                 for q in range(n):
-                    v = _finish(ACC[q], rk, alo, ahi, lo, hi)
-                    A[base + q] = v
-                    unstable |= v == -257
+                    Av[q] = _finish(ACC[q], rk, alo, ahi, lo, hi)
+                if tgt == 2:
+                    for q in range(n):
+                        n257 += Av[q] == -257
             else:
+                # the pres something is added to (all when a tag_1 may be -257) but those with
+                # a column pass, listed without branches
+                txv = tx[xo:xo + n]
                 for q in range(n):
-                    touched = keep
-                    for r in range(g0 - p0, g1 - p0):
-                        touched |= ACT[r] != 0 and MV[r, q] != 0
-                    if not touched:
-                        continue
-                    s = base + lanes[q] * npost
+                    ACC[q] = 1 if keep else 0
+                for r in range(g0 - p0, g1 - p0):
+                    if ACT[r]:
+                        row = MV[r]
+                        for q in range(n):
+                            ACC[q] |= 1 if row[q] != 0 else 0
+                if skip_x0:
+                    for q in range(n):
+                        ACC[q] &= 1 if txv[q] == 0 else 0
+                n_t = 0
+                for q in range(n):
+                    IDX[n_t] = q
+                    n_t += ACC[q]
+                for k in range(n_t):
+                    q = IDX[k]
+                    s = base + q * npost
                     acc = np.int64(A[s]) << 7
                     for r in range(g0 - p0, g1 - p0):
                         if ACT[r]:
@@ -476,9 +489,9 @@ def _learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npost, woff, f
                         acc = _clip(acc, _ACC_LO, _ACC_HI)
                     v = _finish(acc, rk, alo, ahi, lo, hi)
                     A[s] = v
-                    unstable |= v == -257
+                    n257 += v == -257
         g0 = g1
-    return unstable
+    return n257 > 0
 
 
 @numba.njit(cache=True, nogil=True)
@@ -536,7 +549,7 @@ def plastic_epoch(P, c, time_step, r_x_dec, r_x_imp, r_y_dec, r_y_imp, r_conn):
     if m[M_NP] > 0:
         sign, p0, npr, woff = m[M_SIGN], m[M_P0], m[M_NP], m[M_WOFF]
         W, TAG2, TAG1, PROD, FAC = P.w, P.tag2, P.tag1, P.prod, P.fac
-        MV, ACT, ACC, lanes = P.mv, P.act, P.lacc, P.lanes
+        MV, ACT, ACC, IDX = P.mv, P.act, P.lacc, P.lidx
         rk = np.int64(np.floor(r_conn * 128.0))
         unstable = False
         keep_t = m[M_UNSTABLE] != 0
@@ -551,17 +564,13 @@ def plastic_epoch(P, c, time_step, r_x_dec, r_x_imp, r_y_dec, r_y_imp, r_conn):
         # other synapses of post neurons that spiked
         for j in range(npre):
             if full or (m[M_DEPX0] and tx[xo + j] > 0):
-                unstable |= _learn_pass(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npost, woff, j, True, lanes,
-                                        npost, rows, n_rows, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC)
-        if n_rows and not full:
-            n_other = 0
-            for j in range(npre):
-                if not (m[M_DEPX0] and tx[xo + j] > 0):
-                    lanes[n_other] = j
-                    n_other += 1
+                unstable |= _learn_pass(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npre, npost, woff, j, True,
+                                        m[M_DEPX0], rows, n_rows, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC, IDX)
+        if not full:
             for q in range(n_rows):
-                unstable |= _learn_pass(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npost, woff, rows[q], False,
-                                        lanes, n_other, rows, n_rows, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC)
+                unstable |= _learn_pass(W, TAG2, TAG1, PROD, FAC, xh, yh, tx, ty, xo, yo, npre, npost, woff, rows[q],
+                                        False, m[M_DEPX0], rows, n_rows, u, rk, T, sign, p0, npr, keep_t, MV, ACT, ACC,
+                                        IDX)
         if full:
             m[M_UNSTABLE] = 1 if unstable else 0
         elif unstable:
@@ -799,9 +808,8 @@ class PlasticSet:
             tx=np.zeros(xoff, np.int64), ty=np.zeros(yoff, np.int64),
             xh=np.zeros((max_t + 1, 2, max_pre), np.int64), yh=np.zeros((max_t + 1, 3, max_post), np.int64),
             acc=np.zeros(max_post, np.int64), rows=np.zeros(max_post, np.int64),
-            lanes=np.zeros(max(max_pre, max_post), np.int64),
             mv=np.zeros((max_np, max(max_pre, max_post)), np.int64), act=np.zeros(max_np, np.int64),
-            lacc=np.zeros(max(max_pre, max_post), np.int64))
+            lacc=np.zeros(max(max_pre, max_post), np.int64), lidx=np.zeros(max(max_pre, max_post), np.int64))
         self._meta0 = self.arrays.meta.copy()
         self.randoms = [_RuleRandoms(s.rule.rng_seed) for s in self.specs]
 
