@@ -140,7 +140,8 @@ def learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npre, npost, wo
     values), ``ACT`` [>= npr], ``ACC``, ``IDX`` [>= n]. Returns True when a tag_1 ends at -257.
 
     A product adds 0 where its dependency is 0, and adding 0 to an accumulator within
-    [-32769, 32767] leaves it as it is: only tag_1 = -257 starts outside (``keep_t``), so a
+    [-32769, 32767] leaves it as it is: only tag_1 = -257 starts outside (``keep_t``: it is
+    saturated first when the first product of its series is skipped), so a
     product is evaluated only where its dependency is 1: in a column pass a y0 product only on
     the posts that spiked (x0 and u are the same on every lane), in a row pass never an x0
     product (its pres with x0 = 1 have a column pass); a row pass (strided in memory) touches
@@ -185,6 +186,9 @@ def learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npre, npost, wo
             n_act += ACT[g1 - p0] != 0
             g1 += 1
         keep = tgt == 2 and keep_t
+        # Lava saturates the accumulator after every product: only a start outside its range
+        # (tag_1 = -257) feels that of a product that adds 0, and only of the group's first
+        first_clip = keep and ACT[g0 - p0] == 0
         if n_act or keep:
             A = W if tgt == 0 else (TAG2 if tgt == 1 else TAG1)
             alo, ahi, lo, hi = _bounds(tgt, sign)
@@ -192,6 +196,9 @@ def learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npre, npost, wo
                 Av = A[base:base + n]
                 for q in range(n):
                     ACC[q] = np.int64(Av[q]) << 7
+                if first_clip:
+                    for q in range(n):
+                        ACC[q] = clip(ACC[q], _ACC_LO, _ACC_HI)
                 for r in range(g0 - p0, g1 - p0):
                     row = MV[r]
                     if ACT[r] == 1:
@@ -201,9 +208,6 @@ def learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npre, npost, wo
                         for k in range(n_spiked):
                             i = spiked[k]
                             ACC[i] = clip(ACC[i] + row[i], _ACC_LO, _ACC_HI)
-                if n_act == 0:
-                    for q in range(n):
-                        ACC[q] = clip(ACC[q], _ACC_LO, _ACC_HI)
                 for q in range(n):
                     Av[q] = _finish(ACC[q], rk, alo, ahi, lo, hi)
                 if tgt == 2:
@@ -231,11 +235,11 @@ def learn_pass(W, TAG2, TAG1, PROD, FAC, XH, YH, tx, ty, xo, yo, npre, npost, wo
                     q = IDX[k]
                     s = base + q * npost
                     acc = np.int64(A[s]) << 7
+                    if first_clip:
+                        acc = clip(acc, _ACC_LO, _ACC_HI)
                     for r in range(g0 - p0, g1 - p0):
                         if ACT[r]:
                             acc = clip(acc + MV[r, q], _ACC_LO, _ACC_HI)
-                    if n_act == 0:
-                        acc = clip(acc, _ACC_LO, _ACC_HI)
                     v = _finish(acc, rk, alo, ahi, lo, hi)
                     A[s] = v
                     n257 += v == -257
