@@ -42,6 +42,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/realtime_latency.py
 	$(PY) benchmarks/va_benchmarks.py
 	$(PY) benchmarks/partition_overhead.py
+	$(PY) benchmarks/plasticity_vs_nest.py
+	$(PY) benchmarks/loihi_learning.py
 	$(PY) benchmarks/encoders.py
 	$(PY) benchmarks/surrogate.py
 

@@ -1,7 +1,8 @@
 """Fixed-point mode of the emulator: Loihi integer LIF dynamics, bit-exact with Lava ``fixed_pt``.
 
-The spec is the Lava 0.10 source; each integer operation below names the line it mirrors
-(paths relative to ``site-packages/lava``):
+The spec is the Lava 0.10 source; each integer operation of the kernel (``fixed_kernel.py``;
+this module is the Python API) names the line it mirrors (paths relative to
+``site-packages/lava``):
 
 - neuron: ``proc/lif/models.py`` — ``AbstractPyLifModelFixed`` (L72-216) and
   ``PyLifModelBitAcc`` (L240-278); the refractory rule of ``PyLifRefractoryModelFloat``
@@ -54,29 +55,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
 from neurohybrid.errors import DelayError, ParameterError, SimulationStateError
 from neurohybrid.mappings.loihi.runtime import lava_effective_weights, lava_sign_mode
 
-from .fixed_learning import (Y_FRAC_BITS_MAX, PlasticSet, PlasticSpec, ThirdFactorTraces, plastic_step,
-                             third_factor_update)
+from .fixed_arith import checked_ints
+from .fixed_kernel import _DECAY_UNITY, _DM_OFFSET, _DS_OFFSET, _VTH_SHIFT, run_kernel
+from .fixed_learning import Y_FRAC_BITS_MAX, ThirdFactorTraces
+from .fixed_learning_set import PlasticSet, PlasticSpec
 
 #: Longest spike-to-input latency, in time steps: Lava's DelaySparse delays are 6-bit (0..63,
 #: ``proc/sparse/models.py`` L351) and add the one-step latency every connection has.
 MAX_DELAY = 64
 
-# Bit widths and shifts of AbstractPyLifModelFixed.__init__ (proc/lif/models.py L94-108).
-_DS_OFFSET = 1  # L94: added to du, so u is multiplied by (4096 - du - 1) / 4096 each step
-_DM_OFFSET = 0  # L95: added to dv
-_UV_BITWIDTH = 24  # L101
-_MAX_UV = 1 << (_UV_BITWIDTH - 1)  # L102: 2**23
-_DECAY_SHIFT = 12  # L104
-_DECAY_UNITY = 1 << _DECAY_SHIFT  # L105: 4096
-_VTH_SHIFT = 6  # L107
-_ACT_SHIFT = 6  # L108
 
 # Parameter ranges accepted (Loihi register widths, PyLifModelBitAcc docstring L250-258).
 _DECAY_RANGE = (0, 4095)  # du, dv: unsigned 12 bit
@@ -126,178 +119,6 @@ class FixedPointRecord(NamedTuple):
 
 
 # --------------------------------------------------------------------------------------------
-# numba kernel
-# --------------------------------------------------------------------------------------------
-
-@numba.njit(cache=True, inline="always")
-def _wrap32(x):
-    # Lava keeps u, v, activations in int32 arrays; numpy int32 arithmetic wraps modulo 2**32.
-    return ((x + 2147483648) & 4294967295) - 2147483648
-
-
-@numba.njit(cache=True, inline="always")
-def _decay(x, factor):
-    # proc/lif/models.py L149-153 (u) and L180-184 (v): the int64 product, then
-    # sign(p) * (|p| >> 12), i.e. rounding towards zero, then np.int32(...).
-    # Branch-free form of that: (p + 4095) >> 12 is ceil(p / 4096) = trunc for p < 0.
-    p = x * factor
-    return _wrap32((p + ((p >> 63) & 4095)) >> 12)
-
-
-@numba.njit(cache=True, nogil=True)  # nogil: overlaps with other engines in the co-simulation kernel
-def _run_kernel(n_steps, t0, u, v, ref_end, ring, decay_u, decay_v, vth_eff, bias_eff, refr,
-                conn_source, conn_exp, conn_ptr0, conn_delay, conn_weight, indptr, targets, weights, delays,
-                raw, touched, touched_list, input_spikes, fired_list, input_list,
-                spikes_out, u_out, v_out, record_uv,
-                P, RXD, RXI, RYD, RYI, RC, ys, yint, tf_idx, ydec, yimp, yrew, yfrac, r3,
-                rec_w, rec_t1, rec_t2, rec_x, rec_y, rec_ys, record_plastic):
-    """Advance ``n_steps`` steps from absolute step ``t0`` (0-based; Lava time_step = t0+1).
-
-    State (``u``, ``v``, ``ref_end``, ``ring``) is updated in place. ``ring[slot, i]`` holds
-    the activation (sum of shifted weight sums) that neuron i receives at the step whose
-    absolute index is congruent to ``slot`` modulo ``ring.shape[0]``.
-
-    ``weights`` of a connection with ``conn_exp >= 0`` are stored already shifted
-    (``w << exp``); ``conn_delay[c] > 0`` means every synapse of connection c has that delay;
-    ``conn_weight[c] != 0`` means every synapse of connection c has that (stored) weight.
-
-    Learning (after the static connections of each step): ``P`` the plastic connections
-    (:class:`.fixed_learning.PlasticArrays`) with their chunk's random numbers ``R*``; ``ys``
-    the 3-factor traces neurons ``tf_idx`` send, ``yint`` those they keep (parameters ``ydec``,
-    ``yimp``, ``yrew``, ``yfrac``, third factor input ``r3`` [n_steps, n]); ``rec_*`` their per-step records when ``record_plastic``.
-    """
-    n = u.shape[0]
-    n_slots = ring.shape[0]
-    n_conn = conn_source.shape[0]
-    n_in = input_spikes.shape[1]
-    has_input = False
-    for c in range(n_conn):
-        if conn_source[c] != 0:
-            has_input = True
-    max_uv = 8388608  # 2**23, L102
-    learning = P.meta.shape[0] > 0 or tf_idx.shape[0] > 0
-    for s in range(n_steps):
-        k = t0 + s
-        time_step = k + 1  # Lava's PyLoihiProcessModel.time_step starts at 1
-        slot = k % n_slots
-        ring_now = ring[slot]
-        spk = spikes_out[s]
-        # Written without branches (selects only) so that LLVM vectorises the loop; the
-        # neurons that fired are collected in a second, cheap pass.
-        for i in range(n):
-            # 1. synaptic input: the a_in.recv() of L200 — the sum of every connection's
-            #    a_out (magma/core/model/py/ports.py, PyInPortVectorDense.recv); ring holds
-            #    it exactly in int64, the int32 wrap Lava applies is taken once below.
-            a = ring_now[i]
-            ring_now[i] = 0
-            # 2a. current, L145-171: decay with du + ds_offset, add activation << 6, then a
-            #     single wrap: > 2**23 → -2**24, <= -2**23 → +2**24 (not a modulo: values
-            #     further out stay out, as in Lava). All of activation << 6 (L155) and
-            #     decayed_curr += (L157) are int32 operations, hence the one _wrap32.
-            uc = _wrap32(_decay(u[i], decay_u[i]) + a * 64)
-            uc = uc - 2 * max_uv if uc > max_uv else uc
-            uc = uc + 2 * max_uv if uc <= -max_uv else uc
-            u[i] = uc
-            # 2b. voltage, L174-186, only outside the refractory period
-            #     (PyLifRefractoryModelFloat L479-481: refractory_period_end < time_step).
-            vv = _wrap32(_decay(v[i], decay_v[i]) + uc + bias_eff[i])  # L185, int32 adds
-            # L186: np.clip to [-(2**23) + 1, 2**23 - 1] (saturation, unlike u)
-            vv = -max_uv + 1 if vv < -max_uv + 1 else vv
-            vv = max_uv - 1 if vv > max_uv - 1 else vv
-            re = ref_end[i]
-            vv = vv if re < time_step else v[i]
-            # 2c. spike, L278: v > vth << 6; reset, L192: v = 0; refractory end, L484-485.
-            fire = vv > vth_eff[i]
-            v[i] = 0 if fire else vv
-            ref_end[i] = time_step + refr[i] if fire else re
-            spk[i] = fire
-        n_fired = 0
-        for i in range(n):
-            if spk[i]:
-                fired_list[n_fired] = i  # the sources step 3 delivers from
-                n_fired += 1
-        if record_uv:
-            for i in range(n):
-                u_out[s, i] = u[i]
-                v_out[s, i] = v[i]
-        n_active_in = 0
-        if has_input:
-            for j in range(n_in):
-                if input_spikes[s, j]:
-                    input_list[n_active_in] = j
-                    n_active_in += 1
-        # 3. connections: each one sums its weights per (delay, target) for this step's spikes
-        #    (proc/sparse/models.py L365 calc_act / L99-102), shifts each sum by weight_exp
-        #    (L368-372: << for exp > 0, else >> -exp, floor) and adds it to its buffer.
-        for c in range(n_conn):
-            exp = conn_exp[c]
-            p0 = conn_ptr0[c]
-            dc = conn_delay[c]
-            if conn_source[c] == 0:
-                active = fired_list
-                n_active = n_fired
-            else:
-                active = input_list
-                n_active = n_active_in
-            if exp >= 0:
-                # A left shift distributes over the sum exactly (int64), so every synapse
-                # adds its pre-shifted weight straight into the ring.
-                wc = conn_weight[c]
-                if dc > 0 and wc != 0:
-                    row = ring[(k + dc) % n_slots]
-                    for a_i in range(n_active):
-                        j = active[a_i]
-                        for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
-                            row[targets[q]] += wc
-                elif dc > 0:
-                    row = ring[(k + dc) % n_slots]
-                    for a_i in range(n_active):
-                        j = active[a_i]
-                        for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
-                            row[targets[q]] += weights[q]
-                else:
-                    for a_i in range(n_active):
-                        j = active[a_i]
-                        for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
-                            sl = slot + delays[q]
-                            if sl >= n_slots:
-                                sl -= n_slots
-                            ring[sl, targets[q]] += weights[q]
-                continue
-            # exp < 0: Lava floors the shifted per-(delay, target) sum of this step, so the
-            # raw sums are collected first.
-            n_touched = 0
-            for a_i in range(n_active):
-                j = active[a_i]
-                for q in range(indptr[p0 + j], indptr[p0 + j + 1]):
-                    idx = np.int64(delays[q]) * n + targets[q]
-                    if not touched[idx]:
-                        touched[idx] = True
-                        touched_list[n_touched] = idx
-                        n_touched += 1
-                    raw[idx] += weights[q]
-            for q in range(n_touched):
-                idx = touched_list[q]
-                d = idx // n
-                i = idx - d * n
-                ring[(k + d) % n_slots, i] += raw[idx] >> (-exp)
-                raw[idx] = 0
-                touched[idx] = False
-        # 4. learning: the neurons' 3-factor traces (they send them in this step), then each
-        #    plastic connection (fixed_learning.py: delivery, traces, epoch)
-        if learning:
-            third_factor_update(ys, yint, tf_idx, ydec, yimp, yrew, yfrac, spk, r3[s])
-            plastic_step(P, k, spk, input_spikes[s], ring, ys, RXD, RXI, RYD, RYI, RC, s)
-            if record_plastic:
-                rec_w[s] = P.w
-                rec_t1[s] = P.tag1
-                rec_t2[s] = P.tag2
-                rec_x[s] = P.x
-                rec_y[s] = P.y
-                rec_ys[s] = ys
-
-
-# --------------------------------------------------------------------------------------------
 # Python API
 # --------------------------------------------------------------------------------------------
 
@@ -308,15 +129,7 @@ def _int_array(owner, name, value, n, lo, hi):
     if arr.shape != (n,):
         raise ParameterError(owner, name, f"shape {arr.shape} does not match {n} neurons",
                              f"a scalar or an array of shape ({n},)")
-    if arr.size and not np.all(np.isfinite(arr.astype(np.float64))):
-        raise ParameterError(owner, name, "contains NaN or inf", f"integers in [{lo}, {hi}]")
-    if arr.size and not np.all(arr == np.round(arr)):
-        raise ParameterError(owner, name, "is not integer-valued", f"integers in [{lo}, {hi}]")
-    arr = arr.astype(np.int64)
-    if arr.size and (arr.min() < lo or arr.max() > hi):
-        raise ParameterError(owner, name, f"values in [{arr.min()}, {arr.max()}] out of range",
-                             f"integers in [{lo}, {hi}]")
-    return arr
+    return checked_ints(owner, name, arr, lo, hi)
 
 
 def _int_matrix3(owner, name, value, n, lo, hi):
@@ -327,13 +140,7 @@ def _int_matrix3(owner, name, value, n, lo, hi):
         arr = np.full((3, n), arr.item())
     if arr.shape != (3, n):
         raise ParameterError(owner, name, f"shape {arr.shape}", f"a scalar, 3 values or an array of shape (3, {n})")
-    if arr.size and not np.all(arr == np.round(arr)):
-        raise ParameterError(owner, name, "is not integer-valued", f"integers in [{lo}, {hi}]")
-    arr = arr.astype(np.int64)
-    if arr.size and (arr.min() < lo or arr.max() > hi):
-        raise ParameterError(owner, name, f"values in [{arr.min()}, {arr.max()}] out of range",
-                             f"integers in [{lo}, {hi}]")
-    return arr
+    return checked_ints(owner, name, arr, lo, hi)
 
 
 class FixedPointNetwork:
@@ -665,7 +472,7 @@ class FixedPointNetwork:
         P = self.plastic.arrays
         R = self.plastic.draw(self.time_step, n_steps)
         rec = self._plastic_records(n_steps if record_plastic and (self.plastic.n or self._tf_idx.size) else 0)
-        _run_kernel(n_steps, self.time_step, self.u, self.v, self.ref_end, self.ring,
+        run_kernel(n_steps, self.time_step, self.u, self.v, self.ref_end, self.ring,
                     self._decay_u, self._decay_v, self._vth_eff, self._bias_eff,
                     self.refractory_period,
                     self._conn_source, self._conn_exp, self._conn_ptr0, self._conn_delay,
@@ -687,7 +494,7 @@ class FixedPointNetwork:
                 np.zeros((n_steps,) + P.y.shape, np.int64), np.zeros((n_steps, 3, self.n), np.int64))
 
     def _split_plastic(self, rec) -> dict:
-        from .fixed_learning import M_NPOST, M_NPRE, M_WOFF, M_XOFF, M_YOFF
+        from .fixed_learning_set import M_NPOST, M_NPRE, M_WOFF, M_XOFF, M_YOFF
         rw, rt1, rt2, rx, ry, rys = rec
         out = {"neuron_y": rys}
         for c in range(self.plastic.n):

@@ -279,3 +279,33 @@ def test_cases_cover_the_issue():
     assert {"2F-stdp", "2F-random", "3F-rstdp", "3F-random"} <= kinds
     assert {1, 2, 8} <= epochs and {4, 8} <= bits and modes == {"excitatory", "inhibitory", "mixed"}
     assert taus0 > 0 and max(delays) > 1 and chunked > 3
+
+
+def test_tag_1_at_its_lower_bound_is_saturated_as_lava_does():
+    """A tag_1 at -257 (below the accumulator's range) is saturated after every product, also
+    after one that adds 0: the emulator skips products whose dependency is 0 and must still
+    saturate such a tag_1 before the next one (here x0*x2, whose pre did not spike, then y0*y2)."""
+    rng = np.random.default_rng(11)
+    circuit, inputs, _, n_steps, _, _ = make_circuit(1)  # two 2-factor projections, no third factor
+    rule = parse_rule(dw="-2^2*y0*d", dt="-2*2^-6*x0*x2 + 5*2^2*y0*y2", t_epoch=1, rng_seed=5,
+                      x1_impulse=10, x1_tau=10, x2_impulse=20, x2_tau=8, y1_impulse=10, y1_tau=10,
+                      y2_impulse=12, y2_tau=6, y3_impulse=0, y3_tau=0)
+    for proj in circuit.projections:
+        if proj.learning is not None:
+            n_post = circuit.populations[proj.post].size
+            n_pre = circuit.inputs[proj.pre].size if proj.pre in circuit.inputs else circuit.populations[proj.pre].size
+            t1 = rng.integers(-30, 30, (n_post, n_pre))
+            t1[rng.random((n_post, n_pre)) < 0.3] = -257
+            proj.tag_1, proj.learning = t1, compile_rule(rule)
+    net, layout = fixed_network(circuit)
+    net.run(n_steps, layout.input_matrix(inputs, n_steps), record_plastic=True,
+            third_factor_input=np.zeros((n_steps, net.n), np.int64))
+    graph = build_processes(circuit, n_steps_hint=n_steps, record_plastic=True)
+    try:
+        graph.run(n_steps, inputs, rewards={})
+    finally:
+        graph.stop()
+    plastic = [p for p in circuit.projections if p.learning is not None]
+    for c, proj in enumerate(plastic):
+        for var in VARS:
+            assert np.array_equal(net.plastic_record[c][var], graph.plastic_record[proj.name][var]), (proj.name, var)
