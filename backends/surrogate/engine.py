@@ -330,7 +330,7 @@ class SurrogateEngine(Engine):
             raise ParameterError("SurrogateEngine", "state", "is not a surrogate engine's snapshot",
                                  "SurrogateEngine.state() of the same model")
         for name, pop in self.pops.items():
-            pop.state.restore({k: state[f"pop/{name}/{k}"] for k in ("x", "h", "s", "v")})
+            pop.state.restore({k: state[f"pop/{name}/{k}"] for k in pop.state.state()})
             pop.pending, pop.next_bin = state[f"pop/{name}/pending"].copy(), int(state[f"pop/{name}/next_bin"])
         for name, src in self._sources.items():
             prefix = f"source/{name}/"

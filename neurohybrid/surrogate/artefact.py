@@ -105,6 +105,7 @@ def save(surrogate: Surrogate, path) -> str:
         meta = {"channels": list(net.channels), "outputs": surrogate.outputs, "bin_ms": net.bin_ms,
                 "v_locations": list(net.v_locations), "threshold": float(net.threshold),
                 "v_clip": float(net.v_clip), "v_rest": float(net.v_rest), "history": net.history,
+                "refractory_bins": int(net.refractory_bins),
                 "model_hash": surrogate.model_hash, "model": surrogate.model,
                 "input_distribution": surrogate.distribution.describe(), "metrics": surrogate.metrics}
         f.attrs["contract"] = json.dumps(meta, sort_keys=True, default=float)
@@ -168,4 +169,5 @@ def _network(meta: dict, arrays: dict) -> SurrogateNetwork:
         feature_scale=arrays["feature_scale"], spike_layers=_layers(arrays, "spike"),
         threshold=float(meta["threshold"]), v_locations=list(meta["v_locations"]), v_layers=v_layers,
         v_mean=arrays.get("v_mean"), v_scale=arrays.get("v_scale"), v_clip=float(meta["v_clip"]),
-        v_rest=float(meta["v_rest"]), history=str(meta["history"]))
+        v_rest=float(meta["v_rest"]), history=str(meta["history"]),
+        refractory_bins=int(meta["refractory_bins"]))

@@ -52,6 +52,9 @@ class SurrogateNetwork:
     #: what feeds the history traces: "spikes" (the cell's own spikes) or "probability" (its
     #: spike probability per bin: a smooth recurrence that does not compound timing errors)
     history: str = "spikes"
+    #: bins after a spike in which the cell cannot spike again (absolute refractoriness; from the
+    #: shortest interspike interval in the training data)
+    refractory_bins: int = 0
 
     @property
     def n_features(self) -> int:
@@ -87,16 +90,18 @@ class InferenceState:
         self.x = np.zeros((n, len(net.channels), len(net.input_taus)))
         self.h = np.zeros((n, len(net.history_taus)))
         self.s = np.zeros(n)
+        self.refractory = np.zeros(n, np.int64)  # bins of absolute refractoriness left
         v = np.full(n, net.v_rest) if v0 is None else np.broadcast_to(np.asarray(v0, float), (n,)).copy()
         self.v = np.repeat(v[:, None], max(len(net.v_locations), 1), axis=1)
 
     def state(self) -> dict:
         """Copies of the arrays (for snapshots)."""
-        return {"x": self.x.copy(), "h": self.h.copy(), "s": self.s.copy(), "v": self.v.copy()}
+        return {"x": self.x.copy(), "h": self.h.copy(), "s": self.s.copy(), "v": self.v.copy(),
+                "refractory": self.refractory.copy()}
 
     def restore(self, state: dict) -> None:
         """Continue from :meth:`state`."""
-        for k in ("x", "h", "s", "v"):
+        for k in ("x", "h", "s", "v", "refractory"):
             getattr(self, k)[...] = state[k]
 
 
@@ -128,7 +133,7 @@ def _mlp(f, W1, b1, W2, b2, W3, b3):
 
 
 @numba.njit(cache=True)
-def _run(inputs, x, h, s, v, dx, dh, mean, scale, S1, sb1, S2, sb2, S3, sb3, threshold,
+def _run(inputs, x, h, s, v, refr, n_refr, dx, dh, mean, scale, S1, sb1, S2, sb2, S3, sb3, threshold,
          V1, vb1, V2, vb2, V3, vb3, vmean, vscale, vclip, want_v, soft, logits, spikes, vout):
     nb, n, c = inputs.shape
     nj, nh = dx.size, dh.size
@@ -145,7 +150,13 @@ def _run(inputs, x, h, s, v, dx, dh, mean, scale, S1, sb1, S2, sb2, S3, sb3, thr
         z = _mlp(f, S1, sb1, S2, sb2, S3, sb3)
         for i in range(n):
             logits[b, i] = z[i, 0]
-            spikes[b, i] = z[i, 0] > threshold
+            if refr[i] > 0:
+                refr[i] -= 1
+                spikes[b, i] = False
+            else:
+                spikes[b, i] = z[i, 0] > threshold
+                if spikes[b, i]:
+                    refr[i] = n_refr
             if soft:
                 s[i] = 1.0 / (1.0 + np.exp(-z[i, 0]))
             else:
@@ -176,7 +187,8 @@ def run_bins(net: SurrogateNetwork, state: InferenceState, inputs: np.ndarray, w
     else:  # typed placeholders: numba compiles one signature
         V1, vb1, V2, vb2, V3, vb3 = S1, sb1, S2, sb2, S3, sb3
         vmean = vscale = np.zeros(1)
-    _run(np.ascontiguousarray(inputs, float), state.x, state.h, state.s, state.v, dx, dh, net.feature_mean,
+    _run(np.ascontiguousarray(inputs, float), state.x, state.h, state.s, state.v, state.refractory,
+         int(net.refractory_bins), dx, dh, net.feature_mean,
          net.feature_scale, S1, sb1, S2, sb2, S3, sb3, float(net.threshold), V1, vb1, V2, vb2, V3, vb3,
          vmean, vscale, float(net.v_clip), want_v, net.history == "probability", logits, spikes, vout)
     return logits, spikes, (vout if want_v else None)

@@ -64,13 +64,14 @@ def fit(rec: ModuleRecording, distribution: InputDistribution, *, model: dict, h
     y = (rec.spikes.reshape(-1) > 0).astype(int)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning: early stopping decides
-        net.spike_layers = _fit_spikes(net, rec, X, y, hidden, seed, max_iter, rounds)
-        if rec.v:
+        sets = _fit_spikes(net, rec, X, y, hidden, seed, max_iter, rounds)
+        if rec.v:  # on the same aggregated histories: the voltage head runs on the surrogate's own spikes too
             V = np.stack([np.minimum(rec.v[loc], v_clip).reshape(-1) for loc in net.v_locations], axis=1)
             net.v_mean, net.v_scale = V.mean(0), np.where(V.std(0) > 0, V.std(0), 1.0)
             reg = MLPRegressor(hidden_layer_sizes=hidden, alpha=1e-4, batch_size=512, learning_rate_init=2e-3,
                                max_iter=max_iter, early_stopping=True, n_iter_no_change=6, random_state=seed)
-            reg.fit((X - net.feature_mean) / net.feature_scale, (V - net.v_mean) / net.v_scale)
+            reg.fit((np.concatenate(sets) - net.feature_mean) / net.feature_scale,
+                    np.tile((V - net.v_mean) / net.v_scale, (len(sets), 1)))
             net.v_layers = _layers(reg)
             net.v_rest = float(np.median(V[:, 0]))
     net.threshold = _choose_threshold(net, rec)
@@ -79,9 +80,11 @@ def fit(rec: ModuleRecording, distribution: InputDistribution, *, model: dict, h
 
 def _fit_spikes(net: SurrogateNetwork, rec: ModuleRecording, X0: np.ndarray, y: np.ndarray, hidden, seed: int,
                 max_iter: int, rounds: int) -> list:
-    """The spike head's layers (see :func:`fit`)."""
+    """Train the spike head (see :func:`fit`); returns the feature sets it was trained on
+    (teacher forcing first, then one per round of the surrogate's own history)."""
     from sklearn.neural_network import MLPClassifier
 
+    net.refractory_bins = _refractory_bins(rec.spikes)
     sets = [X0]
     for r in range(rounds + 1):
         X = (np.concatenate(sets) - net.feature_mean) / net.feature_scale
@@ -94,7 +97,21 @@ def _fit_spikes(net: SurrogateNetwork, rec: ModuleRecording, X0: np.ndarray, y: 
             logits, own, _ = run_bins(net, InferenceState(net, rec.n_cells), rec.inputs, False)
             made = 1.0 / (1.0 + np.exp(-logits)) if net.history == "probability" else own.astype(float)
             sets.append(features(rec.inputs, made, net))
-    return net.spike_layers
+    return sets
+
+
+def _refractory_bins(spikes: np.ndarray) -> int:
+    """Bins after a spike in which the module never spiked again in ``spikes`` (bins, cells):
+    the shortest interspike interval minus one bin (0 without two spikes in a cell)."""
+    shortest = None
+    for i in range(spikes.shape[1]):
+        b = np.flatnonzero(spikes[:, i])
+        if b.size > 1:
+            d = int(np.diff(b).min())
+            shortest = d if shortest is None else min(shortest, d)
+    if shortest is None or (spikes > 1).any():
+        return 0
+    return max(shortest - 1, 0)
 
 
 def _choose_threshold(net: SurrogateNetwork, rec: ModuleRecording) -> float:
