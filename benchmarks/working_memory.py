@@ -30,8 +30,8 @@ import working_memory as wm  # noqa: E402  (the task, circuit and controller)
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--trials", type=int, default=100)
-    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--trials", type=int, default=100, help="trials, run back to back in one session")
+    ap.add_argument("--seed", type=int, default=1, help="seed of the session and of the cues")
     args = ap.parse_args()
     t0 = time.perf_counter()
     res = wm.run(args.trials, args.seed)

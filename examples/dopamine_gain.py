@@ -98,15 +98,14 @@ def plot(with_da: dict, control: dict, duration: float, path: str) -> None:
             if lo < duration:
                 a.axvspan(lo, min(hi, duration), color="#fbeaea", zorder=0)
     ax[0].set_title("VTA bursts (shaded) release dopamine, which raises the striatal gain")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    fig.savefig(path, dpi=100, bbox_inches="tight")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--duration", type=float, default=2000.0)
+    ap.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "output"), help="directory")
+    ap.add_argument("--duration", type=float, default=2000.0, help="ms")
     ap.add_argument("--seed", type=int, default=5)
-    ap.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "output"))
     args = ap.parse_args()
     os.makedirs(args.output, exist_ok=True)
     with_da = simulate(args.duration, args.seed, True, os.path.join(args.output, "dopamine_gain.h5"))
