@@ -25,14 +25,16 @@ class Echo(Controller):
         return {"out": 6.0 * v}
 
 
-def _brain():
+def _brain(pipelined=False):
     sim.setup(timestep=0.1, seed=3, threads=1)
     return sim.WholeBrain(sim.Connectome.synthetic(4, seed=1), model=sim.ReducedWongWangExcInh(G=0.5),
-                          coupling=sim.LinearCoupling(a=1.0), exchange=2.0, initial_state=np.array([0.0, 0.0]))
+                          coupling=sim.LinearCoupling(a=1.0), exchange=2.0, initial_state=np.array([0.0, 0.0]),
+                          pipelined=pipelined)
 
 
-def test_a_controller_reads_a_region_and_drives_the_circuit_through_a_field():
-    brain = _brain()
+@pytest.mark.parametrize("pipelined", [False, True])
+def test_a_controller_reads_a_region_and_drives_the_circuit_through_a_field(pipelined):
+    brain = _brain(pipelined)
     brain.record(["S_e"], sampling_interval=0.1)
     P = sim.Population(100, sim.IF_curr_exp(), label="P")
     P.record("spikes")
