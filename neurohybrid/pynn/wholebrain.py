@@ -302,6 +302,14 @@ class WholeBrain:
         rep.input_population, rep.targets = src, targets
 
     # --------------------------------------------------------------- fields
+    def _state_of(self, who: str, region, variable: str | None) -> tuple[str, str]:
+        """(region label, state variable; default the model's first variable of interest)."""
+        label = self.connectome.labels[self.region_index(region)]
+        variable = variable or self.model.variables_of_interest[0]
+        if variable not in self.model.state_variables:
+            raise UnknownParameterError(who, f"variable {variable!r}", self.model.state_variables)
+        return label, variable
+
     def signal(self, region, variable: str | None = None, period: float = 1.0) -> RegionSignal:
         """``region``'s state ``variable`` (default the model's first variable of interest) as a
         controller input: ``sim.Controller(c, read={"port": brain.signal("rPFCDL")})`` (the port
@@ -310,10 +318,7 @@ class WholeBrain:
         computed it, as the fields of :meth:`modulate` do."""
         self._frozen("signal")
         who = f"WholeBrain({self.label}).signal"
-        label = self.connectome.labels[self.region_index(region)]
-        variable = variable or self.model.variables_of_interest[0]
-        if variable not in self.model.state_variables:
-            raise UnknownParameterError(who, f"variable {variable!r}", self.model.state_variables)
+        label, variable = self._state_of(who, region, variable)
         if not (isinstance(period, (int, float)) and period > 0):
             raise ParameterError(who, "period", f"{period!r}", "a sampling period > 0 in ms")
         return RegionSignal(self, label, variable, float(period))
@@ -336,10 +341,7 @@ class WholeBrain:
         (``fields``)."""
         self._frozen("modulate")
         who = f"WholeBrain({self.label}).modulate"
-        label = self.connectome.labels[self.region_index(region)]
-        variable = variable or self.model.variables_of_interest[0]
-        if variable not in self.model.state_variables:
-            raise UnknownParameterError(who, f"variable {variable!r}", self.model.state_variables)
+        label, variable = self._state_of(who, region, variable)
         from .fields import modulated_populations
         pops = modulated_populations(who, "populations", populations, modulates)
         name = field or f"{label}.{variable}"
