@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/loihi_learning.py
 	$(PY) benchmarks/encoders.py
 	$(PY) benchmarks/surrogate.py
+	$(PY) benchmarks/controller_overhead.py
+	$(PY) benchmarks/working_memory.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

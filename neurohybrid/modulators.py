@@ -35,14 +35,14 @@ from .errors import LinkError, ParameterError
 from .kernel import Component, Port, Series
 
 __all__ = ["ModulatorField", "compose", "natural_rule", "neutral", "check_composition", "gate_value",
-           "TARGET_UNITS"]
+           "excitable_threshold", "TARGET_UNITS"]
 
 #: The units a field must have (after its ``fn``) to act as each target; ``"1"`` is also taken
 #: as "already in the target's units" (the default of every field before units were checked).
 TARGET_UNITS = {"gain": "1", "plasticity_rate": "1", "threshold": "mV", "current": "nA", "gate": "1",
-                "dopamine": "1/ms"}
+                "dopamine": "1/ms", "excitability": "1"}
 
-_FACTORS = ("gain", "plasticity_rate", "gate")
+_FACTORS = ("gain", "plasticity_rate", "gate", "excitability")
 
 
 def _target(modulates: str) -> str:
@@ -100,6 +100,27 @@ def gate_value(projection: str, values) -> float:
         raise ParameterError(who, "gate", f"{float(v[0])!r} outside [0, 1]", "a gate value in [0, 1] (map the field "
                              "into it with the field's fn, e.g. graph.Sigmoid(0, 1, ...))")
     return float(v[0])
+
+
+def excitable_threshold(who: str, v_rest, v_thresh, shift, excitability):
+    """The firing threshold (mV) of cells with ``v_rest``, ``v_thresh`` (mV), a ``"threshold"``
+    field ``shift`` (mV, added to v_thresh) and an ``"excitability"`` field (dimensionless, > 0;
+    1 = the cell as modelled): the distance from rest to threshold is divided by the
+    excitability, ``v_rest + (v_thresh + shift - v_rest) / excitability``. For a leaky
+    integrate-and-fire cell the rheobase current ``g_L (v_thresh - v_rest)`` is divided by it
+    too: excitability 1.25 means 20 % less depolarisation (and current) to reach threshold, 0.8
+    means 25 % more; the membrane, synapses and reset are untouched. With excitability 1 the
+    result is exactly ``v_thresh + shift``. ``who``: the population, named by the
+    ParameterError a non-positive or non-finite excitability raises."""
+    x = np.asarray(excitability, dtype=float)
+    if not (np.all(np.isfinite(x)) and np.all(x > 0)):
+        bad = x[~(np.isfinite(x) & (x > 0))].ravel()
+        raise ParameterError(f"Population({who})", "excitability", f"{float(bad[0])!r}",
+                             "a finite factor > 0 (1: the cell as modelled)")
+    theta = np.asarray(v_thresh, dtype=float) + shift
+    if np.all(x == 1.0):
+        return theta
+    return v_rest + (theta - v_rest) / x
 
 
 @numba.njit(cache=True)

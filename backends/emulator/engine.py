@@ -43,7 +43,7 @@ from .dopamine import VolumeTransmitter
 from .plastic import PlasticTable, window_bound
 from .ring import CountRing, FixedRing
 from .tables import GatedTable, _distinct, build_tables
-from neurohybrid.modulators import gate_value
+from neurohybrid.modulators import excitable_threshold, gate_value
 
 MAX_WINDOW_TICKS = 64
 FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to the run store
@@ -99,7 +99,7 @@ class EmulatorEngine(Engine):
                   "StochasticTsodyksMarkramSynapse", "MultiQuantalSynapse", "STDPSynapse", "VogelsSTDPSynapse",
                   "DopamineSTDPSynapse"),
         recordables=("spikes", "v", "gsyn_exc", "gsyn_inh", "w", "u", "weight"),
-        field_targets=("current", "threshold", "gain", "plasticity_rate", "dopamine", "gate"),
+        field_targets=("current", "threshold", "gain", "plasticity_rate", "dopamine", "gate", "excitability"),
         latency=0, min_input_delay=1, input_lead=1)
 
     def __init__(self, numerics: str = "float", threads: int | None = None, max_window: int | None = None):
@@ -135,6 +135,7 @@ class EmulatorEngine(Engine):
     def build(self, graph: ModelGraph, sink) -> None:
         """Allocate state, ring buffers and delivery tables for ``graph``; results go to ``sink``."""
         self.graph, self.sink = graph, sink
+        self._vth_mods = {}  # population -> {"threshold": mV shift, "excitability": factor}: both set v_thresh
         if self.requested_threads is None and _small(graph):
             self.threads = 1  # waking worker threads for every window costs more than they save
         numba.set_num_threads(self.threads)
@@ -290,6 +291,7 @@ class EmulatorEngine(Engine):
         """Back to tick 0: initial state, empty ring buffers, sources restarted."""
         if graph is not None:
             self.update_parameters(graph)
+        self._vth_mods = {}
         for block in self.blocks.values():
             self._load_initial(block)
             block.ring.clear()
@@ -454,7 +456,8 @@ class EmulatorEngine(Engine):
 
     # --- inspection ---------------------------------------------------------------------------
     #: what a field can modulate, and the parameter it shifts (None: the synaptic input gain)
-    MODULATION_TARGETS = {"current": "i_offset", "threshold": "v_thresh", "gain": None, "plasticity_rate": None}
+    MODULATION_TARGETS = {"current": "i_offset", "threshold": "v_thresh", "gain": None, "plasticity_rate": None,
+                          "excitability": "v_thresh"}
 
     def prepare_field(self, node: str, modulates: str) -> None:
         """Check that a ``modulates`` field can act on population ``node`` (its cell type has
@@ -483,13 +486,18 @@ class EmulatorEngine(Engine):
         if param is not None and param not in block.spec.params:
             raise UnsupportedModelError(node, "modulates", f"{block.node.model} has no {param} to shift",
                                         "a cell type with " + param)
+        if modulates == "excitability" and "v_rest" not in block.node.parameters:
+            raise UnsupportedModelError(node, "modulates", f"{block.node.model} has no v_rest: excitability scales "
+                                        "the distance from v_rest to v_thresh", "a cell type with v_rest and v_thresh")
         return block, None if param is None else block.spec.params.index(param)
 
     def set_modulation(self, node: str, modulates: str, values) -> None:
         """Apply a field to population ``node`` from now on: ``"current"`` adds ``values`` (nA) to
         ``i_offset``; ``"threshold"`` adds them (mV) to ``v_thresh``; ``"gain"`` multiplies every
-        synaptic input the cells receive as it arrives (dimensionless). ``values``: scalar or one
-        per cell. Offsets are relative to the model's own parameters, so successive calls do not
+        synaptic input the cells receive as it arrives (dimensionless); ``"excitability"`` divides
+        the distance from v_rest to the (shifted) v_thresh (dimensionless, > 0;
+        :func:`neurohybrid.modulators.excitable_threshold`). ``values``: scalar or one per cell.
+        Offsets are relative to the model's own parameters, so successive calls do not
         accumulate."""
         block, row = self._modulated(node, modulates)
         if modulates.startswith("gate:"):  # block is the edge's GatedTable
@@ -505,6 +513,13 @@ class EmulatorEngine(Engine):
             return
         if row is None:
             block.gain = None if np.all(v == 1.0) else v.copy()
+            return
+        if modulates in ("threshold", "excitability"):  # both set v_thresh: kept apart, combined
+            mods = self._vth_mods.setdefault(node, {"threshold": 0.0, "excitability": 1.0})
+            mods[modulates] = v.copy()
+            p = block.node.parameters
+            block.P[row] = excitable_threshold(node, p.get("v_rest"), p["v_thresh"], mods["threshold"],
+                                               mods["excitability"])
             return
         block.P[row] = block.node.parameters[self.MODULATION_TARGETS[modulates]] + v
 

@@ -9,7 +9,7 @@ that read the spikes of populations and write fields (modulators, gates).
   control period at its own dt, its inputs and outputs bound to ports through ``nengo.Node`` s
   (the only module that knows Nengo; imported on use).
 """
-from .base import Controller
+from .base import SIGNAL, Controller
 from .native import TaskSequencer, TDCritic, WTASelector
 
-__all__ = ["Controller", "TaskSequencer", "TDCritic", "WTASelector"]
+__all__ = ["Controller", "SIGNAL", "TaskSequencer", "TDCritic", "WTASelector"]

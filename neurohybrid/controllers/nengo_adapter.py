@@ -7,6 +7,8 @@ co-simulation. Its ports are ``nengo.Node`` s the adapter adds to the network:
 * an input port ``p`` bound to ``(target, cells, fn)``: a Node whose output, through the whole
   period, is ``fn(rates)`` (``rates``: per-cell Hz of the population read on ``p`` over the
   previous period; default ``fn``: the mean rate), connected to ``target`` without synapse;
+  ``cells`` = ``"signal"`` binds the port to a sampled signal instead (a scaffold region's
+  state, ``brain.signal(region)``): ``fn`` gets its latest sample, a 1-element array;
 * an output port ``p`` bound to ``(source, synapse)`` or ``(source, synapse, function)``: a Node
   receiving ``source``'s decoded value through ``synapse`` (s); the value at the period's last
   Nengo step is the field sample (one dimension).

@@ -22,14 +22,15 @@ class FieldLink:
     delay: float = 1.0
 
 
-MODULATES = ("gain", "threshold", "current", "plasticity_rate", "dopamine")
+MODULATES = ("gain", "threshold", "current", "plasticity_rate", "dopamine", "excitability")
 
 
 def modulated_populations(who: str, parameter: str, targets, modulates: str) -> list:
     """The populations a field acts on (one or a list), checked with ``modulates``: point
-    neurons take ``"gain"``, ``"threshold"``, ``"current"`` or ``"plasticity_rate"`` (a factor on
-    the weight changes of their plastic synapses); volume transmitters ``"dopamine"`` (the
-    concentration, 1/ms); biophysical cells a mechanism parameter, ``"<mechanism>.<parameter>"``
+    neurons take ``"gain"``, ``"threshold"``, ``"current"``, ``"excitability"`` (a factor > 0
+    dividing the distance from v_rest to v_thresh: :func:`neurohybrid.modulators.excitable_threshold`)
+    or ``"plasticity_rate"`` (a factor on the weight changes of their plastic synapses); volume
+    transmitters ``"dopamine"`` (the concentration, 1/ms); biophysical cells a mechanism parameter, ``"<mechanism>.<parameter>"``
     (NEURON names, e.g. ``"hh.gnabar"``)."""
     from .multicompartment import is_biophysical
     from .populations import Population
@@ -37,7 +38,8 @@ def modulated_populations(who: str, parameter: str, targets, modulates: str) -> 
     mechanism = isinstance(modulates, str) and modulates.count(".") == 1 and all(modulates.split("."))
     if modulates not in MODULATES and not mechanism:
         raise ParameterError(who, "modulates", f"{modulates!r}",
-                             "'gain', 'threshold', 'current', 'plasticity_rate' (point neurons), 'dopamine' "
+                             "'gain', 'threshold', 'current', 'excitability', 'plasticity_rate' (point neurons), "
+                             "'dopamine' "
                              "(volume transmitters) or '<mechanism>.<parameter>' (biophysical cells)")
     pops = list(targets) if isinstance(targets, (list, tuple)) else [targets]
     if modulates == "dopamine":
@@ -152,7 +154,8 @@ class Field:
 
     def modulate(self, targets, modulates: str = "gain", fn=None) -> "Field":
         """Act on ``targets`` (one population or a list) as ``modulates`` (``"gain"``,
-        ``"threshold"`` mV, ``"current"`` nA, ``"plasticity_rate"``, ``"dopamine"``) through ``fn``
+        ``"threshold"`` mV, ``"current"`` nA, ``"excitability"`` (dimensionless > 0: the distance
+        from v_rest to v_thresh is divided by it), ``"plasticity_rate"``, ``"dopamine"``) through ``fn``
         (the field's value -> the target's units; None: identity). One ``fn`` per field: the
         last one given."""
         who = f"Field({self.name}).modulate"

@@ -22,7 +22,13 @@ def add_hybrid_nodes(graph: ModelGraph, state) -> None:
     for ctl in state.controllers:
         graph.add_module(HostModuleNode(ctl.name, ctl.component, ctl.period))
         for port, pop in ctl.read.items():
-            graph.connect(pop.label, "spikes", ctl.name, port)
+            if hasattr(pop, "region"):  # a scaffold region's state: a field node into the port
+                name = f"{ctl.name}.{port}.signal"
+                graph.add_module(FieldNode(name, None, pop.period, "1"))
+                graph.connect(pop.brain.label, f"state:{pop.region}.{pop.variable}", name, "in")
+                graph.connect(name, "field", ctl.name, port)
+            else:
+                graph.connect(pop.label, "spikes", ctl.name, port)
     for f in state.fields:
         graph.add_module(f.node)
         if isinstance(f.source, tuple):

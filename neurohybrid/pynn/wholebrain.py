@@ -126,6 +126,17 @@ class Modulation:
     units: str = "1"
 
 
+@dataclass
+class RegionSignal:
+    """A scaffold region's state ``variable`` (its own units) sampled every ``period`` ms, as a
+    controller's input (see :meth:`WholeBrain.signal`)."""
+
+    brain: object
+    region: str
+    variable: str
+    period: float = 1.0
+
+
 # ------------------------------------------------------------------------------ the scaffold
 class WholeBrain:
     """A mean-field whole-brain scaffold in the current ``sim.setup()`` session.
@@ -291,6 +302,27 @@ class WholeBrain:
         rep.input_population, rep.targets = src, targets
 
     # --------------------------------------------------------------- fields
+    def _state_of(self, who: str, region, variable: str | None) -> tuple[str, str]:
+        """(region label, state variable; default the model's first variable of interest)."""
+        label = self.connectome.labels[self.region_index(region)]
+        variable = variable or self.model.variables_of_interest[0]
+        if variable not in self.model.state_variables:
+            raise UnknownParameterError(who, f"variable {variable!r}", self.model.state_variables)
+        return label, variable
+
+    def signal(self, region, variable: str | None = None, period: float = 1.0) -> RegionSignal:
+        """``region``'s state ``variable`` (default the model's first variable of interest) as a
+        controller input: ``sim.Controller(c, read={"port": brain.signal("rPFCDL")})`` (the port
+        declared ``"signal"``: :class:`neurohybrid.controllers.Controller`). Sampled every
+        ``period`` ms; it reaches the controller one exchange interval after the scaffold
+        computed it, as the fields of :meth:`modulate` do."""
+        self._frozen("signal")
+        who = f"WholeBrain({self.label}).signal"
+        label, variable = self._state_of(who, region, variable)
+        if not (isinstance(period, (int, float)) and period > 0):
+            raise ParameterError(who, "period", f"{period!r}", "a sampling period > 0 in ms")
+        return RegionSignal(self, label, variable, float(period))
+
     def modulate(self, populations, region, variable: str | None = None, modulates: str = "gain", fn=None,
                  field: str | None = None, period: float = 1.0, units: str = "1") -> "Modulation":
         """A slow field from the scaffold acting on spiking populations.
@@ -309,10 +341,7 @@ class WholeBrain:
         (``fields``)."""
         self._frozen("modulate")
         who = f"WholeBrain({self.label}).modulate"
-        label = self.connectome.labels[self.region_index(region)]
-        variable = variable or self.model.variables_of_interest[0]
-        if variable not in self.model.state_variables:
-            raise UnknownParameterError(who, f"variable {variable!r}", self.model.state_variables)
+        label, variable = self._state_of(who, region, variable)
         from .fields import modulated_populations
         pops = modulated_populations(who, "populations", populations, modulates)
         name = field or f"{label}.{variable}"

@@ -16,7 +16,7 @@ import numpy as np
 from ..adapters import Fused, MeanFieldComponent, SpikingComponent
 from ..backends.meanfield import Bold, MeanFieldSimulation, Raw
 from ..converters import FieldSource, RatesToSpikes, SpikesToRates
-from ..errors import ParameterError, PlacementError, SimulationStateError
+from ..errors import LinkError, ParameterError, PlacementError, SimulationStateError
 from ..kernel import CoSimulation
 from ..modulators import ModulatorField, check_composition
 from ..partition import NEURON, timing
@@ -79,6 +79,8 @@ class HybridCoSimulation:
         # several numba-parallel engines must not run at once (their thread pools would compete)
         parallel = (brain.parallel if brain is not None else True) and len(self.circuits) <= 1
         cs = CoSimulation(dt=self.dt, parallel=parallel, macro_step=self._macro_step(brain, part))
+        #: scaffold field -> (component, port, delay in ticks) it leaves from (host modules read it)
+        self._signal_out = {}
         if brain is not None:
             self._add_brain(cs, brain)
         else:
@@ -103,6 +105,12 @@ class HybridCoSimulation:
                            delay=max(1, period - lag))
             for port, pop in host.write.items():
                 cs.connect(name, port, self.circuit_of(pop), f"live:{name}:{port}", kind="spikes", delay=period)
+            for port, field in (host.signals or {}).items():  # a scaffold region's state, one exchange late
+                if field not in self._signal_out:
+                    raise LinkError(f"{name}.{port}", "source", f"field {field!r} is not computed by the scaffold",
+                                    "a scaffold region's state (a WholeBrain region signal)")
+                comp, out, delay = self._signal_out[field]
+                cs.connect(comp, out, name, port, kind="fields", delay=delay)
             for port, targets in host.fields.items():
                 for pop, _ in targets:
                     cs.connect(name, port, self.circuit_of(pop), f"host:{name}:{port}@{pop}", kind="fields",
@@ -319,6 +327,7 @@ class HybridCoSimulation:
                 cs.connect(circuit_of[r.region], f"out:{r.region}", brain.name, f"rates:{r.region}", kind="rates",
                            delay=D)
             for m in mods:
+                self._signal_out[m.node.name] = (brain.name, f"field:{m.node.name}", D)
                 for pop, _ in m.targets:
                     cs.connect(brain.name, f"field:{m.node.name}", self.circuit_of(pop), f"field:{m.node.name}@{pop}",
                                kind="fields", delay=D)
@@ -342,6 +351,7 @@ class HybridCoSimulation:
             source = fields[m.node.name]
             cs.add(source)
             cs.connect(brain.name, f"field:{m.node.name}", source.name, "in", delay=half)
+            self._signal_out[m.node.name] = (source.name, "field", D - half)
             for pop, _ in m.targets:
                 cs.connect(source.name, "field", self.circuit_of(pop), f"field:{m.node.name}@{pop}", delay=D - half)
 

@@ -7,6 +7,7 @@ records gather, per scaffold seam or field, the nodes and converters the kernel 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as _field
 
 from ..errors import LinkError
 from ..graph import FieldNode, HostModuleNode, ModelGraph, RatesToSpikesNode, ScaffoldNode, SpikesToRatesNode
@@ -36,6 +37,9 @@ class Field:
     node: FieldNode
     source: tuple
     targets: list
+    #: host modules reading the field on an input port [(module, port)] (a scaffold region's
+    #: state as a controller's input)
+    readers: list = _field(default_factory=list)
 
 
 @dataclass
@@ -49,6 +53,8 @@ class Host:
     read: dict
     write: dict
     fields: dict = None
+    #: {input port: field node} sampled signals read (a scaffold region's state)
+    signals: dict = None
 
 
 def scaffold_of(graph: ModelGraph) -> ScaffoldNode | None:
@@ -115,8 +121,11 @@ def fields_of(graph: ModelGraph) -> list[Field]:
             source = ("proxy", src.source, rest)
         else:
             raise LinkError(src.label, "source_port", f"{src.source_port!r}", "state:<region>.<variable> or proxy:<name>")
-        targets = [(lk.target, lk.target_port.split(":", 1)[1]) for lk in graph.links_from(node.name, "field")]
-        out.append(Field(node, source, targets))
+        links = graph.links_from(node.name, "field")
+        targets = [(lk.target, lk.target_port.split(":", 1)[1]) for lk in links
+                   if not isinstance(graph.modules.get(lk.target), HostModuleNode)]
+        readers = [(lk.target, lk.target_port) for lk in links if isinstance(graph.modules.get(lk.target), HostModuleNode)]
+        out.append(Field(node, source, targets, readers))
     return out
 
 
@@ -125,14 +134,16 @@ def hosts_of(graph: ModelGraph) -> list[Host]:
     out = []
     for node in graph.modules.values():
         if isinstance(node, HostModuleNode):
-            read = {lk.target_port: lk.source for lk in graph.links_to(node.name)}
+            into = graph.links_to(node.name)
+            read = {lk.target_port: lk.source for lk in into if lk.source in graph.nodes}
+            signals = {lk.target_port: lk.source for lk in into if isinstance(graph.modules.get(lk.source), FieldNode)}
             write, fields = {}, {}
             for lk in graph.links_from(node.name):
                 if lk.target_port.startswith("field:"):
                     fields.setdefault(lk.source_port, []).append((lk.target, lk.target_port.split(":", 1)[1]))
                 elif lk.target in graph.nodes:
                     write[lk.source_port] = lk.target
-            out.append(Host(node, read, write, fields))
+            out.append(Host(node, read, write, fields, signals))
     return out
 
 
