@@ -121,3 +121,13 @@ def test_dopamine_gain_example(tmp_path):
     assert (tmp_path / "dopamine_gain.png").stat().st_size > 20_000
     with h5py.File(tmp_path / "dopamine_gain.h5", "r") as f:
         assert f["spikes/VTA/timestamps"].size > 0 and f["spikes/striatum/timestamps"].size > 0
+
+
+def test_l5_surrogate_example(tmp_path):
+    """The L5 island with NEURON and with the shipped surrogate, 150 ms each."""
+    out = subprocess.run([sys.executable, str(EXAMPLES / "l5_surrogate.py"), "--duration", "150",
+                          "--output", str(tmp_path)], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "ModelHashWarning" not in out.stderr  # the shipped file was trained on this cell
+    assert "surrogate: rates E" in out.stdout and "NEURON: rates E" in out.stdout
+    assert (tmp_path / "l5_surrogate.png").stat().st_size > 20_000

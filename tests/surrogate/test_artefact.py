@@ -58,3 +58,23 @@ def test_ports_are_refused_and_another_model_warns():
     sur.check_against("L5", ["AMPA_basal"], sur.model_hash, variables=["spikes", "v", "tuft.v"])
     with pytest.warns(ModelHashWarning, match="trained on the biophysical model"):
         sur.check_against("L5", ["AMPA_basal"], "f" * 64)
+
+
+def test_the_shipped_l5_surrogate_matches_the_example_cell():
+    """examples/l5pc/l5pc.nhs was trained on examples/l5pc's cell as it is now (retrain it
+    with `python examples/l5_surrogate.py --train` after changing the cell)."""
+    import warnings
+
+    from surrogate_helpers import EXAMPLES, l5_builder
+
+    from neurohybrid.graph import PopulationNode
+    from neurohybrid.surrogate.recording import model_hash
+    sur = load(EXAMPLES / "l5pc" / "l5pc.nhs")
+    node = PopulationNode("L5", "NeuronCell", 1, {}, {}, kind="biophysical", cell=l5_builder())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sur.check_against("L5", ["AMPA_basal", "AMPA_tuft"], model_hash(node), ["spikes", "soma.v", "tuft.v"])
+    held = sur.metrics["held_out"]
+    print(f"shipped surrogate, held-out: AUC {held['auc']:.3f}, gamma {held['gamma']:.3f}, "
+          f"soma EV {held['ev_soma']:.3f} (Beniaguev et al. 2021: AUC 0.99)")
+    assert held["auc"] > 0.9 and held["cells"] >= 8
