@@ -68,6 +68,9 @@ def held_out(model: str, cells: int, duration: float, seed: int) -> dict:
             graph.nodes["module"].engine, graph.nodes["module"].surrogate = "surrogate", sur
         rt = Runtime(graph, neuron={"dt": 0.025, "celsius": 6.3})
         rt.ensure_cosimulation()  # build outside the timing
+        if engine == "surrogate":  # compile the numba kernels outside the timing too (a fresh checkout has no cache)
+            from neurohybrid.surrogate.network import InferenceState, run_bins
+            run_bins(sur.network, InferenceState(sur.network, 1), np.zeros((2, 1, len(sur.channels))), True)
         t0 = time.perf_counter()
         rt.run(duration)
         wall = time.perf_counter() - t0
