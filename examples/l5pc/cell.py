@@ -231,10 +231,19 @@ def _loaded(names) -> bool:
 def load_mechanisms(cache: str | os.PathLike | None = None) -> Path | None:
     """Compile this directory's ``.mod`` files with the venv's ``nrnivmodl`` (in a cache
     directory keyed by their contents, never next to the sources) and load them into NEURON.
-    Does nothing when the mechanisms are already loaded. Returns the library loaded (or None)."""
+    Does nothing when the mechanisms are already loaded. Returns the library loaded (or None).
+    Where neurohybrid is installed its compiler cache is used, so that a later neurohybrid
+    model with these cells in the same process finds them loaded (NEURON cannot load two
+    libraries that define the same mechanism names)."""
     from neuron import h
     if _loaded(MECHANISMS):
         return None
+    try:
+        from neurohybrid.backends.neuron.mechanisms import compile_mechanisms
+    except ImportError:
+        pass
+    else:
+        return compile_mechanisms(HERE)
     mods = sorted(HERE.glob("*.mod"))
     digest = hashlib.sha256(b"".join(p.name.encode() + p.read_bytes() for p in mods)).hexdigest()[:16]
     root = Path(cache or os.environ.get("L5PC_BUILD", Path.home() / ".cache" / "l5pc_mechanisms"))
