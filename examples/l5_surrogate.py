@@ -35,12 +35,15 @@ MODEL = os.path.join(HERE, "l5pc", "l5pc.nhs")
 
 def training_distribution():
     """The randomised input the shipped surrogate was trained on: the four receptors of the
-    L5 cell, weights and rates spanning what the island gives them (µS, Hz)."""
+    L5 cell, weights and rates spanning what the island gives them (µS, Hz), and synchronous
+    volleys often enough (8 per second, each channel in 60 % of them, basal-tuft lags of
+    0-8 ms) that the island's regime, volleys and their BAC coincidences, is well covered."""
     from neurohybrid.surrogate import ChannelInput, InputDistribution
     return InputDistribution((ChannelInput("AMPA_basal", 40, (0.0002, 0.003), (0.5, 15.0)),
                               ChannelInput("AMPA_tuft", 40, (0.0002, 0.003), (0.5, 15.0)),
                               ChannelInput("AMPA_trunk", 20, (0.0002, 0.002), (0.5, 15.0)),
-                              ChannelInput("GABA_soma", 20, (0.0005, 0.004), (0.5, 20.0))))
+                              ChannelInput("GABA_soma", 20, (0.0005, 0.004), (0.5, 20.0))),
+                             volley_rate=8.0, volley_channels=0.6, volley_share=(0.3, 1.0), volley_lag=(0.0, 8.0))
 
 
 def l5_cell():
