@@ -49,7 +49,7 @@ def held_out(model: str, cells: int, duration: float, seed: int) -> dict:
     from neurohybrid.runtime import Runtime
     from neurohybrid.surrogate import evaluate, load
     from neurohybrid.surrogate.metrics import coincidence_factor
-    from neurohybrid.surrogate.recording import TRAINING_DELAY, _graph, spike_bins
+    from neurohybrid.surrogate.recording import TRAINING_DELAY, module_graph, spike_bins
 
     sur = load(model)
     sim.setup(timestep=0.1, neuron_dt=0.025)
@@ -61,7 +61,7 @@ def held_out(model: str, cells: int, duration: float, seed: int) -> dict:
     out = {}
     spikes = {}
     for engine in ("neuron", "surrogate"):
-        graph = _graph(node, sample, dt, seed, locations)
+        graph = module_graph(node, sample, dt, seed, locations)
         for rec in graph.recordings[1:]:
             rec.sampling_interval = bin_ms
         if engine == "surrogate":

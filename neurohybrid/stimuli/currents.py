@@ -41,26 +41,10 @@ _TICK_MAX = 2 ** 62  # stands in for an infinite stop: far beyond any run, no in
 
 
 @njit(cache=True)
-def _noise_kernel(key, channel, mean, stdev, k_start, k_stop, q, t0, n_ticks):
-    out = np.zeros(n_ticks)
-    last = np.int64(-1)
-    value = 0.0
-    for idx in range(n_ticks):
-        k = t0 + idx
-        if k < k_start or k >= k_stop:
-            continue
-        interval = (k - k_start) // q
-        if interval != last:
-            value = mean + stdev * rng.normal(key, interval, channel)
-            last = interval
-        out[idx] = value
-    return out
-
-
-@njit(cache=True)
-def _add_noise_kernel(out, cells, key, mean, stdev, k_start, k_stop, q, t0, n_ticks):
-    """``out[idx, cells[c]] += _noise_kernel(..., channel=c)[idx]`` for every channel c: the
-    same values, without a call per target cell."""
+def _add_noise_kernel(out, cells, first, key, mean, stdev, k_start, k_stop, q, t0, n_ticks):
+    """``out[idx, cells[c]] +=`` the noise of channel ``first + c`` at tick ``t0 + idx``: a new
+    normal draw (keyed by channel and interval) every ``q`` ticks from ``k_start``, zero outside
+    ``[k_start, k_stop)``; every target in one call."""
     for c in range(cells.size):
         last = np.int64(-1)
         value = 0.0
@@ -70,7 +54,7 @@ def _add_noise_kernel(out, cells, key, mean, stdev, k_start, k_stop, q, t0, n_ti
                 continue
             interval = (k - k_start) // q
             if interval != last:
-                value = mean + stdev * rng.normal(key, interval, np.int64(c))
+                value = mean + stdev * rng.normal(key, interval, np.int64(first + c))
                 last = interval
             out[idx, cells[c]] += value
 
@@ -255,13 +239,16 @@ class NoisyCurrentSource(_CurrentSource):
         """Add each target's own noise (nA; channel = the target's position in ``cells``) into
         ``out[:n_ticks, cells]`` for ticks t0..t0 + n_ticks - 1."""
         p = self.params
-        _add_noise_kernel(out, np.asarray(cells, np.int64), self.key, p["mean"], p["stdev"], np.int64(self._k_start),
+        _add_noise_kernel(out, np.asarray(cells, np.int64), np.int64(0), self.key, p["mean"], p["stdev"], np.int64(self._k_start),
                           np.int64(self._k_stop), np.int64(self._q), np.int64(t0), np.int64(n_ticks))
 
     def _values(self, t0, n_ticks, channel):
         p = self.params
-        return _noise_kernel(self.key, np.int64(channel), p["mean"], p["stdev"], np.int64(self._k_start),
-                             np.int64(self._k_stop), np.int64(self._q), np.int64(t0), np.int64(n_ticks))
+        out = np.zeros((n_ticks, 1))
+        _add_noise_kernel(out, np.zeros(1, np.int64), np.int64(channel), self.key, p["mean"], p["stdev"],
+                          np.int64(self._k_start), np.int64(self._k_stop), np.int64(self._q), np.int64(t0),
+                          np.int64(n_ticks))
+        return out[:, 0]
 
 
 CURRENT_SOURCES = {cls.__name__: cls for cls in (DCSource, StepCurrentSource, ACSource, NoisyCurrentSource)}

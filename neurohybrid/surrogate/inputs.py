@@ -25,7 +25,7 @@ import numpy as np
 from ..errors import ParameterError
 from ..rng import stream_key
 
-__all__ = ["ChannelInput", "InputDistribution", "SampledInput", "bin_arrivals"]
+__all__ = ["ChannelInput", "InputDistribution", "SampledInput"]
 
 
 def _positive_pair(owner: str, name: str, pair, allow_zero: bool = False) -> tuple:
@@ -209,7 +209,3 @@ class SampledInput:
             np.add.at(out[:, :, k], (b[keep], owner[idx[keep]]), w[idx[keep]])
         return out
 
-
-def bin_arrivals(arrival_ticks: np.ndarray, ticks_per_bin: int) -> np.ndarray:
-    """Bin index of arrival ticks (the tick whose start the spike reaches the cell at)."""
-    return np.floor_divide(arrival_ticks, ticks_per_bin)

@@ -19,7 +19,7 @@ from ..errors import ParameterError
 from ..graph import ModelGraph, PopulationNode, ProjectionEdge, RecordingSpec
 from .inputs import InputDistribution, SampledInput
 
-__all__ = ["ModuleRecording", "record_module", "model_hash", "spike_bins", "concatenate"]
+__all__ = ["ModuleRecording", "record_module", "module_graph", "model_hash", "spike_bins", "concatenate"]
 
 #: delay of the training connections (ms): any fixed delay; binning uses the arrival time
 TRAINING_DELAY = 0.1
@@ -76,7 +76,10 @@ def spike_bins(times: np.ndarray, ids: np.ndarray, n_cells: int, n_bins: int, bi
     return out
 
 
-def _graph(node: PopulationNode, sample: SampledInput, dt: float, seed: int, locations: list) -> ModelGraph:
+def module_graph(node: PopulationNode, sample: SampledInput, dt: float, seed: int, locations: list) -> ModelGraph:
+    """The graph :func:`record_module` runs: ``sample``'s inputs (one SpikeSourceArray
+    population per channel) onto copies of ``node``'s cells (population ``"module"``), its
+    spikes and the voltages at ``locations`` recorded."""
     g = ModelGraph(dt=dt, seed=seed)
     cells = PopulationNode("module", node.model, sample.n_cells, {}, {"v": np.full(sample.n_cells, -70.0)},
                            kind="biophysical", engine="neuron", cell=node.cell)
@@ -112,7 +115,7 @@ def record_module(node: PopulationNode, distribution: InputDistribution, *, n_ce
     if not (math.isfinite(every) and abs(every - round(every)) < 1e-9 and round(every) >= 1):
         raise ParameterError("record_module", "bin_ms", f"{bin_ms!r}", f"a multiple of dt = {dt} ms")
     sample = distribution.sample(n_cells, duration_ms, seed, dt)
-    graph = _graph(node, sample, dt, seed, list(locations))
+    graph = module_graph(node, sample, dt, seed, list(locations))
     for rec in graph.recordings[1:]:
         rec.sampling_interval = bin_ms
     rt = Runtime(graph, neuron=neuron, threads=threads)
