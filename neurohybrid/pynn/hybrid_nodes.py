@@ -3,7 +3,8 @@ a ``WholeBrain`` becomes a :class:`ScaffoldNode` with one rates->spikes and one 
 converter per replaced region and one :class:`FieldNode` per ``modulate``; ``sim.modulate``
 field links become field nodes fed by a biophysical population's proxy; ``sim.Field`` s become
 field nodes fed by a nucleus or a ``sim.Controller`` (a host module); ``sim.live`` /
-``sim.serve`` links become :class:`HostModuleNode` s reading and writing populations.
+``sim.serve`` links become :class:`HostModuleNode` s reading and writing populations (and
+feeding the live encoders they write to, each a host module of its own).
 """
 from __future__ import annotations
 
@@ -46,7 +47,14 @@ def add_hybrid_nodes(graph: ModelGraph, state) -> None:
         for port, pop in lk.read.items():
             graph.connect(pop.label, "spikes", name, port)
         for port, pop in lk.write.items():
-            graph.connect(name, port, pop.label, "spikes")
+            encoder = (lk.encoders or {}).get(port)
+            if encoder is None:
+                graph.connect(name, port, pop.label, "spikes")
+                continue
+            # a live encoder: the link's stimulus samples -> the encoder (a host module) -> its population
+            graph.add_module(HostModuleNode(encoder.name, encoder, lk.period))
+            graph.connect(name, port, encoder.name, "stimulus")
+            graph.connect(encoder.name, "spikes", pop.label, "spikes")
 
 
 def _add_scaffold(graph: ModelGraph, brain) -> None:

@@ -20,7 +20,11 @@
 its ``address`` is known as soon as it is created. What a live link reads arrives one
 ``period`` after it was emitted, and what it writes acts one ``period`` after it was returned
 (kernel links; see :mod:`neurohybrid.liveio`). Populations written to must be
-``SpikeSourceExternal`` populations. The session's co-simulation (as for WholeBrain or NEURON
+``SpikeSourceExternal`` populations, or sensory encoders built with ``stimulus=None`` (live
+encoders): the link then sends stimulus samples (one frame per message, flattened, in the
+encoder's units; a callback returns ``{port: frame}``, a client sends ``fields={port: frame}``),
+the encoder turns them into spikes window by window (:class:`neurohybrid.encoders.EncoderComponent`)
+and its spikes reach the network one ``period`` after the sample. The session's co-simulation (as for WholeBrain or NEURON
 cells) carries the loop; recordings keep streaming to HDF5 and a stopped run can be continued.
 """
 from __future__ import annotations
@@ -42,6 +46,8 @@ class LiveLink:
     read: dict
     write: dict
     period: float
+    #: {write port: EncoderComponent} live encoders the link feeds stimulus samples to
+    encoders: dict = None
 
     @property
     def address(self):
@@ -62,15 +68,44 @@ def _ports(read, write, who):
             raise PlacementError(who, f"read[{name!r}]", f"{pop!r} is not a population of this session's point "
                                  "neurons", "sim.Population of a point-neuron cell type")
     for name, pop in write.items():
-        if not isinstance(pop, Population) or type(pop.celltype).__name__ != "SpikeSourceExternal":
-            raise PlacementError(who, f"write[{name!r}]", f"{pop!r} does not take live spikes",
-                                 "a sim.Population of sim.SpikeSourceExternal() cells")
+        if not isinstance(pop, Population) or not (type(pop.celltype).__name__ == "SpikeSourceExternal"
+                                                   or _live_encoder(pop)):
+            raise PlacementError(who, f"write[{name!r}]", f"{pop!r} does not take live spikes or stimuli",
+                                 "a sim.Population of sim.SpikeSourceExternal() cells, or of a sensory encoder "
+                                 "built with stimulus=None (a live encoder: the link sends it stimulus samples)")
     if set(read) & set(write):
         raise ParameterError(who, "write", f"names used for both reading and writing: {sorted(set(read) & set(write))}",
                              "distinct port names")
     ins = {name: ("spikes", pop.size) for name, pop in read.items()}
-    outs = {name: ("spikes", pop.size) for name, pop in write.items()}
+    outs = {name: ("fields", _frame_size(pop), f"{pop.label}.stimulus") if _live_encoder(pop) else ("spikes", pop.size)
+            for name, pop in write.items()}
     return read, write, ins, outs
+
+
+def _live_encoder(pop) -> bool:
+    from .encoders import is_encoder
+    return is_encoder(pop.celltype) and pop.celltype.encoder.live
+
+
+def _frame_size(pop) -> int:
+    """Values per stimulus sample of a live encoder population (its frame, flattened)."""
+    import numpy as np
+    return int(np.prod(pop.celltype.encoder.frame_shape))
+
+
+def _encoders(label: str, write: dict) -> dict:
+    """{port: EncoderComponent} for the live encoder populations in ``write``: each encoder
+    draws its noise from the population's keyed stream, as a stimulus-array encoder does."""
+    from ..encoders import ENCODERS, EncoderComponent
+    from ..rng import stream_key
+    out = {}
+    for port, pop in write.items():
+        if _live_encoder(pop):
+            ct = pop.celltype
+            encoder = ENCODERS[ct.graph_model](dict(ct.encoder_parameters),
+                                               stream_key(state.seed, pop.label, "spike-source"), state.dt)
+            out[port] = EncoderComponent(f"{label}.{port}.encoder", encoder, field=f"{pop.label}.stimulus")
+    return out
 
 
 def _period(period, who) -> float:
@@ -103,7 +138,7 @@ def live(callback=None, generator=None, read: dict | None = None, write: dict | 
     who = f"live({label})"
     read, write, ins, outs = _ports(read, write, who)
     comp = LiveIO(label, inputs=ins, outputs=outs, callback=callback, generator=generator)
-    return _add(LiveLink(comp, read, write, _period(period, who)))
+    return _add(LiveLink(comp, read, write, _period(period, who), _encoders(label, write)))
 
 
 def serve(read: dict | None = None, write: dict | None = None, host: str = "127.0.0.1", port: int = 0,
@@ -116,7 +151,7 @@ def serve(read: dict | None = None, write: dict | None = None, host: str = "127.
     who = f"serve({label})"
     read, write, ins, outs = _ports(read, write, who)
     comp = LiveServer(label, inputs=ins, outputs=outs, host=host, port=port, await_reply_ms=await_reply_ms)
-    return _add(LiveLink(comp, read, write, _period(period, who)))
+    return _add(LiveLink(comp, read, write, _period(period, who), _encoders(label, write)))
 
 
 def realtime(factor: float = 1.0, overrun: str = "catch_up", tolerance_ms: float = 0.0) -> None:

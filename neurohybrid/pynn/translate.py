@@ -55,6 +55,10 @@ def population_node(pop) -> PopulationNode:
     from .multicompartment import is_biophysical
     if is_biophysical(pop.celltype):
         return biophysical_node(pop)
+    if is_encoder(pop.celltype) and pop.celltype.encoder.live:  # fed window by window by a live link's encoder
+        encoder_node_parameters(pop)  # the size check
+        return PopulationNode(pop.label, "SpikeSourceExternal", pop.size, {}, {}, kind="source",
+                              engine=getattr(pop, "engine", None))
     if is_encoder(pop.celltype):  # a sensory encoder: a stream spike source (neurohybrid.encoders)
         return PopulationNode(pop.label, pop.celltype.graph_model, pop.size, encoder_node_parameters(pop), {},
                               kind="source", engine=getattr(pop, "engine", None))

@@ -116,6 +116,12 @@ class HybridCoSimulation:
                     cs.connect(name, port, self.circuit_of(pop), f"host:{name}:{port}@{pop}", kind="fields",
                                delay=period)
             host.node.component.listeners.append(self._field_output)
+        for host in self.hosts:  # host modules feeding host modules (a live link into a live encoder)
+            period = int(round(host.node.period / self.dt))
+            for port, readers in (host.feeds or {}).items():
+                for module, in_port in readers:
+                    cs.connect(host.node.component.name, port, self.graph.modules[module].component.name, in_port,
+                               kind="fields", delay=period)
         for fl in self.produced:
             self._add_produced(cs, fl)
         cs.build()

@@ -55,6 +55,9 @@ class Host:
     fields: dict = None
     #: {input port: field node} sampled signals read (a scaffold region's state)
     signals: dict = None
+    #: {output port: [(host module, input port)]} outputs feeding other host modules (a live
+    #: link's stimulus samples into a live encoder)
+    feeds: dict = None
 
 
 def scaffold_of(graph: ModelGraph) -> ScaffoldNode | None:
@@ -137,13 +140,15 @@ def hosts_of(graph: ModelGraph) -> list[Host]:
             into = graph.links_to(node.name)
             read = {lk.target_port: lk.source for lk in into if lk.source in graph.nodes}
             signals = {lk.target_port: lk.source for lk in into if isinstance(graph.modules.get(lk.source), FieldNode)}
-            write, fields = {}, {}
+            write, fields, feeds = {}, {}, {}
             for lk in graph.links_from(node.name):
                 if lk.target_port.startswith("field:"):
                     fields.setdefault(lk.source_port, []).append((lk.target, lk.target_port.split(":", 1)[1]))
                 elif lk.target in graph.nodes:
                     write[lk.source_port] = lk.target
-            out.append(Host(node, read, write, fields, signals))
+                elif isinstance(graph.modules.get(lk.target), HostModuleNode):
+                    feeds.setdefault(lk.source_port, []).append((lk.target, lk.target_port))
+            out.append(Host(node, read, write, fields, signals, feeds))
     return out
 
 
