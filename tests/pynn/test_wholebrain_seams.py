@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import neurohybrid.pynn as sim
+from neurohybrid import graph_io
 from neurohybrid.backends.meanfield import (Connectome, HeunDeterministic, Linear, MeanFieldSimulation, Raw,
                                             SigmoidalJansenRit)
 from neurohybrid.backends.meanfield.models import Generic2dOscillator, JansenRit
@@ -54,7 +55,7 @@ def _pops(*sizes):
 
 
 # ------------------------------------------------------------------ several populations, several variables
-def test_weighted_entries_pool_several_populations_per_variable(session):
+def test_weighted_entries_pool_several_populations_per_variable(session, tmp_path):
     brain = _rww_brain()
     E1, E2, I = _pops(30, 10, 10)
     rep = brain.replace("R2", [sim.seam("S_e", [E1, E2], weights=[1.0, 2.0], offset=5.0), sim.seam("S_i", I)],
@@ -76,6 +77,10 @@ def test_weighted_entries_pool_several_populations_per_variable(session):
                     {"variable": "S_i", "populations": ["P2"], "weights": [1.0], "offset_hz": 0.0}]
     # the region's converter (in the co-simulation's manifest) records its mixing
     assert '"mix": [[1.0, 2.0, 0.0], [0.0, 0.0, 1.0]], "bias_hz": [5.0, 0.0]' in json.dumps(store.manifest["cosimulation"])
+    # a saved model graph keeps the seam's mixing
+    graph_io.save(sim.state.network.full_graph, tmp_path / "g.h5")
+    node = graph_io.load(tmp_path / "g.h5").modules["R2.rates"]
+    assert node.mix == [[1.0, 2.0, 0.0], [0.0, 0.0, 1.0]] and node.bias == [5.0, 0.0]
 
 
 def test_a_mapping_pools_by_size_and_the_plain_list_still_works(session):
