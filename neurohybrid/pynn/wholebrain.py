@@ -16,6 +16,15 @@
     sim.run(3000.0)
     activity = brain.get_data("S_e")           # {"times": ms, "values": (T, n_regions), ...}
 
+Several populations can drive several scaffold variables: ``brain.replace("rPFCDL", {"S_e": [E1, E2],
+"S_i": I}, ...)`` (pooled mean rates) or ``brain.replace("rPFCDL", [sim.seam("S_e", [E1, E2],
+weights=[0.8, 0.2]), sim.seam("S_i", I, offset=2.0)], ...)`` (weighted, Hz offset). Models with a
+seam (``model.spike_seam``; ``brain.seam_relations()`` states each relation with units):
+ReducedWongWang (S), ReducedWongWangExcInh (S_e, S_i: the gating equations driven by the measured
+rates), MontbrioPazoRoxin (r = rate/1000), JansenRit (y1: the potential whose pyramidal
+firing-rate sigmoid, Jansen & Rit 1995 eq. 1, is the rate; y2 = 0; afferent a·sum w·S(y1 - y2) in
+kHz), Generic2dOscillator (V = rate/10 Hz, a stated linear proxy; W held).
+
 ``replace(region, populations, inputs, output)`` hands a region over to spiking populations:
 its coupling input becomes Poisson (or gamma / dead-time) spike trains into ``inputs.targets``
 (one generator per target neuron), and the populations' spikes, smoothed into one rate per
