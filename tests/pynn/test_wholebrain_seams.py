@@ -9,8 +9,9 @@ seams for JansenRit and Generic2dOscillator.
   a·sum_j w_ij S(y1_j - y2_j) in kHz. Generic2dOscillator: V = 0.1/Hz·(rate + offset). For each,
   the seam carries the values both ways (the recorded state is the relation applied to the
   recorded rates; the recorded afferent is the coupling of the recorded states) and, with a
-  circuit at the replaced region's operating point, the other regions stay at the pure
-  scaffold's fixed point.
+  circuit at the replaced region's operating point, the other regions follow the pure scaffold
+  (JansenRit: with the same noise, correlation >= 0.9 as the issue asks of the federation's FC;
+  Generic2dOscillator: at its fixed point).
 * Bad input: typed errors naming the region and the variable.
 """
 import json
@@ -20,8 +21,8 @@ import pytest
 
 import neurohybrid.pynn as sim
 from neurohybrid import graph_io
-from neurohybrid.backends.meanfield import (Connectome, HeunDeterministic, Linear, MeanFieldSimulation, Raw,
-                                            SigmoidalJansenRit)
+from neurohybrid.backends.meanfield import (Connectome, HeunDeterministic, HeunStochastic, Linear,
+                                            MeanFieldSimulation, Raw, SigmoidalJansenRit)
 from neurohybrid.backends.meanfield.models import Generic2dOscillator, JansenRit
 from neurohybrid.errors import ParameterError, PlacementError, UnsupportedModelError
 
@@ -155,8 +156,9 @@ def _fixed_point(model, coupling, x0, ms=1000.0):
     return s.state
 
 
-def _run_replaced(model, coupling, x_fp, entry, inputs, variables, ms):
-    brain = sim.WholeBrain(_conn(), model=model, coupling=coupling, speed=3.0, initial_state=x_fp)
+def _run_replaced(model, coupling, x_fp, entry, inputs, variables, ms, integrator=None):
+    brain = sim.WholeBrain(_conn(), model=model, coupling=coupling, speed=3.0, initial_state=x_fp,
+                           integrator=integrator)
     brain.replace("R1", [entry], inputs=inputs, output=sim.spikes_to_rates("box", width=10.0))
     brain.record(variables, sampling_interval=DT)
     sim.run(ms)
@@ -188,8 +190,12 @@ def test_jansen_rit_region_replaced_by_a_circuit(session):
     # driven by baseline + 1000·c (Hz), which is 30·r* at the fixed point
     pyr = sim.Population(1000, sim.IF_curr_exp(**RELAY), label="pyr")
     inputs = sim.rates_to_spikes(weight=RELAY_W, gain=1000.0, baseline=30.0 * r_star[1] - 1000.0 * c_star)
+    # noise on the pyramidal input (y4), the same draws as the pure run below
+    noise = lambda: HeunStochastic(nsig=np.array([0.0, 0.0, 0.0, 0.0, 1e-3, 0.0]), seed=4)  # noqa: E731
     brain = _run_replaced(JansenRit(mu=0.09), SigmoidalJansenRit(a=1.0), x_fp, sim.seam("y1", pyr, weights=[1.0 / 30.0]),
-                          inputs, ["y1", "y2"], 400.0)
+                          inputs, ["y1", "y2"], 400.0, integrator=noise())
+    pure = MeanFieldSimulation(_conn(), JansenRit(mu=0.09), SigmoidalJansenRit(a=1.0), 3.0, DT, noise(),
+                               [Raw(variables=("y1", "y2"))], initial_state=x_fp).run(400.0)["raw"].data
     y1, y2 = brain.get_data("y1")["values"], brain.get_data("y2")["values"]
     rates = brain.get_data("R1.rates")["values"][:, 0]
     aff = brain.get_data("R1.afferent")["values"][:, 0]
@@ -203,19 +209,22 @@ def test_jansen_rit_region_replaced_by_a_circuit(session):
     assert err < 1e-9
     # scaffold -> circuit: the afferent is baseline + 1000·a·w_12·S(y1_2 - y2_2), delayed
     want = inputs.baseline + 1000.0 * coupling.a * W12 * S(y1[:, 2] - y2[:, 2])
-    shift, err = _aligned(want, aff)
+    shift, err = _aligned(aff, want)
     print(f"JansenRit: R1 afferent = coupling of R2's recorded state (shift {shift * DT:g} ms), max error {err:.2e} Hz")
-    assert err < 1e-4 * aff.max()  # the states sit near a fixed point: a check of the level
+    assert err < 1e-9 * aff.max()
     # the operating point: mean rate of the circuit on the seam vs the region's (Jansen & Rit sigmoid)
     r_seam = rates[2000:].mean()
     print(f"JansenRit R1 pyramidal rate: pure scaffold {r_star[1]:.4f} Hz, circuit on the seam {r_seam:.4f} Hz")
     assert r_seam == pytest.approx(r_star[1], rel=0.08)  # ~2800 relayed spikes: 2 % sampling error
-    # the other regions stay at the pure scaffold's fixed point
+    # the other regions follow the pure scaffold run with the same noise
     others = [0, 2, 3]
     r_others = 1000.0 * S(y1[2000:, others] - y2[2000:, others])
-    dev = np.max(np.abs(r_others / r_star[others] - 1.0))
-    print(f"JansenRit other regions: max relative deviation of the pyramidal rate from the pure run {dev:.4f}")
-    assert dev < 0.05
+    r_pure = 1000.0 * S(pure[2000:, 0, others] - pure[2000:, 1, others])
+    corr = [np.corrcoef(r_others[:, k], r_pure[:, k])[0, 1] for k in range(3)]
+    dev = np.max(np.abs(r_others.mean(0) / r_pure.mean(0) - 1.0))
+    print(f"JansenRit other regions vs the pure run with the same noise: r = {np.round(corr, 4)} (issue: >= 0.9), "
+          f"mean pyramidal rate off by <= {dev:.4f}")
+    assert min(corr) >= 0.9 and dev < 0.05
 
 
 def test_generic_2d_oscillator_region_replaced_by_a_circuit(session):
@@ -237,7 +246,7 @@ def test_generic_2d_oscillator_region_replaced_by_a_circuit(session):
     print(f"Generic2dOscillator: V(R1) = 0.1/Hz·(rate + offset) {shift * DT:g} ms later, max error {err:.2e}")
     assert err < 1e-12
     want = inputs.baseline + gain * coupling.a * W12 * V[:, 2]
-    shift, err = _aligned(want, aff)
+    shift, err = _aligned(aff, want)
     print(f"Generic2dOscillator: R1 afferent = coupling of R2's recorded V (shift {shift * DT:g} ms), "
           f"max error {err:.2e} Hz")
     assert err < 1e-4 * np.abs(aff).max()  # the states sit near a fixed point: a check of the level
