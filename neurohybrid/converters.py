@@ -115,13 +115,18 @@ class SpikesToRates(Component):
     size : int or None — population size, for ``groups=None`` (one group of indices 0..size-1)
     groups : list of index arrays (disjoint) or None — per-subset rates; indices on the input
         port that are in no group are ignored.
+    mix : (n_out, n_groups) array or None — output column o is ``sum_g mix[o, g]·rate_g + bias[o]``
+        (Hz; ``mix`` dimensionless): several groups pooled into one rate, e.g. the rates a
+        scaffold seam drives several variables with. None: one column per group.
+    bias : (n_out,) array in Hz or None (0), only with ``mix``.
     """
 
     inputs = {"spikes": "spikes"}
     outputs = {"rates": "rates"}
 
     def __init__(self, name: str, kernel: str = "exponential", tau: float = 10.0, width: float = 10.0,
-                 period: float = 1.0, size: int | None = None, groups=None, record: bool = False):
+                 period: float = 1.0, size: int | None = None, groups=None, record: bool = False, mix=None,
+                 bias=None):
         super().__init__(name, record)
         if kernel not in _KERNELS:
             raise ParameterError(name, "kernel", f"{kernel!r}", ", ".join(_KERNELS))
@@ -143,6 +148,21 @@ class SpikesToRates(Component):
             self._group_of[g] = gi
         self.groups = groups
         self._sizes = np.array([g.size for g in groups], dtype=float)
+        self.mix, self.bias = self._mixing(name, mix, bias, len(groups))
+
+    @staticmethod
+    def _mixing(name, mix, bias, n_groups):
+        if mix is None:
+            if bias is not None:
+                raise ParameterError(name, "bias", "a bias without a mix", "bias only with mix")
+            return None, None
+        m = np.array(mix, dtype=float)
+        if m.ndim != 2 or m.shape[1] != n_groups or m.shape[0] < 1 or not np.all(np.isfinite(m)):
+            raise ParameterError(name, "mix", f"shape {m.shape} or non-finite", f"finite (n_out, {n_groups}) weights")
+        b = np.zeros(m.shape[0]) if bias is None else np.array(bias, dtype=float).ravel()
+        if b.shape != (m.shape[0],) or not np.all(np.isfinite(b)):
+            raise ParameterError(name, "bias", f"shape {b.shape} or non-finite", f"{m.shape[0]} finite rates in Hz")
+        return m, b
 
     def bind(self, dt):
         super().bind(dt)
@@ -190,6 +210,8 @@ class SpikesToRates(Component):
                            self._decay, self.dt / self.tau ** 2, t0, self.period, out_t, out)
         assert r == n_out
         out *= self._scale  # raw filter value -> Hz per neuron of the group
+        if self.mix is not None:
+            out = out @ self.mix.T + self.bias
         self.tick = t_stop
         return self._keep({"rates": Series(out_t, out, self.period, "rates")})
 
@@ -205,7 +227,8 @@ class SpikesToRates(Component):
     def describe(self):
         return {**super().describe(), "kernel": self.kernel, "tau_ms": self.tau, "width_ms": self.width,
                 "period_ms": self.period_ms, "n_groups": len(self.groups),
-                "group_sizes": [int(g.size) for g in self.groups], "units": "Hz"}
+                "group_sizes": [int(g.size) for g in self.groups], "units": "Hz",
+                **({"mix": self.mix.tolist(), "bias_hz": self.bias.tolist()} if self.mix is not None else {})}
 
 
 # ------------------------------------------------------------------------------ rates -> spikes

@@ -68,10 +68,13 @@ def _gating(S, rate, tau, gamma, saturating):
 @njit(cache=False, nogil=True)  # nogil: the co-simulation kernel overlaps it with other engines
 def _kernel(dfun, P, lo, hi, x, buf, k0, n, cv, row_ptr, col, w, dl, ctype, cpar, scheme, dt, noise,
             m_istep, m_mode, m_voi, m_nvoi, m_acc, outs, m_widx,
-            rep_idx, is_rep, rep_x, rep_var, rep_mode, rep_tau, rep_gam, rep_sat, rep_scale, rep_in, lag, c_out):
+            rep_idx, is_rep, rep_x, rep_var, rep_mode, rep_tau, rep_gam, rep_sat, rep_scale, rep_in, lag, c_out,
+            rep_off, rep_sig):
     """``n`` steps from step ``k0``. Replaced regions (``rep_idx``; see ``MeanFieldSimulation.replace``)
     are integrated ``lag`` steps behind the others from the external rates ``rep_in`` (n, n_rep, n_ch; Hz),
-    and their coupling input is computed ``lag`` steps ahead into ``c_out`` (n, n_rep, ncv)."""
+    and their coupling input is computed ``lag`` steps ahead into ``c_out`` (n, n_rep, ncv). Seam modes
+    (``rep_mode``): 0 gating, 1 direct (``scale·r + rep_off``), 2 sigmoid (the inverse of the sigmoid
+    ``rep_sig[a, ch]`` = (cmin, cmax, v0, rho) at ``scale·r``; see ``SeamChannel``)."""
     N, nvar = x.shape
     n_rep = rep_idx.size
     n_ch = rep_var.size
@@ -127,6 +130,16 @@ def _kernel(dfun, P, lo, hi, x, buf, k0, n, cv, row_ptr, col, w, dl, ctype, cpar
             i = rep_idx[a]
             for q in range(ncv):
                 acc = 0.0
+                if ctype == 4:  # SigmoidalJansenRit: one input from the two coupling variables
+                    if q == 0:
+                        for e in range(row_ptr[i], row_ptr[i + 1]):
+                            sl = eslot[e] + lag
+                            sl = sl - H if sl >= H else sl
+                            acc += w[e] * (cpar[0] + (cpar[1] - cpar[0]) /
+                                           (1.0 + math.exp(cpar[3] * (cpar[2] - (buf[sl, col[e], 0] -
+                                                                                  buf[sl, col[e], 1])))))
+                    c_out[s, a, q] = cpar[4] * acc
+                    continue
                 for e in range(row_ptr[i], row_ptr[i + 1]):
                     sl = eslot[e] + lag
                     acc += w[e] * buf[sl - H if sl >= H else sl, col[e], q]
@@ -165,7 +178,12 @@ def _kernel(dfun, P, lo, hi, x, buf, k0, n, cv, row_ptr, col, w, dl, ctype, cpar
                     S = rep_x[a, v]
                     rate = rep_in[s, a, ch] * rep_scale[ch]
                     if rep_mode[ch] == 1:
-                        S = rate
+                        S = rate + rep_off[ch]
+                    elif rep_mode[ch] == 2:
+                        cmin, cmax, v0, rho = rep_sig[a, ch, 0], rep_sig[a, ch, 1], rep_sig[a, ch, 2], rep_sig[a, ch, 3]
+                        eps = 1e-9 * (cmax - cmin)
+                        u = min(max(rate, cmin + eps), cmax - eps)
+                        S = v0 - math.log((cmax - cmin) / (u - cmin) - 1.0) / rho
                     else:
                         f1 = _gating(S, rate, rep_tau[a, ch], rep_gam[a, ch], rep_sat[ch])
                         S1 = min(max(S + dt * f1, lo[v]), hi[v])
@@ -341,6 +359,8 @@ class MeanFieldSimulation:
         self._rep_gam = np.zeros((0, 0))
         self._rep_sat = np.zeros(0, np.bool_)
         self._rep_scale = np.zeros(0)
+        self._rep_off = np.zeros(0)
+        self._rep_sig = np.zeros((0, 0, 4))
         self.afferent = np.zeros((0, 0, ncv))
 
     def replace(self, regions, lag_steps: int) -> None:
@@ -362,13 +382,14 @@ class MeanFieldSimulation:
             raise SimulationStateError(name, "regions", f"the simulation is already at t = {self.time} ms",
                                        "replace() before the first run")
         if not self.model.spike_seam:
+            from .models import seam_models
             raise UnsupportedModelError(type(self.model).__name__, "spike_seam",
-                                        "this model's state is not a rate or a rate-driven gating, so spikes "
-                                        "cannot stand in for it", "ReducedWongWang, ReducedWongWangExcInh, "
-                                        "MontbrioPazoRoxin")
-        if self.coupling.kind not in (0, 1):
+                                        "this model has no seam: no state variable is a rate, a rate-driven "
+                                        "gating or a potential with a firing-rate sigmoid, so spikes cannot stand "
+                                        "in for it", ", ".join(seam_models()))
+        if self.coupling.kind not in (0, 1, 4):
             raise UnsupportedModelError(name, "coupling", f"{type(self.coupling).__name__} needs the replaced "
-                                        "region's own state", "Linear or Sigmoidal coupling")
+                                        "region's own state", "Linear, Sigmoidal or SigmoidalJansenRit coupling")
         N = self.connectome.n_regions
         idx = [int(r) for r in np.atleast_1d(regions)]
         for r in idx:
@@ -403,12 +424,36 @@ class MeanFieldSimulation:
         self._is_rep = rep
         self._rep_x = self._x[self._rep_idx].copy()
         self._rep_var = np.array([names.index(ch.variable) for ch in seam], np.int64)
-        self._rep_mode = np.array([1 if ch.mode == "direct" else 0 for ch in seam], np.int64)
+        self._rep_mode = np.array([{"gating": 0, "direct": 1, "sigmoid": 2}[ch.mode] for ch in seam], np.int64)
         pcol = self.model.param_names.index
         self._rep_tau = np.array([[self._P[r, pcol(ch.tau)] if ch.tau else 1.0 for ch in seam] for r in idx])
         self._rep_gam = np.array([[self._P[r, pcol(ch.gamma)] if ch.gamma else 0.0 for ch in seam] for r in idx])
         self._rep_sat = np.array([ch.saturating for ch in seam], np.bool_)
         self._rep_scale = np.array([ch.scale for ch in seam])
+        self._rep_off = np.array([ch.offset for ch in seam])
+        self._rep_sig = np.array([[self._sigmoid(r, ch) for ch in seam] for r in idx]).reshape(len(idx), len(seam), 4)
+        for ch in seam:  # variables a channel holds at 0 (JansenRit: y2, so that y1 - y2 = y1 from now on)
+            k = names.index(ch.variable)
+            for v in ch.zero:
+                z = names.index(v)
+                self._rep_x[:, k] -= self._rep_x[:, z]  # the same difference y1 - y2 before the first rates
+                self._rep_x[:, z] = 0.0
+        if any(ch.zero for ch in seam):
+            self._x[self._rep_idx] = self._rep_x
+            self._buf[:, self._rep_idx] = self._rep_x[:, self._cv]
+
+    def _sigmoid(self, region: int, ch) -> tuple:
+        """(cmin, cmax, v0, rho) of the firing-rate sigmoid a ``"sigmoid"`` channel inverts: the
+        coupling's (SigmoidalJansenRit, which is what the other regions read) or the model's own
+        (0, 2·nu_max, v0, r) of ``region``; zeros for other channels."""
+        if ch.mode != "sigmoid":
+            return (0.0, 0.0, 0.0, 0.0)
+        if self.coupling.kind == 4:
+            p = self._cpar
+            return (p[0], p[1], p[2], p[3])
+        col = self.model.param_names.index
+        P = self._P[region]
+        return (0.0, 2.0 * P[col("nu_max")], P[col("v0")], P[col("r")])
 
     def history_afferent(self) -> np.ndarray:
         """(n_replaced, n_coupling_vars): the coupling input of each replaced region computed
@@ -422,6 +467,10 @@ class MeanFieldSimulation:
             if self.coupling.kind == 1:
                 p = self._cpar
                 out[a] = p[0] + (p[1] - p[0]) / (1.0 + np.exp(-p[3] * ((acc - p[2]) / p[4])))
+            elif self.coupling.kind == 4:  # the afferent pyramidal rate through the coupling's sigmoid
+                p, x = self._cpar, x0[self._col[lo:hi]]
+                out[a] = 0.0
+                out[a, 0] = p[4] * (self._w[lo:hi] @ (p[0] + (p[1] - p[0]) / (1.0 + np.exp(p[3] * (p[2] - (x[:, 0] - x[:, 1]))))))
             else:
                 out[a] = self._cpar[0] * acc + self._cpar[1]
         return out
@@ -504,7 +553,7 @@ class MeanFieldSimulation:
                     self._m_nvoi, self._m_acc, outs, widx,
                     self._rep_idx, self._is_rep, self._rep_x, self._rep_var, self._rep_mode, self._rep_tau,
                     self._rep_gam, self._rep_sat, self._rep_scale, rep_in[done:done + m], self.lag,
-                    c_out[done:done + m])
+                    c_out[done:done + m], self._rep_off, self._rep_sig)
             done += m
             if not np.all(np.isfinite(self._x)):
                 raise SimulationStateError("MeanFieldSimulation", "state",

@@ -30,13 +30,28 @@ class SeamChannel:
     and ``gamma`` read from the model parameters named ``tau``/``gamma`` of the region and k =
     ``scale`` converting Hz to the model's rate unit — exactly the model's own gating equation
     with its transfer function H(x) replaced by the measured rate.
-    ``mode="direct"``: the variable is the rate itself, ``variable = scale·r``.
+    ``mode="direct"``: the variable is an affine function of the rate, ``variable = scale·r +
+    offset`` (the rate itself when ``offset`` is 0).
+    ``mode="sigmoid"``: the variable is the potential whose sigmoid firing rate is the measured
+    rate (Jansen & Rit 1995, eq. 1 inverted): with the sigmoid ``S(v) = cmin + (cmax - cmin) /
+    (1 + exp(rho·(v0 - v)))`` of the coupling (``SigmoidalJansenRit``: cmin, cmax, midpoint, r)
+    or else of the model (0, 2·``nu_max``, ``v0``, ``r``), ``variable = v0 - ln((cmax - cmin) /
+    (k·r - cmin) - 1)/rho``, k·r clipped into (cmin, cmax) by 1e-9 of the range; the variables
+    in ``zero`` are held at 0 (so the difference the coupling reads, y1 - y2, is that potential).
+
+    ``relation`` states the relation in words (units included) for reports and manifests.
     """
 
+    MODES = ("gating", "direct", "sigmoid")
+
     def __init__(self, name: str, variable: str, mode: str, scale: float, tau: str | None = None,
-                 gamma: str | None = None, saturating: bool = False):
+                 gamma: str | None = None, saturating: bool = False, offset: float = 0.0, zero: tuple = (),
+                 relation: str = ""):
+        if mode not in self.MODES:
+            raise ParameterError("SeamChannel", "mode", f"{mode!r}", ", ".join(self.MODES))
         self.name, self.variable, self.mode, self.scale = name, variable, mode, float(scale)
         self.tau, self.gamma, self.saturating = tau, gamma, bool(saturating)
+        self.offset, self.zero, self.relation = float(offset), tuple(zero), str(relation)
 
     def __repr__(self) -> str:
         return f"SeamChannel({self.name!r} -> {self.variable}, {self.mode})"
@@ -65,6 +80,9 @@ class NeuralMassModel:
     state_variable_boundaries: dict[str, tuple[float, float]] = {}
     #: channels through which spiking populations can replace a region (empty: not replaceable)
     spike_seam: tuple = ()
+    #: what the long-range input c of a replaced region is (its coupling's output), with units:
+    #: ``sim.rates_to_spikes(gain=...)`` turns it into Hz
+    seam_afferent: str = ""
     dfun = None
 
     def __init__(self, **params):
@@ -152,6 +170,11 @@ class Generic2dOscillator(NeuralMassModel):
     cvar = (0,)
     variables_of_interest = ("V",)
     state_variable_range = {"V": (-2.0, 4.0), "W": (-6.0, 6.0)}
+    # V is dimensionless: a stated linear rate proxy, not a published relation (a seam entry's
+    # weights and offset change it). W is held at its initial value in a replaced region.
+    spike_seam = (SeamChannel("V", "V", "direct", 0.1, relation="V = r / 10 Hz (a linear rate proxy: V = 1 at "
+                              "10 Hz, V = 0 at 0 Hz; W held)"),)
+    seam_afferent = "c = coupling of V (Linear: a·sum_j w_ij V_j, dimensionless V units)"
     dfun = _g2d
 
 
@@ -179,7 +202,9 @@ class ReducedWongWang(NeuralMassModel):
     state_variable_range = {"S": (0.0, 1.0)}
     state_variable_boundaries = {"S": (0.0, 1.0)}
     # H(x) is in kHz here (b in kHz): a rate in Hz enters as r / 1000
-    spike_seam = (SeamChannel("excitatory", "S", "gating", 1e-3, "tau_s", "gamma", saturating=True),)
+    spike_seam = (SeamChannel("excitatory", "S", "gating", 1e-3, "tau_s", "gamma", saturating=True,
+                              relation="dS/dt = -S/tau_s + (1 - S)·gamma·r/1000 (r in Hz; H(x) in kHz)"),)
+    seam_afferent = "c = coupling of S (Linear: a·sum_j w_ij S_j, dimensionless gating)"
     dfun = _rww
 
 
@@ -220,8 +245,11 @@ class ReducedWongWangExcInh(NeuralMassModel):
     variables_of_interest = ("S_e", "S_i")
     state_variable_range = {"S_e": (0.0, 1.0), "S_i": (0.0, 1.0)}
     state_variable_boundaries = {"S_e": (0.0, 1.0), "S_i": (0.0, 1.0)}
-    spike_seam = (SeamChannel("excitatory", "S_e", "gating", 1.0, "tau_e", "gamma_e", saturating=True),
-                  SeamChannel("inhibitory", "S_i", "gating", 1.0, "tau_i", "gamma_i", saturating=False))
+    spike_seam = (SeamChannel("excitatory", "S_e", "gating", 1.0, "tau_e", "gamma_e", saturating=True,
+                              relation="dS_e/dt = -S_e/tau_e + (1 - S_e)·gamma_e·r_E (r_E in Hz)"),
+                  SeamChannel("inhibitory", "S_i", "gating", 1.0, "tau_i", "gamma_i", saturating=False,
+                              relation="dS_i/dt = -S_i/tau_i + gamma_i·r_I (r_I in Hz)"))
+    seam_afferent = "c = coupling of S_e (Linear: a·sum_j w_ij S_e_j, dimensionless gating; G·J_N·c in nA)"
     dfun = _rww_ei
 
 
@@ -329,7 +357,8 @@ class MontbrioPazoRoxin(NeuralMassModel):
     variables_of_interest = ("r", "V")
     state_variable_range = {"r": (0.0, 2.0), "V": (-2.0, 1.5)}
     state_variable_boundaries = {"r": (0.0, None)}
-    spike_seam = (SeamChannel("rate", "r", "direct", 1e-3),)  # r in kHz
+    spike_seam = (SeamChannel("rate", "r", "direct", 1e-3, relation="r = rate/1000 (r in kHz, rate in Hz)"),)
+    seam_afferent = "c = coupling of r (Linear: a·sum_j w_ij r_j, in kHz: gain 1000 gives Hz)"
     dfun = _mpr
 
 
@@ -365,7 +394,20 @@ class JansenRit(NeuralMassModel):
     variables_of_interest = ("y0", "y1", "y2", "y3")
     state_variable_range = {"y0": (-1.0, 1.0), "y1": (-500.0, 500.0), "y2": (-50.0, 50.0), "y3": (-6.0, 6.0),
                             "y4": (-20.0, 20.0), "y5": (-500.0, 500.0)}
+    # the pyramidal population's rate is what leaves a region (the coupling reads S(y1 - y2))
+    spike_seam = (SeamChannel("pyramidal", "y1", "sigmoid", 1e-3, zero=("y2",),
+                              relation="y1 = v0 - ln((cmax - cmin)/(r/1000 - cmin) - 1)/rho, y2 = 0: the "
+                              "pyramidal potential whose sigmoid firing rate (Jansen & Rit 1995 eq. 1; cmax = "
+                              "2·e0 = 5 Hz by default) is the circuit's rate r in Hz"),)
+    seam_afferent = ("c = a·sum_j w_ij S(y1_j - y2_j) (SigmoidalJansenRit: the afferent pyramidal firing rate, "
+                     "in 1/ms = kHz; gain 1000 gives Hz; it enters dy4 beside mu)")
     dfun = _jr
+
+
+def seam_models() -> list[str]:
+    """Names of the models whose regions spiking populations can replace (a non-empty
+    ``spike_seam``)."""
+    return [name for name, cls in MODELS.items() if cls.spike_seam]
 
 
 MODELS = {cls.__name__: cls for cls in (Generic2dOscillator, ReducedWongWang, ReducedWongWangExcInh, SupHopf, Kuramoto,

@@ -112,7 +112,9 @@ class RatesToSpikesNode:
 class SpikesToRatesNode:
     """Spikes -> rates: the population rate (Hz) of each group of input cells (``groups``:
     sizes, inputs concatenated in link order) through a causal ``kernel`` (``"box"`` of
-    ``width`` ms, ``"exponential"`` or ``"alpha"`` of ``tau`` ms), sampled every ``period`` ms."""
+    ``width`` ms, ``"exponential"`` or ``"alpha"`` of ``tau`` ms), sampled every ``period`` ms;
+    ``mix`` (n_out x n_groups, dimensionless) and ``bias`` (n_out, Hz): output column o is
+    ``sum_g mix[o][g]·rate_g + bias[o]`` (None: one column per group)."""
 
     name: str
     groups: list
@@ -120,6 +122,8 @@ class SpikesToRatesNode:
     tau: float = 10.0  # ms
     width: float | None = None  # ms (None: the period)
     period: float | None = None  # ms (None: the scaffold step)
+    mix: list | None = None
+    bias: list | None = None
     kind: ClassVar[str] = "spikes_to_rates"
 
 

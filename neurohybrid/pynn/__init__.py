@@ -26,7 +26,7 @@ from .projections import Projection  # noqa: F401
 from .standardmodels import *  # noqa: F401,F403
 from .standardmodels import (ACSource, DCSource, NoisyCurrentSource, StaticSynapse,  # noqa: F401
                              StepCurrentSource, TsodyksMarkramSynapse)
-from .wholebrain import WholeBrain, rates_to_spikes, spikes_to_rates  # noqa: F401
+from .wholebrain import WholeBrain, rates_to_spikes, seam, spikes_to_rates  # noqa: F401
 from .fields import Field, modulate  # noqa: F401
 from .controllers import Controller  # noqa: F401  (host-module controllers: neurohybrid.controllers)
 from .surrogates import surrogate  # noqa: F401  (trained surrogates of biophysical populations)

@@ -67,7 +67,7 @@ def _add_scaffold(graph: ModelGraph, brain) -> None:
                                                    i.baseline, i.shared, i.order, i.t_ref,
                                                    stream=f"{r.label}.inputs"))
         rates = graph.add_module(SpikesToRatesNode(f"{r.label}.rates", [p.size for p in r.populations], o.kernel,
-                                                   o.tau, o.width, o.period))
+                                                   o.tau, o.width, o.period, r.mix, r.bias))
         graph.connect(sc.name, f"afferent:{r.label}", drive.name, "rates")
         graph.connect(drive.name, "spikes", r.input_population.label, "spikes")
         for p in r.populations:

@@ -16,6 +16,15 @@
     sim.run(3000.0)
     activity = brain.get_data("S_e")           # {"times": ms, "values": (T, n_regions), ...}
 
+Several populations can drive several scaffold variables: ``brain.replace("rPFCDL", {"S_e": [E1, E2],
+"S_i": I}, ...)`` (pooled mean rates) or ``brain.replace("rPFCDL", [sim.seam("S_e", [E1, E2],
+weights=[0.8, 0.2]), sim.seam("S_i", I, offset=2.0)], ...)`` (weighted, Hz offset). Models with a
+seam (``model.spike_seam``; ``brain.seam_relations()`` states each relation with units):
+ReducedWongWang (S), ReducedWongWangExcInh (S_e, S_i: the gating equations driven by the measured
+rates), MontbrioPazoRoxin (r = rate/1000), JansenRit (y1: the potential whose pyramidal
+firing-rate sigmoid, Jansen & Rit 1995 eq. 1, is the rate; y2 = 0; afferent a·sum w·S(y1 - y2) in
+kHz), Generic2dOscillator (V = rate/10 Hz, a stated linear proxy; W held).
+
 ``replace(region, populations, inputs, output)`` hands a region over to spiking populations:
 its coupling input becomes Poisson (or gamma / dead-time) spike trains into ``inputs.targets``
 (one generator per target neuron), and the populations' spikes, smoothed into one rate per
@@ -38,7 +47,8 @@ from ..backends.meanfield import (Bold, Connectome, HeunDeterministic, Linear, M
 from ..errors import LinkError, ParameterError, PlacementError, SimulationStateError, UnknownParameterError
 from .simulator import state
 
-__all__ = ["WholeBrain", "rates_to_spikes", "spikes_to_rates", "RatesToSpikesSpec", "SpikesToRatesSpec"]
+__all__ = ["WholeBrain", "rates_to_spikes", "spikes_to_rates", "seam", "RatesToSpikesSpec", "SpikesToRatesSpec",
+           "SeamEntry"]
 
 
 # ------------------------------------------------------------------------------ converter specs
@@ -100,6 +110,28 @@ def spikes_to_rates(kernel: str = "box", *, tau: float = 10.0, width: float | No
 
 
 @dataclass
+class SeamEntry:
+    """One entry of a region's seam (see :func:`seam`): the rate ``sum_k weights[k]·rate(populations[k])
+    + offset`` (Hz) drives the scaffold state ``variable`` of the replaced region."""
+
+    variable: str
+    populations: list
+    weights: list | None = None
+    offset: float = 0.0
+
+
+def seam(variable: str, populations, *, weights=None, offset: float = 0.0) -> SeamEntry:
+    """A seam entry for ``WholeBrain.replace(region, [sim.seam(...), ...])``: the population
+    rates (Hz) of ``populations`` (a Population or a list), weighted by ``weights`` (dimensionless,
+    one per population; default the population sizes over their sum, i.e. the pooled mean rate of
+    all their cells) plus ``offset`` (Hz), drive the scaffold state ``variable`` (a variable of
+    the model's ``spike_seam``: e.g. ``"S_e"``, ``"S_i"`` of ReducedWongWangExcInh, ``"y1"`` of
+    JansenRit, ``"V"`` of Generic2dOscillator, ``"r"`` of MontbrioPazoRoxin) through the model's
+    seam relation (``WholeBrain.seam_relations()``)."""
+    return SeamEntry(variable, populations, None if weights is None else list(np.ravel(weights)), offset)
+
+
+@dataclass
 class Replacement:
     """A region handed over to spiking populations (made by :meth:`WholeBrain.replace`)."""
 
@@ -110,6 +142,12 @@ class Replacement:
     output: SpikesToRatesSpec
     input_population: object = None
     targets: list = field(default_factory=list)
+    #: the seam entries (variable, populations, weights, offset) and the spikes-to-rates mixing
+    #: they make: one row per ``model.spike_seam`` channel, one column per population (None: one
+    #: population per channel, in order)
+    entries: list = field(default_factory=list)
+    mix: list | None = None
+    bias: list | None = None
 
 
 @dataclass
@@ -236,35 +274,46 @@ class WholeBrain:
     # --------------------------------------------------------------- replacement
     def replace(self, region, populations, inputs: RatesToSpikesSpec | None = None,
                 output: SpikesToRatesSpec | None = None) -> Replacement:
-        """Hand ``region`` (label or index) over to spiking ``populations`` (one per
-        ``model.spike_seam`` channel, in order). See the module docstring."""
-        from .populations import Population
-        from .standardmodels import NEURON_TYPES
+        """Hand ``region`` (label or index) over to spiking ``populations``.
+
+        ``populations`` says which population rates drive which scaffold variables:
+
+        * a list of Populations, one per ``model.spike_seam`` channel in order (e.g. ``[E, I]``
+          for ReducedWongWangExcInh: E drives S_e, I drives S_i);
+        * a dict ``{variable: Population or [Populations]}``: the pooled mean rate of the listed
+          populations drives that variable, e.g. ``{"S_e": [E1, E2], "S_i": I}``;
+        * a list of :func:`seam` entries, for weights and offsets:
+          ``[sim.seam("S_e", [E1, E2], weights=[0.8, 0.2]), sim.seam("S_i", I)]``.
+
+        A seam variable that no entry names is driven at 0 Hz. Each population is recorded and
+        feeds one group of the region's spikes-to-rates converter (``output``, recorded as
+        ``"<region>.rates"``: one column per seam channel, Hz); the region's long-range input
+        (``model.seam_afferent``) reaches the ``inputs`` targets (default: every population named)
+        through ``inputs`` (recorded as ``"<region>.afferent"``, Hz). Typed errors: a variable
+        the model lacks or cannot drive (ParameterError naming the region and the variable), a
+        variable or a population given twice, a population of another session or one that
+        already replaces a region, weights that do not fit."""
         self._frozen("replace")
         who = f"WholeBrain({self.label}).replace"
         index = self.region_index(region)
         label = self.connectome.labels[index]
         if any(r.index == index for r in self.replacements):
             raise ParameterError(who, "region", f"{label!r} is already replaced", "each region once")
-        seam = self.model.spike_seam
-        if not seam:
+        seam_ch = self.model.spike_seam
+        if not seam_ch:
+            from ..backends.meanfield.models import seam_models
             from ..errors import UnsupportedModelError
-            raise UnsupportedModelError(type(self.model).__name__, "spike_seam", "its state is not a rate or a "
-                                        "rate-driven gating, so spiking populations cannot replace a region",
-                                        "ReducedWongWang, ReducedWongWangExcInh, MontbrioPazoRoxin")
-        pops = list(populations) if isinstance(populations, (list, tuple)) else [populations]
-        if len(pops) != len(seam):
-            raise ParameterError(who, "populations", f"{len(pops)} populations for the {len(seam)} seam channels "
-                                 f"of {type(self.model).__name__}", ", ".join(ch.name for ch in seam) + " (in order)")
-        for p in pops + list((inputs.targets or []) if isinstance(inputs, RatesToSpikesSpec) else []):
-            if not isinstance(p, Population):
-                raise PlacementError(who, "populations", f"{p!r} is not a Population of this session",
-                                     "sim.Population objects of spiking cells")
-            if type(p.celltype).__name__ not in NEURON_TYPES:
-                raise PlacementError(who, "populations", f"{p.label!r} is made of {type(p.celltype).__name__}, "
-                                     "which cannot stand in for a region (it does not integrate input into spikes "
-                                     "on a spiking engine)", "populations of spiking neuron types: "
-                                     + ", ".join(NEURON_TYPES))
+            raise UnsupportedModelError(type(self.model).__name__, "spike_seam", "its state is not a rate, a "
+                                        "rate-driven gating or a potential with a firing-rate sigmoid, so spiking "
+                                        "populations cannot replace a region", ", ".join(seam_models()))
+        entries, legacy = self._entries(who, label, populations)
+        pops = []
+        for e in entries:
+            for p in e.populations:
+                if not any(p is q for q in pops):
+                    pops.append(p)
+        for p in list((inputs.targets or []) if isinstance(inputs, RatesToSpikesSpec) else []):
+            self._check_population(who, "inputs", p)
         inputs = rates_to_spikes() if inputs is None else inputs
         output = spikes_to_rates() if output is None else output
         for pname, spec, want, make in (("inputs", inputs, RatesToSpikesSpec, "rates_to_spikes"),
@@ -274,10 +323,115 @@ class WholeBrain:
                 what = (f"a converter from {got} to {spec.kind_out}" if got else f"{type(spec).__name__}")
                 raise LinkError(who, pname, f"{what}; the {pname} of a replaced region must convert "
                                 f"{want.kind_in} to {want.kind_out}", f"sim.{make}(...)")
-        rep = Replacement(label, index, pops, inputs, output)
+        rep = Replacement(label, index, pops, inputs, output, entries=entries)
+        if not legacy:
+            rep.mix, rep.bias = self._mixing(entries, pops)
         self._wire_inputs(rep)
         self.replacements.append(rep)
         return rep
+
+    def _check_population(self, who: str, parameter: str, p) -> None:
+        from .populations import Population
+        from .standardmodels import NEURON_TYPES
+        if not isinstance(p, Population):
+            raise PlacementError(who, parameter, f"{p!r} is not a Population of this session",
+                                 "sim.Population objects of spiking cells")
+        if not any(p is q for q in state.populations):
+            raise ParameterError(who, parameter, f"population {p.label!r} is not in this session (made before the "
+                                 "last sim.setup() or sim.end())", "populations of the current session")
+        if type(p.celltype).__name__ not in NEURON_TYPES:
+            raise PlacementError(who, parameter, f"{p.label!r} is made of {type(p.celltype).__name__}, "
+                                 "which cannot stand in for a region (it does not integrate input into spikes "
+                                 "on a spiking engine)", "populations of spiking neuron types: "
+                                 + ", ".join(NEURON_TYPES))
+
+    def _entries(self, who: str, label: str, populations) -> tuple[list, bool]:
+        """The seam entries of ``replace``'s ``populations`` (checked), and whether they came as
+        the plain list of one population per channel."""
+        from .populations import Population
+        seam_ch = self.model.spike_seam
+        model = type(self.model).__name__
+        if isinstance(populations, dict):
+            raw = [SeamEntry(var, pops) for var, pops in populations.items()]
+            legacy = False
+        else:
+            items = list(populations) if isinstance(populations, (list, tuple)) else [populations]
+            if any(isinstance(x, SeamEntry) for x in items):
+                bad = [x for x in items if not isinstance(x, SeamEntry)]
+                if bad:
+                    raise ParameterError(who, "populations", f"{bad[0]!r} among sim.seam() entries",
+                                         "only sim.seam(...) entries, or only populations")
+                raw, legacy = items, False
+            else:
+                if len(items) != len(seam_ch):
+                    raise ParameterError(who, "populations", f"{len(items)} populations for the {len(seam_ch)} seam "
+                                         f"channels of {model}", ", ".join(ch.variable for ch in seam_ch)
+                                         + " (in order), or a {variable: populations} dict")
+                raw, legacy = [SeamEntry(ch.variable, [p]) for ch, p in zip(seam_ch, items)], True
+        if not raw:
+            raise ParameterError(who, "populations", "no seam entry", "at least one variable driven by populations")
+        drivable = [ch.variable for ch in seam_ch]
+        where = f"{who}({label!r})"
+        seen_var, entries = set(), []
+        for e in raw:
+            var = e.variable
+            if not isinstance(var, str) or var not in self.model.state_variables:
+                raise ParameterError(where, f"variable {var!r}", f"{model} has no state variable {var!r}",
+                                     f"a seam variable of {model}: " + ", ".join(drivable))
+            if var not in drivable:
+                raise ParameterError(where, f"variable {var!r}", f"{var!r} is a state variable of {model} but no "
+                                     "seam relation drives it from a rate", ", ".join(drivable))
+            if var in seen_var:
+                raise ParameterError(where, f"variable {var!r}", "given twice", "each seam variable once")
+            seen_var.add(var)
+            pops = list(e.populations) if isinstance(e.populations, (list, tuple)) else [e.populations]
+            if not pops:
+                raise ParameterError(where, f"variable {var!r}", "no population", "at least one population")
+            for k, p in enumerate(pops):
+                self._check_population(who, "populations", p)
+                if any(p is q for q in pops[:k]):
+                    raise ParameterError(where, f"variable {var!r}", f"population {p.label!r} listed twice",
+                                         "each population once per variable")
+                other = next((r.label for r in self.replacements if any(p is q for q in r.populations)), None)
+                if other is not None:
+                    raise ParameterError(who, "populations", f"population {p.label!r} already replaces {other!r}",
+                                         "a population stands in for one region")
+            if e.weights is None:
+                sizes = np.array([p.size for p in pops], dtype=float)
+                weights = (sizes / sizes.sum()).tolist()
+            else:
+                try:
+                    weights = [float(w) for w in e.weights]
+                except (TypeError, ValueError):
+                    weights = None
+                if weights is None or len(weights) != len(pops) or not all(np.isfinite(weights)):
+                    raise ParameterError(where, f"weights of {var!r}", f"{e.weights!r} for {len(pops)} populations",
+                                         f"{len(pops)} finite dimensionless weights")
+            if isinstance(e.offset, bool) or not isinstance(e.offset, (int, float)) or not np.isfinite(e.offset):
+                raise ParameterError(where, f"offset of {var!r}", f"{e.offset!r}", "a finite rate in Hz")
+            entries.append(SeamEntry(var, pops, weights, float(e.offset)))
+        return entries, legacy
+
+    def _mixing(self, entries: list, pops: list) -> tuple[list, list]:
+        """(n_channels x n_populations) weights and (n_channels) offsets in Hz of the region's
+        spikes-to-rates converter: row = the model's seam channel, 0 where no entry names it."""
+        mix = np.zeros((len(self.model.spike_seam), len(pops)))
+        bias = np.zeros(len(self.model.spike_seam))
+        for c, ch in enumerate(self.model.spike_seam):
+            for e in entries:
+                if e.variable == ch.variable:
+                    for p, w in zip(e.populations, e.weights):
+                        mix[c, next(k for k, q in enumerate(pops) if q is p)] += w
+                    bias[c] = e.offset
+        return mix.tolist(), bias.tolist()
+
+    def seam_relations(self) -> dict:
+        """How the model's seam works, with units: ``{"channels": [{"variable", "mode",
+        "relation"}], "afferent": what the replaced region's long-range input is}``."""
+        return {"model": type(self.model).__name__,
+                "channels": [{"variable": ch.variable, "mode": ch.mode, "relation": ch.relation}
+                             for ch in self.model.spike_seam],
+                "afferent": self.model.seam_afferent}
 
     def _wire_inputs(self, rep: Replacement) -> None:
         """One SpikeSourceExternal cell per target neuron, one-to-one onto the targets."""
@@ -414,7 +568,10 @@ class WholeBrain:
                               "inputs": {f.name: getattr(r.inputs, f.name) for f in fields(r.inputs)
                                          if f.name != "targets"},
                               "input_targets": [t.label for t in r.targets],
-                              "output": asdict(r.output)} for r in self.replacements],
+                              "output": asdict(r.output),
+                              "seam": [{"variable": e.variable, "populations": [p.label for p in e.populations],
+                                        "weights": list(e.weights), "offset_hz": e.offset} for e in r.entries]}
+                             for r in self.replacements],
                 "fields": [{"field": m.field, "region": m.region, "variable": m.variable, "modulates": m.modulates,
                             "populations": [p.label for p in m.populations],
                             "fn": getattr(m.fn, "__name__", repr(m.fn)) if m.fn is not None else "identity",

@@ -313,7 +313,8 @@ class HybridCoSimulation:
             groups = [np.arange(sizes[k], sizes[k + 1]) for k in range(len(r.populations))]
             self.from_circuit[r.region] = SpikesToRates(r.rates.name, r.rates.kernel, tau=r.rates.tau,
                                                         width=r.rates.width or brain.dt,
-                                                        period=r.rates.period or brain.dt, groups=groups)
+                                                        period=r.rates.period or brain.dt, groups=groups,
+                                                        mix=r.rates.mix, bias=r.rates.bias)
         for conv in list(self.to_circuit.values()) + list(self.from_circuit.values()):
             conv.listeners.append(self._seam_output)
         brain_c.listeners.append(self._seam_output)

@@ -13,7 +13,7 @@ import pytest
 
 from neurohybrid.adapters import MeanFieldComponent
 from neurohybrid.backends.meanfield import (Connectome, EulerDeterministic, Linear, MeanFieldSimulation, Raw,
-                                            ReducedWongWang, ReducedWongWangExcInh, Generic2dOscillator, Difference)
+                                            ReducedWongWang, ReducedWongWangExcInh, Difference, SupHopf)
 from neurohybrid.errors import CausalityError, LinkError, ParameterError, SimulationStateError, UnsupportedModelError
 from neurohybrid.kernel import CoSimulation, Component, Series
 
@@ -139,9 +139,9 @@ def test_two_replaced_regions_need_twice_the_interval():
 
 def test_models_without_a_seam_and_bad_regions_are_refused():
     conn = Connectome.synthetic(4, seed=2)
-    g2d = MeanFieldSimulation(conn, Generic2dOscillator(), Linear(a=0.01), speed=3.0, dt=DT)
+    hopf = MeanFieldSimulation(conn, SupHopf(), Linear(a=0.01), speed=3.0, dt=DT)  # Generic2dOscillator has one
     with pytest.raises(UnsupportedModelError, match="spike_seam"):
-        g2d.replace([0], 5)
+        hopf.replace([0], 5)
     sim = _simulation(conn, np.full((1, 4), 0.2))
     with pytest.raises(ParameterError, match="region index"):
         sim.replace([7], 5)
