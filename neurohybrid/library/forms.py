@@ -1,0 +1,615 @@
+"""Parameter identity across tools: one canonical cell class, each engine's native form, and a
+measured check that the forms agree (issue 14, "cell classes first").
+
+:func:`forms` turns a :class:`~neurohybrid.library.cells.CellClass` into an :class:`EngineForm`
+per engine:
+
+* ``"emulator"`` -- the PyNN standard type itself on the float emulator (PyNN/NEST semantics);
+* ``"emulator-fixed"`` -- the Loihi path: the quantiser the partition uses
+  (:func:`neurohybrid.mappings.loihi.quantize.quantize`) applied to a population of the class;
+  the form holds the registers it chose (dv, du, vth, scale) and the values they represent. A
+  class without a faithful Loihi form gets the named approximation the project offers for it
+  (``reset_to_rest``, ``merge_synaptic_time_constants``, ``alpha_to_exp``; the form says which),
+  or, when none covers it (Izhikevich, conductance-based cells, AdEx), an unavailable form whose
+  ``reason`` is the placement's own reason for keeping it on the host;
+* ``"neuron"`` -- a single-compartment NEURON cell of the same dynamics built by PyNN's own
+  NEURON templates (``pyNN.neuron.cells``: a 1e-3 cm**2 section with ``pas``, PyNN's
+  ``ResetRefrac`` threshold/reset/refractory mechanism, ``ExpISyn``/``ExpSyn``/``AlphaISyn``/
+  ``AlphaSyn`` synapses, or PyNN's ``Izhikevich`` point process), with PyNN's own parameter
+  translation, run by the project's NEURON engine through ``sim.NeuronCell`` (:class:`PyNNSection`).
+  Spikes are the upward crossings of the model's threshold at the soma (the step PyNN's
+  ``WATCH`` fires in).
+
+A surrogate form is out of scope: surrogates are trained per NEURON model (hours of NEURON
+runs, ``neurohybrid.surrogate.train``), not generated from parameters.
+
+:func:`agreement` measures, in one session with every engine side by side (the populations of
+each engine get the same input: stream sources are copied per engine with the same keyed
+streams), the f-I curve (spike rate, Hz, for a series of current steps, one neuron per level),
+the PSP (peak amplitude, mV, and time to peak, ms, for one excitatory and one inhibitory input
+spike at rest) and the rate under Poisson drive (Hz, excitatory and inhibitory Poisson input on
+neurons with a spread of DC currents), and compares each engine with the reference engine
+(default the float emulator) within tolerances computed per engine pair from the forms
+themselves (:func:`tolerance`):
+
+* float vs fixed: **quantisation-limited**. The represented decays (12-bit ``dv``/``du``: the
+  represented tau_m and tau_syn, their relative errors), the bias rounding of the currents and
+  the 8-bit weight mantissa errors, all as the quantiser reports them for these very
+  populations and projections (``mappings/loihi/quantize.py`` docstring; the largest source is
+  the 12-bit decay: tau_m 20 -> 20.43 ms at dt 0.1 ms, README "Loihi reports"), plus one step of
+  spike-time grid per inter-spike interval (Lava fires when v > vth, NEST when V >= V_th).
+* float vs NEURON: **integration-method-limited**. The float emulator integrates the linear
+  subthreshold dynamics exactly on the dt grid (Rotter & Diesmann 1999, Biol Cybern 81:381), so
+  its spikes sit on the grid (up to one dt late; Morrison et al. 2007, Neural Comput 19:47);
+  NEURON's fixed step is backward Euler (first order: local relative error dt/(2 tau) per time
+  constant, Hines & Carnevale 1997, Neural Comput 9:1179; Carnevale & Hines, The NEURON Book,
+  2006, ch. 4) with threshold crossings found at the end of a NEURON step. Per inter-spike
+  interval the two differ by at most dt + dt_neuron plus the backward-Euler error.
+
+A class whose form an engine lacks raises :class:`FormUnavailableError` (naming the class, the
+engine and why) when that engine is asked for by name; ``engines=None`` runs every engine that
+has a form and lists the others in ``report.skipped``.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import ParameterError, UnsupportedModelError
+from .cells import CellClass
+
+__all__ = ["ENGINES", "CHECKS", "EngineForm", "FormUnavailableError", "forms", "agreement", "AgreementReport",
+           "Comparison", "tolerance", "PyNNSection", "NEURON_FORMS"]
+
+ENGINES = ("emulator", "emulator-fixed", "neuron")
+CHECKS = ("fI", "psp", "rate")
+
+#: PyNN standard type -> (pyNN.neuron template class, threshold rule for spike detection at the soma)
+NEURON_FORMS = {
+    "IF_curr_exp": ("StandardIFStandardReceptors", "v_thresh"),
+    "IF_curr_alpha": ("StandardIFStandardReceptors", "v_thresh"),
+    "IF_cond_exp": ("StandardIFStandardReceptors", "v_thresh"),
+    "IF_cond_alpha": ("StandardIFStandardReceptors", "v_thresh"),
+    "Izhikevich": ("Izhikevich_", 30.0),  # pyNN's izhikevich.mod: vthresh = 30 mV
+}
+
+
+class FormUnavailableError(UnsupportedModelError):
+    """A cell class has no native form on an engine (``.cell_class``, ``.engine``, ``.reason``)."""
+
+    def __init__(self, cell_class: str, engine: str, reason: str, accepted: str | None = None):
+        self.cell_class, self.engine, self.reason = cell_class, engine, reason
+        super().__init__(f"cell class {cell_class}", "engine", f"no {engine} form: {reason}", accepted)
+
+
+@dataclass(frozen=True)
+class EngineForm:
+    """A cell class's native form on one engine.
+
+    ``available``: False when the engine has none (``reason`` says why: for the Loihi path, the
+    placement's reason); ``native``: the engine's own parameters (PyNN units for the emulator;
+    Loihi registers and the values they represent, ms/mV, for ``emulator-fixed``; pyNN.neuron's
+    native names for ``neuron``); ``approximations``: named approximations the form uses;
+    ``description``: one human-readable line.
+    """
+
+    engine: str
+    cell_class: str
+    model: str
+    available: bool
+    description: str
+    native: dict = field(default_factory=dict)
+    approximations: tuple = ()
+    reason: str | None = None
+
+    def require(self) -> "EngineForm":
+        """This form, or a :class:`FormUnavailableError` when it is unavailable."""
+        if not self.available:
+            raise FormUnavailableError(self.cell_class, self.engine, self.reason or "no form",
+                                       "an engine listed by forms() as available")
+        return self
+
+
+# =============================================================================================
+# the forms
+# =============================================================================================
+
+def _pynn_parameters(cc: CellClass) -> dict:
+    """Every parameter of the class's PyNN type (defaults of the type, then the class's values)."""
+    import neurohybrid.pynn as sim
+    try:
+        cls = getattr(sim, cc.model)
+    except AttributeError:
+        raise ParameterError(f"cell class {cc.name}", "model", f"{cc.model!r} is not a cell type of neurohybrid.pynn",
+                             ", ".join(sim.list_standard_models())) from None
+    params = dict(cls.default_parameters)
+    params.update(cc.resolved())
+    return params
+
+
+def _initial_v(cc: CellClass, params: dict) -> float:
+    """The deterministic initial v (mV) of the agreement runs: v_rest, else the type's default."""
+    if "v_rest" in params:
+        return float(params["v_rest"])
+    import neurohybrid.pynn as sim
+    return float(getattr(sim, cc.model).default_initial_values["v"])
+
+
+def _loihi_graph(cc: CellClass, params: dict, dt: float, i_offset=None, weights=None):
+    """A graph of one population of the class (``i_offset`` per neuron, nA) and, for each
+    ``(receptor, weight)`` of ``weights``, one source projecting onto it."""
+    from neurohybrid.graph import ModelGraph, PopulationNode, ProjectionEdge
+    levels = np.atleast_1d(np.asarray(params["i_offset"] if i_offset is None else i_offset, float))
+    n = levels.size
+    p = {k: np.full(n, float(v)) for k, v in params.items() if np.ndim(v) == 0 and isinstance(v, (int, float))}
+    p["i_offset"] = levels
+    nodes = {"cells": PopulationNode("cells", cc.model, n, p, {"v": np.full(n, _initial_v(cc, params))})}
+    edges = []
+    for k, (receptor, w) in enumerate(weights or ()):
+        nodes[f"src{k}"] = PopulationNode(f"src{k}", "SpikeSourceArray", 1, {}, kind="source")
+        edges.append(ProjectionEdge(f"in{k}", f"src{k}", "cells", receptor, "StaticSynapse", np.zeros(1, np.int64),
+                                    np.zeros(1, np.int64), {"weight": np.array([float(w)]), "delay": np.array([1.0])}))
+    return ModelGraph(dt, 1, nodes, edges)
+
+
+def loihi_quantisation(cc: CellClass, dt: float = 0.1, approximations=(), i_offset=None, weights=None):
+    """The quantiser's report for a population of ``cc`` (``i_offset``: nA per neuron; ``weights``:
+    ``[(receptor, weight)]`` of single input projections) and the population's registers:
+    ``(population_report, projection_reports, LoihiPopulation)``. Raises the quantiser's
+    UnsupportedModelError when the class has no form under ``approximations``."""
+    from neurohybrid.mappings.loihi.quantize import quantize
+    graph = _loihi_graph(cc, _pynn_parameters(cc), dt, i_offset, weights)
+    circuit = quantize(graph, approximations=tuple(approximations), dt=dt)
+    rep = circuit.report
+    pops = rep.get("populations", {})
+    prep = pops["cells"] if isinstance(pops, dict) else next(p for p in pops if p.get("name") == "cells")
+    return prep, {p["name"]: p for p in rep.get("projections", [])}, circuit.populations["cells"]
+
+
+def _loihi_form(cc: CellClass, dt: float, approximations) -> EngineForm:
+    from neurohybrid.mappings.loihi.quantize import APPROXIMATIONS, refusal
+    params = _pynn_parameters(cc)
+    graph = _loihi_graph(cc, params, dt)
+    node = graph.nodes["cells"]
+    why = refusal(node, graph, ())
+    used: tuple = ()
+    if why is not None:
+        allowed = tuple(APPROXIMATIONS) if approximations == "named" else tuple(approximations or ())
+        if allowed and refusal(node, graph, allowed) is None:
+            used = allowed
+        else:
+            return EngineForm("emulator-fixed", cc.name, cc.model, False, f"no Loihi form: {why}", reason=why)
+    prep, _, pop = loihi_quantisation(cc, dt, used)
+    applied = tuple(prep.get("approximations", ()))
+    P = prep["parameters"]
+    native = {"dv": int(np.ravel(pop.dv)[0]), "du": int(np.ravel(pop.du)[0]), "vth": int(np.ravel(pop.vth)[0]),
+              "refractory_steps": int(np.ravel(pop.refractory)[0]), "scale_v_per_mV": float(pop.scale),
+              "tau_m_represented_ms": _first(P["tau_m"]["represented"]),
+              "tau_m_rel_error": _relmax(P["tau_m"]),
+              "tau_syn_represented_ms": _first(P.get("tau_syn_E", P.get("tau_syn", {})).get("represented")),
+              "tau_syn_rel_error": _relmax(P.get("tau_syn_E", P.get("tau_syn", {}))),
+              "v_thresh_represented_mV": _first(P["v_thresh"]["represented"]), "dt_ms": dt, "report": prep}
+    how = f"with the named approximation(s) {', '.join(applied)}: " + "; ".join(APPROXIMATIONS[a] for a in applied) \
+        if applied else "faithful"
+    desc = (f"Loihi 2 fixed-point LIF ({prep.get('mapped_as', cc.model)}, {how}): dv={native['dv']} (tau_m "
+            f"{native['tau_m_represented_ms']:.4g} ms), du={native['du']}, vth={native['vth']} at "
+            f"{native['scale_v_per_mV']:.6g} v units/mV")
+    return EngineForm("emulator-fixed", cc.name, cc.model, True, desc, native, applied,
+                      reason=(f"no faithful form ({why}); uses {', '.join(applied)}" if applied else None))
+
+
+def _first(x):
+    if isinstance(x, dict):
+        return float(x.get("mean", x.get("max", math.nan)))
+    if x is None:
+        return math.nan
+    return float(np.ravel(x)[0])
+
+
+def _relmax(entry: dict) -> float:
+    err = (entry or {}).get("rel_error", 0.0)
+    if isinstance(err, dict):
+        err = err.get("max", 0.0)
+    return float(err or 0.0)
+
+
+def _neuron_native(cc: CellClass, params: dict) -> tuple[str, dict, float]:
+    """(pyNN.neuron template, its native parameters, spike threshold mV) for the class."""
+    template, thr = NEURON_FORMS[cc.model]
+    from pyNN.neuron.standardmodels import cells as pnc
+    ct = getattr(pnc, cc.model)(**params)
+    ps = ct.native_parameters
+    ps.shape = (1,)
+    ps.evaluate(simplify=True)
+    native = {k: (float(v) if np.ndim(v) == 0 else float(np.ravel(v)[0])) for k, v in ps.items()}
+    native.update(getattr(ct, "extra_parameters", {}))
+    threshold = float(params[thr]) if isinstance(thr, str) else float(thr)
+    return template, native, threshold
+
+
+def _neuron_form(cc: CellClass) -> EngineForm:
+    if cc.model not in NEURON_FORMS:
+        why = (f"{cc.model} has no single-compartment NEURON form here (supported: {', '.join(NEURON_FORMS)})")
+        return EngineForm("neuron", cc.name, cc.model, False, why, reason=why)
+    try:
+        template, native, thr = _neuron_native(cc, _pynn_parameters(cc))
+    except ImportError as err:
+        why = f"NEURON / pyNN.neuron cannot be imported ({err})"
+        return EngineForm("neuron", cc.name, cc.model, False, why, reason=why)
+    desc = (f"single-compartment NEURON cell, pyNN.neuron.cells.{template} (area 1e-3 cm2 for IF cells), "
+            f"spikes = crossings of {thr:g} mV at the soma")
+    return EngineForm("neuron", cc.name, cc.model, True, desc,
+                      {"template": template, "parameters": native, "threshold_mV": thr})
+
+
+def forms(cell_class: CellClass, engines=ENGINES, dt: float = 0.1, approximations="named") -> dict[str, EngineForm]:
+    """Each engine's native form of ``cell_class``: engine name -> :class:`EngineForm`.
+
+    ``dt``: the time step (ms) of the Loihi quantisation; ``approximations``: the named Loihi
+    approximations a form may use when the class has no faithful Loihi form (``"named"``: any
+    the project offers, ``()``: none).
+    """
+    if not isinstance(cell_class, CellClass):
+        raise ParameterError("forms", "cell_class", f"{type(cell_class).__name__}", "a CellClass")
+    out = {}
+    for eng in _engines(engines):
+        if eng == "emulator":
+            params = _pynn_parameters(cell_class)
+            out[eng] = EngineForm(eng, cell_class.name, cell_class.model, True,
+                                  f"{cell_class.model} on the float emulator (PyNN/NEST semantics, exact integration)",
+                                  {k: v for k, v in params.items()})
+        elif eng == "emulator-fixed":
+            out[eng] = _loihi_form(cell_class, dt, approximations)
+        else:
+            out[eng] = _neuron_form(cell_class)
+    return out
+
+
+def _engines(engines) -> tuple:
+    engines = ENGINES if engines is None else ((engines,) if isinstance(engines, str) else tuple(engines))
+    bad = [e for e in engines if e not in ENGINES]
+    if bad:
+        raise ParameterError("forms", "engines", f"unknown engine(s) {bad}", ", ".join(ENGINES))
+    return engines
+
+
+class PyNNSection:
+    """The NEURON form of a standard PyNN cell: one cell built by PyNN's NEURON template
+    ``template`` (``pyNN.neuron.cells``) from its native parameters (``pyNN.neuron`` names and
+    units: ms, nF, mV, nA, uS). ``u_init`` (mV/ms) sets the Izhikevich recovery variable's start.
+    ``soma`` is the section; ``excitatory``/``inhibitory`` its synapses (point processes)."""
+
+    def __init__(self, template: str = "StandardIFStandardReceptors", u_init: float | None = None, **native):
+        from neuron import h
+        from pyNN.neuron import cells as pc
+        self.soma = getattr(pc, template)(**native)
+        self.excitatory, self.inhibitory = self.soma.excitatory, self.soma.inhibitory
+        if u_init is not None:
+            self.soma.izh.uinit = float(u_init)
+        self._h = h
+
+
+
+# =============================================================================================
+# agreement: the measurements
+# =============================================================================================
+
+@dataclass(frozen=True)
+class Comparison:
+    """One measured quantity on one engine against the reference engine: ``|value - reference|
+    <= tol`` passes. ``quantity`` names it with its units (``"rate at 0.45 nA (Hz)"``);
+    ``basis`` says where the tolerance comes from."""
+
+    check: str
+    quantity: str
+    engine: str
+    reference: float
+    value: float
+    tol: float
+    basis: str
+
+    @property
+    def passed(self) -> bool:
+        return bool(abs(self.value - self.reference) <= self.tol + 1e-12)
+
+
+@dataclass
+class AgreementReport:
+    """What :func:`agreement` measured. ``comparisons``: every :class:`Comparison`; ``measured``:
+    engine -> check -> raw results (arrays in Hz, mV, ms); ``forms``: the forms used;
+    ``skipped``: engine -> reason (engines without a form when ``engines=None``)."""
+
+    cell_class: str
+    reference: str
+    comparisons: list
+    measured: dict
+    forms: dict
+    skipped: dict
+    settings: dict
+
+    @property
+    def ok(self) -> bool:
+        """True when every comparison is within its tolerance."""
+        return all(c.passed for c in self.comparisons)
+
+    def failures(self) -> list:
+        return [c for c in self.comparisons if not c.passed]
+
+    def format(self) -> str:
+        """A text table: quantity, engine, reference value, value, tolerance, pass, basis."""
+        lines = [f"agreement of cell class {self.cell_class} (reference engine: {self.reference})"]
+        for c in self.comparisons:
+            lines.append(f"  {c.check:4s} {c.quantity:34s} {c.engine:15s} ref {c.reference:9.4f} got {c.value:9.4f} "
+                         f"tol {c.tol:8.4f} {'ok' if c.passed else 'FAIL'}  [{c.basis}]")
+        for eng, why in self.skipped.items():
+            lines.append(f"  skipped {eng}: {why}")
+        return "\n".join(lines)
+
+
+def _default_levels(cc: CellClass, params: dict) -> np.ndarray:
+    """Current steps (nA) around the rheobase: 0.8, 1.05, 1.3, ... 3.3 x rheobase (11 levels)."""
+    if cc.model == "Izhikevich":  # saddle-node: 0.04 v^2 + (5 - b) v + 140 + I has a double root
+        rheo = max(((5.0 - params["b"]) ** 2 / 0.16 - 140.0) * 1e-3, 1e-3)  # pA (C = 1 pF) -> nA
+    elif {"v_thresh", "v_rest", "cm", "tau_m"} <= set(params):
+        rheo = (params["v_thresh"] - params["v_rest"]) * params["cm"] / params["tau_m"]  # nA: theta * g_L
+    else:
+        raise ParameterError(f"cell class {cc.name}", "currents", f"no rheobase estimate for {cc.model}",
+                             "currents=[...] (nA)")
+    return rheo * np.concatenate([[0.8], np.linspace(1.05, 3.3, 10)])
+
+
+def _unit_psp(params: dict, model: str, receptor: str, dt: float = 0.01) -> float:
+    """Peak |PSP| (mV) at rest per unit weight of the linear subthreshold model (nA, uS or mV)."""
+    if model == "Izhikevich":
+        return 1.0  # a weight is a jump of v (mV)
+    tau_m, cm = params["tau_m"], params["cm"]
+    tau_s = params["tau_syn_E" if receptor == "excitatory" else "tau_syn_I"]
+    t = np.arange(0.0, 10 * max(tau_m, tau_s), dt)
+    kern = np.exp(-t / tau_s) * ((t / tau_s) * math.e if "alpha" in model else 1.0)  # nA per unit weight
+    if "cond" in model:
+        kern = kern * abs(params["e_rev_E" if receptor == "excitatory" else "e_rev_I"] - params["v_rest"])
+    v = np.convolve(kern, np.exp(-t / tau_m))[: t.size] * dt / cm
+    return float(v.max())
+
+
+def _weights(cc: CellClass, params: dict, psp_mv: float) -> dict:
+    """PyNN weights giving PSPs of about ``psp_mv`` mV at rest (inhibitory ones negative for
+    current-based synapses, PyNN's convention)."""
+    out = {}
+    for rec in ("excitatory", "inhibitory"):
+        w = psp_mv / _unit_psp(params, cc.model, rec)
+        out[rec] = -w if rec == "inhibitory" and "cond" not in cc.model else w
+    return out
+
+
+def _population(sim, cc: CellClass, form: EngineForm, n: int, label: str, i_offset, v0: float, params: dict):
+    """``n`` cells of ``cc`` in ``form``'s engine with per-cell ``i_offset`` (nA), all at v0 (mV)."""
+    i_offset = np.broadcast_to(np.asarray(i_offset, float), (n,)).copy()
+    if form.engine == "neuron":
+        nat = dict(form.native["parameters"])
+        nat["i_offset"] = i_offset
+        if cc.model == "Izhikevich":
+            nat["u_init"] = float(params["b"]) * v0
+        kind = sim.NeuronCell if "cond" in cc.model else _current_neuron_cell()
+        ct = kind(PyNNSection, parameters={"template": form.native["template"], **nat},
+                            receptors={"excitatory": "excitatory", "inhibitory": "inhibitory"},
+                            threshold=form.native["threshold_mV"])
+        pop = sim.Population(n, ct, label=label)
+        pop.initialize(v=v0)
+        return pop
+    pop = sim.Population(n, cc.cell_type(sim), label=label, engine=form.engine)
+    pop.set(i_offset=i_offset)
+    init = {"v": v0}
+    if cc.model == "Izhikevich":
+        init["u"] = float(params["b"]) * v0
+    pop.initialize(**init)
+    return pop
+
+
+def _current_neuron_cell():
+    """``sim.NeuronCell`` for current-based forms (PyNN's weight sign check: inhibitory weights
+    negative, as ExpISyn/AlphaISyn/Izhikevich take them)."""
+    global _CURRENT_CELL
+    if _CURRENT_CELL is None:
+        from neurohybrid.pynn.neuroncell import NeuronCell
+        _CURRENT_CELL = type("CurrentNeuronCell", (NeuronCell,), {"conductance_based": False})
+    return _CURRENT_CELL
+
+
+_CURRENT_CELL = None
+_DELAY = 1.0  # ms, every input projection of the agreement runs
+
+
+def _rates(pop, duration: float) -> np.ndarray:
+    trains = pop.get_data().segments[0].spiketrains
+    return np.array([len(st) for st in trains], float) * 1000.0 / duration
+
+
+def _psp_shape(pop, t_spike: float, dt: float) -> dict:
+    """Peak deviation (mV, signed) and time to peak (ms after the input spike's arrival) of the
+    excitatory (cell 0) and inhibitory (cell 1) PSP, from v sampled every dt."""
+    sig = pop.get_data().segments[0].filter(name="v")[0]
+    v = np.asarray(sig.magnitude, float)
+    t = np.asarray(sig.times.rescale("ms").magnitude, float)
+    k0 = int(np.searchsorted(t, t_spike - 1e-9))
+    out = {}
+    for j, rec in enumerate(("excitatory", "inhibitory")):
+        dv = v[k0:, j] - v[k0, j]
+        k = int(np.argmax(dv)) if rec == "excitatory" else int(np.argmin(dv))
+        out[rec] = (float(dv[k]), float(t[k0 + k] - t_spike - _DELAY))
+    return out
+
+
+def _setup(sim, dt: float, neuron_dt: float, seed: int, approx: tuple):
+    kw = {"loihi_approximations": approx} if approx else {}
+    sim.setup(timestep=dt, seed=seed, threads=1, neuron_dt=neuron_dt, **kw)
+
+
+def agreement(cell_class: CellClass, engines=ENGINES, checks=CHECKS, *, reference: str = "emulator",
+              duration: float = 300.0, dt: float = 0.1, neuron_dt: float = 0.025, currents=None,
+              psp_mv: float = 1.0, drive_rate: float = 1000.0, n_rate: int = 20, seed: int = 1,
+              approximations="named") -> AgreementReport:
+    """Run ``cell_class``'s forms side by side and compare them with the reference engine.
+
+    ``engines``: engine names (a named engine without a form raises :class:`FormUnavailableError`;
+    None: every engine with a form, the others in ``report.skipped``); ``checks``: any of
+    ``"fI"`` (rate in Hz for each current of ``currents``, nA, one neuron per level; default
+    0.8-3.3 x the rheobase), ``"psp"`` (one excitatory and one inhibitory input spike of about
+    ``psp_mv`` mV at rest at t = duration/3: peak in mV, time to peak in ms) and ``"rate"``
+    (``n_rate`` neurons with DC currents spread over 0.5-1.5 x the rheobase, each with its own
+    excitatory and inhibitory Poisson input at ``drive_rate`` Hz, weights of the PSP check: the
+    population's mean rate in Hz). ``duration`` (ms) of the one run; ``dt`` (ms) the session's
+    step (and the Loihi step); ``neuron_dt`` (ms) NEURON's step. Runs its own session (ends any
+    open one). Returns an :class:`AgreementReport`.
+    """
+    import neurohybrid.pynn as sim
+    checks = (checks,) if isinstance(checks, str) else tuple(checks)
+    bad = [c for c in checks if c not in CHECKS]
+    if bad:
+        raise ParameterError("agreement", "checks", f"unknown check(s) {bad}", ", ".join(CHECKS))
+    for name, val in (("duration", duration), ("dt", dt), ("neuron_dt", neuron_dt), ("psp_mv", psp_mv),
+                      ("drive_rate", drive_rate)):
+        if not (isinstance(val, (int, float)) and math.isfinite(val) and val > 0):
+            raise ParameterError("agreement", name, f"{val!r}", "a positive number")
+    if int(n_rate) != n_rate or n_rate < 1:
+        raise ParameterError("agreement", "n_rate", f"{n_rate!r}", "a positive integer")
+    named = engines is not None
+    all_forms = forms(cell_class, _engines(engines), dt, approximations)
+    if reference not in all_forms:
+        raise ParameterError("agreement", "reference", f"{reference!r} is not among the engines", ", ".join(all_forms))
+    skipped = {}
+    for eng, f in list(all_forms.items()):
+        if not f.available:
+            if named or eng == reference:
+                f.require()
+            skipped[eng] = f.reason
+            del all_forms[eng]
+    params = _pynn_parameters(cell_class)
+    v0 = _initial_v(cell_class, params)
+    levels = np.asarray(_default_levels(cell_class, params) if currents is None else currents, float)
+    rheo = _default_levels(cell_class, params)[0] / 0.8 if currents is None else float(np.max(levels)) / 2.0
+    weights = _weights(cell_class, params, psp_mv)
+    t_in = round(duration / 3.0 / dt) * dt
+    dc = rheo * np.linspace(0.5, 1.5, int(n_rate))
+    approx = tuple(sorted({a for f in all_forms.values() for a in f.approximations}))
+
+    _setup(sim, dt, neuron_dt, seed, approx)
+    try:
+        pops: dict = {e: {} for e in all_forms}
+        if "psp" in checks:
+            src = sim.Population(1, sim.SpikeSourceArray(spike_times=[t_in]), label="psp input")
+        if "rate" in checks:
+            pe = sim.Population(int(n_rate), sim.SpikeSourcePoisson(rate=drive_rate), label="drive E")
+            pi = sim.Population(int(n_rate), sim.SpikeSourcePoisson(rate=drive_rate), label="drive I")
+        for eng, f in all_forms.items():
+            if "fI" in checks:
+                pops[eng]["fI"] = p = _population(sim, cell_class, f, levels.size, f"fI {eng}", levels, v0, params)
+                p.record("spikes")
+            if "psp" in checks:
+                pops[eng]["psp"] = p = _population(sim, cell_class, f, 2, f"psp {eng}", 0.0, v0, params)
+                for j, rec in enumerate(("excitatory", "inhibitory")):
+                    sim.Projection(src, p[j:j + 1], sim.AllToAllConnector(),
+                                   sim.StaticSynapse(weight=weights[rec], delay=_DELAY), receptor_type=rec)
+                p.record("v")
+            if "rate" in checks:
+                pops[eng]["rate"] = p = _population(sim, cell_class, f, int(n_rate), f"rate {eng}", dc, v0, params)
+                for s, rec in ((pe, "excitatory"), (pi, "inhibitory")):
+                    sim.Projection(s, p, sim.OneToOneConnector(), sim.StaticSynapse(weight=weights[rec], delay=_DELAY),
+                                   receptor_type=rec)
+                p.record("spikes")
+        sim.run(duration)
+        measured = {}
+        for eng, ps in pops.items():
+            m = measured[eng] = {}
+            if "fI" in ps:
+                m["fI"] = _rates(ps["fI"], duration)
+            if "psp" in ps:
+                m["psp"] = _psp_shape(ps["psp"], t_in, dt)
+            if "rate" in ps:
+                m["rate"] = _rates(ps["rate"], duration)
+    finally:
+        sim.end()
+    settings = {"duration_ms": duration, "dt_ms": dt, "neuron_dt_ms": neuron_dt, "currents_nA": levels.tolist(),
+                "weights": weights, "psp_input_ms": t_in, "rate_dc_nA": dc.tolist(), "drive_rate_Hz": drive_rate,
+                "seed": seed}
+    comps = []
+    for eng in all_forms:
+        if eng != reference:
+            comps += _compare(cell_class, all_forms, eng, reference, measured, settings, levels, dc, weights)
+    return AgreementReport(cell_class.name, reference, comps, measured, {**all_forms}, skipped, settings)
+
+
+# =============================================================================================
+# tolerances (module docstring: where each term comes from)
+# =============================================================================================
+
+def tolerance(cell_class: CellClass, engine: str, forms_: dict, settings: dict) -> dict:
+    """The error budget of ``engine`` against the float emulator for ``cell_class``: a dict of
+    relative errors ``tau`` (decays), ``current`` (i_offset), ``weight`` and a spike-time
+    ``grid`` (ms per inter-spike interval), with ``basis``, a sentence saying where they come from.
+
+    emulator-fixed: the quantiser's own reported errors for these populations and projections;
+    neuron: backward Euler's first-order error dt_n / (2 tau) on the fastest time constant
+    (Hines & Carnevale 1997) and grid + NEURON-step spike timing (Morrison et al. 2007)."""
+    params = _pynn_parameters(cell_class)
+    dt, dtn = settings["dt_ms"], settings["neuron_dt_ms"]
+    if engine == "emulator-fixed":
+        f = forms_[engine]
+        w = settings["weights"]
+        levels = np.concatenate([settings["currents_nA"], settings["rate_dc_nA"]])
+        prep, prj, _ = loihi_quantisation(cell_class, dt, f.approximations, i_offset=levels,
+                                          weights=[("excitatory", w["excitatory"]), ("inhibitory", w["inhibitory"])])
+        eps_w = max(_relmax(p.get("weights", {})) for p in prj.values()) if prj else 0.0
+        return {"tau": max(f.native["tau_m_rel_error"], f.native["tau_syn_rel_error"]),
+                "current": _relmax(prep["parameters"]["i_offset"]), "weight": eps_w, "grid": dt,
+                "basis": "quantisation: represented decays, bias and weight mantissas (quantiser report), 1 step/ISI"}
+    if cell_class.model == "Izhikevich":
+        # NEST's izhikevich (the float emulator) steps v with forward Euler at dt; NEURON with
+        # backward Euler at dt_n: both first order in the step, the membrane's fastest time near
+        # threshold is |dF/dv|^-1 = 1/(0.08 v + 5) ~ 1 ms at v = -50 mV (Izhikevich 2003)
+        tau_fast = 1.0
+        eps = (dt + dtn) / (2.0 * tau_fast)
+        basis = "integration: forward Euler dt (NEST izhikevich) vs backward Euler dt_n, |dF/dv|^-1 ~ 1 ms"
+    else:
+        tau_fast = min(params["tau_m"], params.get("tau_syn_E", np.inf), params.get("tau_syn_I", np.inf))
+        eps = dtn / (2.0 * tau_fast)
+        basis = "integration: exact (emulator) vs backward Euler dt_n/(2 tau_fast) (NEURON), grid dt + dt_n"
+    return {"tau": eps, "current": 0.0, "weight": 0.0, "grid": dt + dtn, "basis": basis}
+
+
+def _log_slope(levels: np.ndarray, rates: np.ndarray) -> float:
+    """Largest d ln(rate) / d ln(current) between firing levels of the reference f-I curve (>= 1)."""
+    ok = (rates > 0) & (levels > 0)
+    lv, rt = np.log(levels[ok]), np.log(rates[ok])
+    if lv.size < 2:
+        return 1.0
+    return float(max(1.0, np.max(np.abs(np.diff(rt) / np.diff(lv)))))
+
+
+def _compare(cc, forms_, eng, ref, measured, settings, levels, dc, weights) -> list:
+    budget = tolerance(cc, eng, forms_, settings)
+    basis = budget["basis"]
+    T = settings["duration_ms"]
+    grid = budget["grid"]
+    out = []
+    a, b = measured[ref], measured[eng]
+    slope = _log_slope(levels, a["fI"]) if "fI" in a else 3.0
+    if "fI" in a:
+        for lvl, fr, fv in zip(levels, a["fI"], b["fI"]):
+            tol = fr * (budget["tau"] + slope * budget["current"] + fr * grid / 1000.0) + 1000.0 / T
+            out.append(Comparison("fI", f"rate at {lvl:.4g} nA (Hz)", eng, float(fr), float(fv), tol, basis))
+    if "psp" in a:
+        for rec in ("excitatory", "inhibitory"):
+            (ar, tr), (av, tv) = a["psp"][rec], b["psp"][rec]
+            eps = budget["weight"] + 2.0 * budget["tau"] + budget["current"]
+            out.append(Comparison("psp", f"{rec[:3]} PSP peak (mV)", eng, ar, av, abs(ar) * eps + 0.01, basis))
+            out.append(Comparison("psp", f"{rec[:3]} PSP time to peak (ms)", eng, tr, tv,
+                                  tr * budget["tau"] + grid + settings["dt_ms"], basis))
+    if "rate" in a:
+        fr, fv = float(np.mean(a["rate"])), float(np.mean(b["rate"]))
+        eps = slope * (budget["tau"] + budget["weight"] + budget["current"])
+        tol = fr * (eps + fr * grid / 1000.0) + 1000.0 / (T * len(dc))
+        out.append(Comparison("rate", "mean rate, Poisson drive (Hz)", eng, fr, fv, tol, basis))
+    return out
