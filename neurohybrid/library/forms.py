@@ -53,7 +53,7 @@ has a form and lists the others in ``report.skipped``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -65,6 +65,10 @@ __all__ = ["ENGINES", "CHECKS", "EngineForm", "FormUnavailableError", "forms", "
 
 ENGINES = ("emulator", "emulator-fixed", "neuron")
 CHECKS = ("fI", "psp", "rate")
+#: float-emulator models integrated by a first-order method (their float-vs-NEURON tolerance is a
+#: Richardson estimate from a second float run at dt/2), and the method
+FIRST_ORDER_FLOAT = {"Izhikevich": "forward Euler at dt (NEST izhikevich)"}
+HALF_STEP = "emulator @ dt/2"
 
 #: PyNN standard type -> (pyNN.neuron template class, threshold rule for spike detection at the soma)
 NEURON_FORMS = {
@@ -73,6 +77,8 @@ NEURON_FORMS = {
     "IF_cond_exp": ("StandardIFStandardReceptors", "v_thresh"),
     "IF_cond_alpha": ("StandardIFStandardReceptors", "v_thresh"),
     "Izhikevich": ("Izhikevich_", 30.0),  # pyNN's izhikevich.mod: vthresh = 30 mV
+    "EIF_cond_exp_isfa_ista": ("BretteGerstnerIFStandardReceptors", "v_spike"),  # adexp.mod: WATCH v > vspike
+    "EIF_cond_alpha_isfa_ista": ("BretteGerstnerIFStandardReceptors", "v_spike"),
 }
 
 
@@ -130,9 +136,14 @@ def _pynn_parameters(cc: CellClass) -> dict:
 
 
 def _initial_v(cc: CellClass, params: dict) -> float:
-    """The deterministic initial v (mV) of the agreement runs: v_rest, else the type's default."""
+    """The deterministic initial v (mV) of the agreement runs: v_rest; for Izhikevich cells the
+    stable rest of 0.04 v^2 + (5 - b) v + 140 = 0 (u = b v) when it has one; else the type's default."""
     if "v_rest" in params:
         return float(params["v_rest"])
+    if cc.model == "Izhikevich":
+        disc = (5.0 - params["b"]) ** 2 - 4 * 0.04 * 140.0
+        if disc >= 0:
+            return float((-(5.0 - params["b"]) - math.sqrt(disc)) / 0.08)
     import neurohybrid.pynn as sim
     return float(getattr(sim, cc.model).default_initial_values["v"])
 
@@ -238,8 +249,8 @@ def _neuron_form(cc: CellClass) -> EngineForm:
     except ImportError as err:
         why = f"NEURON / pyNN.neuron cannot be imported ({err})"
         return EngineForm("neuron", cc.name, cc.model, False, why, reason=why)
-    desc = (f"single-compartment NEURON cell, pyNN.neuron.cells.{template} (area 1e-3 cm2 for IF cells), "
-            f"spikes = crossings of {thr:g} mV at the soma")
+    desc = (f"single-compartment NEURON cell built by pyNN.neuron.cells.{template} from pyNN.neuron's translation "
+            f"of the parameters; spikes = upward crossings of {thr:g} mV at the soma")
     return EngineForm("neuron", cc.name, cc.model, True, desc,
                       {"template": template, "parameters": native, "threshold_mV": thr})
 
@@ -282,13 +293,11 @@ class PyNNSection:
     ``soma`` is the section; ``excitatory``/``inhibitory`` its synapses (point processes)."""
 
     def __init__(self, template: str = "StandardIFStandardReceptors", u_init: float | None = None, **native):
-        from neuron import h
         from pyNN.neuron import cells as pc
         self.soma = getattr(pc, template)(**native)
         self.excitatory, self.inhibitory = self.soma.excitatory, self.soma.inhibitory
         if u_init is not None:
             self.soma.izh.uinit = float(u_init)
-        self._h = h
 
 
 
@@ -331,8 +340,8 @@ class AgreementReport:
 
     @property
     def ok(self) -> bool:
-        """True when every comparison is within its tolerance."""
-        return all(c.passed for c in self.comparisons)
+        """True when at least one engine was compared and every comparison is within its tolerance."""
+        return bool(self.comparisons) and all(c.passed for c in self.comparisons)
 
     def failures(self) -> list:
         return [c for c in self.comparisons if not c.passed]
@@ -352,6 +361,9 @@ def _default_levels(cc: CellClass, params: dict) -> np.ndarray:
     """Current steps (nA) around the rheobase: 0.8, 1.05, 1.3, ... 3.3 x rheobase (11 levels)."""
     if cc.model == "Izhikevich":  # saddle-node: 0.04 v^2 + (5 - b) v + 140 + I has a double root
         rheo = max(((5.0 - params["b"]) ** 2 / 0.16 - 140.0) * 1e-3, 1e-3)  # pA (C = 1 pF) -> nA
+    elif cc.model.startswith("EIF_"):  # AdEx, saddle-node case (Touboul 2008 SIAM J Appl Math 68:1045)
+        gl, a = params["cm"] / params["tau_m"], params["a"] * 1e-3  # uS
+        rheo = (gl + a) * (params["v_thresh"] - params["v_rest"] - params["delta_T"]) + gl * params["delta_T"]
     elif {"v_thresh", "v_rest", "cm", "tau_m"} <= set(params):
         rheo = (params["v_thresh"] - params["v_rest"]) * params["cm"] / params["tau_m"]  # nA: theta * g_L
     else:
@@ -449,8 +461,68 @@ def _psp_shape(pop, t_spike: float, dt: float) -> dict:
     return out
 
 
+APPROXIMATED = "emulator (approximated)"
+
+
+def _approximated(cc: CellClass, approx: tuple) -> tuple[CellClass, dict]:
+    """``cc`` as the named Loihi approximations change it, for the float emulator, and the factor
+    each receptor's weights take (mappings/loihi/quantize_plan.APPROXIMATIONS)."""
+    from .base import Range
+    params, model = _pynn_parameters(cc), cc.model
+    factors = {"excitatory": 1.0, "inhibitory": 1.0}
+    if "reset_to_rest" in approx:
+        params["v_reset"] = params["v_rest"]
+    if "merge_synaptic_time_constants" in approx:
+        factors["inhibitory"] = params["tau_syn_I"] / params["tau_syn_E"]
+        params["tau_syn_I"] = params["tau_syn_E"]
+    if "alpha_to_exp" in approx:
+        model = model.replace("alpha", "exp")
+        factors = {k: v * math.e for k, v in factors.items()}
+    return CellClass(f"{cc.name} ({', '.join(approx)})", model, {k: Range(v) for k, v in params.items()},
+                     source=cc.source), factors
+
+
+def _run(sim, runs: dict, checks: tuple, o: dict) -> dict:
+    """One session with every population set of ``runs``; the measurements per key and check."""
+    _setup(sim, o["dt"], o["neuron_dt"], o["seed"], o["approx"])
+    try:
+        pops: dict = {k: {} for k in runs}
+        if "psp" in checks:
+            src = sim.Population(1, sim.SpikeSourceArray(spike_times=[o["t_in"]]), label="psp input")
+        if "rate" in checks:
+            drive = {rec: sim.Population(o["n_rate"], sim.SpikeSourcePoisson(rate=o["drive_rate"]), label=f"drive {rec}")
+                     for rec in ("excitatory", "inhibitory")}
+        for key, (cc, f, wf) in runs.items():
+            params = _pynn_parameters(cc)
+            syn = {rec: sim.StaticSynapse(weight=o["weights"][rec] * wf[rec], delay=_DELAY) for rec in wf}
+            if "fI" in checks:
+                pops[key]["fI"] = p = _population(sim, cc, f, o["levels"].size, f"fI {key}", o["levels"], o["v0"], params)
+                p.record("spikes")
+            if "psp" in checks:
+                pops[key]["psp"] = p = _population(sim, cc, f, 2, f"psp {key}", 0.0, o["v0"], params)
+                for j, rec in enumerate(("excitatory", "inhibitory")):
+                    sim.Projection(src, p[j:j + 1], sim.AllToAllConnector(), syn[rec], receptor_type=rec)
+                p.record("v")
+            if "rate" in checks:
+                pops[key]["rate"] = p = _population(sim, cc, f, o["n_rate"], f"rate {key}", o["dc"], o["v0"], params)
+                for rec, s in drive.items():
+                    sim.Projection(s, p, sim.OneToOneConnector(), syn[rec], receptor_type=rec)
+                p.record("spikes")
+        sim.run(o["duration"])
+        measured = {}
+        for key, ps in pops.items():
+            m = measured[key] = {}
+            for check, pop in ps.items():
+                m[check] = _psp_shape(pop, o["t_in"], o["dt"]) if check == "psp" else _rates(pop, o["duration"])
+    finally:
+        sim.end()
+    return measured
+
+
 def _setup(sim, dt: float, neuron_dt: float, seed: int, approx: tuple):
-    kw = {"loihi_approximations": approx} if approx else {}
+    # the named approximations are a Loihi-path session's option; every point population of the
+    # agreement runs names its engine, so the session's default engine does not matter
+    kw = {"loihi_approximations": approx, "numerics": "fixed"} if approx else {}
     sim.setup(timestep=dt, seed=seed, threads=1, neuron_dt=neuron_dt, **kw)
 
 
@@ -502,49 +574,33 @@ def agreement(cell_class: CellClass, engines=ENGINES, checks=CHECKS, *, referenc
     dc = rheo * np.linspace(float(rate_dc[0]), float(rate_dc[1]), int(n_rate))
     approx = tuple(sorted({a for f in all_forms.values() for a in f.approximations}))
 
-    _setup(sim, dt, neuron_dt, seed, approx)
-    try:
-        pops: dict = {e: {} for e in all_forms}
-        if "psp" in checks:
-            src = sim.Population(1, sim.SpikeSourceArray(spike_times=[t_in]), label="psp input")
-        if "rate" in checks:
-            pe = sim.Population(int(n_rate), sim.SpikeSourcePoisson(rate=drive_rate), label="drive E")
-            pi = sim.Population(int(n_rate), sim.SpikeSourcePoisson(rate=drive_rate), label="drive I")
-        for eng, f in all_forms.items():
-            if "fI" in checks:
-                pops[eng]["fI"] = p = _population(sim, cell_class, f, levels.size, f"fI {eng}", levels, v0, params)
-                p.record("spikes")
-            if "psp" in checks:
-                pops[eng]["psp"] = p = _population(sim, cell_class, f, 2, f"psp {eng}", 0.0, v0, params)
-                for j, rec in enumerate(("excitatory", "inhibitory")):
-                    sim.Projection(src, p[j:j + 1], sim.AllToAllConnector(),
-                                   sim.StaticSynapse(weight=weights[rec], delay=_DELAY), receptor_type=rec)
-                p.record("v")
-            if "rate" in checks:
-                pops[eng]["rate"] = p = _population(sim, cell_class, f, int(n_rate), f"rate {eng}", dc, v0, params)
-                for s, rec in ((pe, "excitatory"), (pi, "inhibitory")):
-                    sim.Projection(s, p, sim.OneToOneConnector(), sim.StaticSynapse(weight=weights[rec], delay=_DELAY),
-                                   receptor_type=rec)
-                p.record("spikes")
-        sim.run(duration)
-        measured = {}
-        for eng, ps in pops.items():
-            m = measured[eng] = {}
-            if "fI" in ps:
-                m["fI"] = _rates(ps["fI"], duration)
-            if "psp" in ps:
-                m["psp"] = _psp_shape(ps["psp"], t_in, dt)
-            if "rate" in ps:
-                m["rate"] = _rates(ps["rate"], duration)
-    finally:
-        sim.end()
+    # what each population set runs: key -> (cell class, form, weight factor per receptor); a Loihi
+    # form with named approximations is compared with the float emulator running the approximated
+    # class (quantisation alone), and the approximation's own effect is reported beside it
+    runs = {eng: (cell_class, f, {"excitatory": 1.0, "inhibitory": 1.0}) for eng, f in all_forms.items()}
+    if approx and "emulator-fixed" in all_forms:
+        acc, factors = _approximated(cell_class, approx)
+        runs[APPROXIMATED] = (acc, forms(acc, ("emulator",))["emulator"], factors)
+    measured = _run(sim, runs, checks, dict(
+        dt=dt, neuron_dt=neuron_dt, seed=seed, approx=approx, duration=duration, levels=levels, dc=dc, t_in=t_in,
+        weights=weights, drive_rate=drive_rate, n_rate=int(n_rate), v0=v0))
+    if "neuron" in all_forms and reference == "emulator" and cell_class.model in FIRST_ORDER_FLOAT:
+        measured[HALF_STEP] = _run(sim, {"emulator": runs["emulator"]}, checks, dict(
+            dt=dt / 2, neuron_dt=min(neuron_dt, dt / 2), seed=seed, approx=(), duration=duration, levels=levels,
+            dc=dc, t_in=t_in, weights=weights, drive_rate=drive_rate, n_rate=int(n_rate), v0=v0))["emulator"]
     settings = {"duration_ms": duration, "dt_ms": dt, "neuron_dt_ms": neuron_dt, "currents_nA": levels.tolist(),
                 "weights": weights, "psp_input_ms": t_in, "rate_dc_nA": dc.tolist(), "drive_rate_Hz": drive_rate,
-                "seed": seed}
+                "seed": seed, "approximations": approx}
     comps = []
     for eng in all_forms:
-        if eng != reference:
-            comps += _compare(cell_class, all_forms, eng, reference, measured, settings, levels, dc, weights)
+        if eng == reference:
+            continue
+        ref = APPROXIMATED if (eng == "emulator-fixed" and APPROXIMATED in runs) else reference
+        comps += _compare(cell_class, all_forms, eng, ref, measured, settings, levels, dc)
+    if APPROXIMATED in runs:  # the approximation's effect: reported, not bounded
+        why = f"effect of the named approximation(s) {', '.join(approx)} (float): reported, not bounded"
+        comps += [replace(c, engine=APPROXIMATED, tol=math.inf, basis=why) for c in
+                  _compare(cell_class, all_forms, APPROXIMATED, reference, measured, settings, levels, dc)]
     return AgreementReport(cell_class.name, reference, comps, measured, {**all_forms}, skipped, settings)
 
 
@@ -572,19 +628,32 @@ def tolerance(cell_class: CellClass, engine: str, forms_: dict, settings: dict) 
         return {"tau": max(f.native["tau_m_rel_error"], f.native["tau_syn_rel_error"]),
                 "current": _relmax(prep["parameters"]["i_offset"]), "weight": eps_w, "grid": dt,
                 "basis": "quantisation: represented decays, bias and weight mantissas (quantiser report), 1 step/ISI"}
-    if cell_class.model == "Izhikevich":
-        # NEST's izhikevich (the float emulator) steps v with forward Euler at dt; NEURON with
-        # backward Euler at dt_n: both first order in the step, the membrane's fastest time near
-        # threshold is |dF/dv|^-1 = 1/(0.08 v + 5) ~ 1 ms at v = -50 mV (Izhikevich 2003)
-        tau_fast = 1.0
-        eps = (dt + dtn) / (2.0 * tau_fast)
-        basis = "integration: forward Euler dt (NEST izhikevich) vs backward Euler dt_n, |dF/dv|^-1 ~ 1 ms"
+    if cell_class.model in FIRST_ORDER_FLOAT:
+        # measured, not assumed: the Richardson estimate of the float emulator's first-order error
+        # (a second float run at dt/2), and NEURON's backward Euler errs by the same amount the
+        # other way per unit step (modified equations v' = f -/+ (h/2) f' f; Hairer, Lubich &
+        # Wanner 2006, Geometric Numerical Integration, ch. IX): 2 |x(dt) - x(dt/2)| (1 + dt_n/dt)
+        return {"tau": 0.0, "current": 0.0, "weight": 0.0, "grid": dt + dtn, "richardson": 2.0 * (1.0 + dtn / dt),
+                "basis": f"integration: {FIRST_ORDER_FLOAT[cell_class.model]} vs backward Euler dt_n; "
+                         "Richardson 2|x(dt) - x(dt/2)|(1 + dt_n/dt), spike grid dt + dt_n"}
     else:
         tau_fast = min(params["tau_m"], params.get("tau_syn_E", np.inf), params.get("tau_syn_I", np.inf))
         eps = dtn / (2.0 * tau_fast)
-        how = "RKF45 (NEST iaf_cond_*)" if "cond" in cell_class.model else "exact propagators"
+        how = "RKF45 (as NEST's *_cond_*)" if "cond" in cell_class.model else "exact propagators"
         basis = f"integration: {how} vs backward Euler dt_n/(2 tau_fast), spike grid dt + dt_n"
     return {"tau": eps, "current": 0.0, "weight": 0.0, "grid": dt + dtn, "basis": basis}
+
+
+def _jump_sampling(cc: CellClass, amp: float, settings: dict) -> float:
+    """A voltage-jump PSP (Izhikevich synapses) is read one sample step apart by engines that
+    apply it at the step (the float emulator, NEST) and at the event time (NEURON): it decays
+    meanwhile at the membrane's local rate |0.08 v + 5| (1/ms, Izhikevich 2003), v = rest +- amp:
+    |amp| (1 - e^(-rate dt)) mV."""
+    if cc.model != "Izhikevich":
+        return 0.0
+    v0 = _initial_v(cc, _pynn_parameters(cc))
+    rate = max(abs(0.08 * (v0 - abs(amp)) + 5.0), abs(0.08 * (v0 + abs(amp)) + 5.0))
+    return abs(amp) * (1.0 - math.exp(-rate * settings["dt_ms"]))
 
 
 def _log_slope(levels: np.ndarray, rates: np.ndarray) -> float:
@@ -596,28 +665,33 @@ def _log_slope(levels: np.ndarray, rates: np.ndarray) -> float:
     return float(max(1.0, np.max(np.abs(np.diff(rt) / np.diff(lv)))))
 
 
-def _compare(cc, forms_, eng, ref, measured, settings, levels, dc, weights) -> list:
+def _compare(cc, forms_, eng, ref, measured, settings, levels, dc) -> list:
     budget = tolerance(cc, eng, forms_, settings)
     basis = budget["basis"]
     T = settings["duration_ms"]
     grid = budget["grid"]
     out = []
     a, b = measured[ref], measured[eng]
+    k = budget.get("richardson", 0.0) if ref == "emulator" else 0.0
+    h = measured.get(HALF_STEP, a) if k else a  # the float emulator at dt/2 (first-order float models)
     slope = _log_slope(levels, a["fI"]) if "fI" in a else 3.0
     if "fI" in a:
-        for lvl, fr, fv in zip(levels, a["fI"], b["fI"]):
-            tol = fr * (budget["tau"] + slope * budget["current"] + fr * grid / 1000.0) + 1000.0 / T
+        for j, (lvl, fr, fv) in enumerate(zip(levels, a["fI"], b["fI"])):
+            rich = k * (abs(fr - h["fI"][j]) + 1000.0 / T)
+            tol = fr * (budget["tau"] + slope * budget["current"] + fr * grid / 1000.0) + 1000.0 / T + rich
             out.append(Comparison("fI", f"rate at {lvl:.4g} nA (Hz)", eng, float(fr), float(fv), tol, basis))
     if "psp" in a:
         for rec in ("excitatory", "inhibitory"):
-            (ar, tr), (av, tv) = a["psp"][rec], b["psp"][rec]
+            (ar, tr), (av, tv), (ah, th) = a["psp"][rec], b["psp"][rec], h["psp"][rec]
             eps = budget["weight"] + 2.0 * budget["tau"] + budget["current"]
-            out.append(Comparison("psp", f"{rec[:3]} PSP peak (mV)", eng, ar, av, abs(ar) * eps + 1e-3, basis))
+            out.append(Comparison("psp", f"{rec[:3]} PSP peak (mV)", eng, ar, av,
+                                  abs(ar) * eps + 1e-3 + k * abs(ar - ah) + _jump_sampling(cc, ar, settings), basis))
             out.append(Comparison("psp", f"{rec[:3]} PSP time to peak (ms)", eng, tr, tv,
-                                  tr * budget["tau"] + grid + settings["dt_ms"], basis))
+                                  tr * budget["tau"] + grid + settings["dt_ms"] + k * abs(tr - th), basis))
     if "rate" in a:
         fr, fv = float(np.mean(a["rate"])), float(np.mean(b["rate"]))
         eps = slope * (budget["tau"] + budget["weight"] + budget["current"])
-        tol = fr * (eps + fr * grid / 1000.0) + 1000.0 / (T * len(dc))
+        floor = 1000.0 / (T * len(dc))
+        tol = fr * (eps + fr * grid / 1000.0) + floor + k * (abs(fr - float(np.mean(h["rate"]))) + floor)
         out.append(Comparison("rate", "mean rate, Poisson drive (Hz)", eng, fr, fv, tol, basis))
     return out
