@@ -184,15 +184,19 @@ def _loihi_form(cc: CellClass, dt: float, approximations) -> EngineForm:
     params = _pynn_parameters(cc)
     graph = _loihi_graph(cc, params, dt)
     node = graph.nodes["cells"]
-    why = refusal(node, graph, ())
-    used: tuple = ()
-    if why is not None:
-        allowed = tuple(APPROXIMATIONS) if approximations == "named" else tuple(approximations or ())
-        if allowed and refusal(node, graph, allowed) is None:
-            used = allowed
-        else:
-            return EngineForm("emulator-fixed", cc.name, cc.model, False, f"no Loihi form: {why}", reason=why)
-    prep, _, pop = loihi_quantisation(cc, dt, used)
+    try:
+        why = refusal(node, graph, ())
+        used: tuple = ()
+        if why is not None:
+            allowed = tuple(APPROXIMATIONS) if approximations == "named" else tuple(approximations or ())
+            if allowed and refusal(node, graph, allowed) is None:
+                used = allowed
+            else:
+                return EngineForm("emulator-fixed", cc.name, cc.model, False, f"no Loihi form: {why}", reason=why)
+        prep, _, pop = loihi_quantisation(cc, dt, used)
+    except ParameterError as err:  # values Loihi's registers cannot hold (the partition raises these at build)
+        why = str(err)
+        return EngineForm("emulator-fixed", cc.name, cc.model, False, f"no Loihi form: {why}", reason=why)
     applied = tuple(prep.get("approximations", ()))
     P = prep["parameters"]
     native = {"dv": int(np.ravel(pop.dv)[0]), "du": int(np.ravel(pop.du)[0]), "vth": int(np.ravel(pop.vth)[0]),

@@ -158,3 +158,36 @@ def test_bad_inputs():
         F.forms("L23E")
     with pytest.raises(ParameterError, match="model"):
         F.forms(CellClass("bad", "IF_curr_nothing", {}))
+
+
+def test_agreement_through_a_named_approximation():
+    # a test variant of the PD14 cell (v_reset 5 mV below rest): its Loihi form needs reset_to_rest;
+    # the fixed form is held to quantisation tolerances against the approximated class in float,
+    # and the approximation's own effect on the float cell is reported, unbounded
+    variant = CellClass("test PD14 reset -70", "IF_curr_exp", {**PD14.parameters, "v_reset": Range(-70.0)})
+    rep = F.agreement(variant, engines=("emulator", "emulator-fixed"), checks=("fI", "psp"), duration=200.0)
+    print(rep.format())
+    assert rep.forms["emulator-fixed"].approximations == ("reset_to_rest",)
+    fixed = [c for c in rep.comparisons if c.engine == "emulator-fixed"]
+    effect = [c for c in rep.comparisons if c.engine == F.APPROXIMATED]
+    assert fixed and all(c.passed and math.isfinite(c.tol) for c in fixed)
+    assert effect and all(math.isinf(c.tol) for c in effect)
+    # resetting to rest (-65) instead of -70 mV shortens every ISI: the approximated cell fires faster
+    fi = rep.measured
+    assert np.all(fi[F.APPROXIMATED]["fI"] >= fi["emulator"]["fI"]) and fi[F.APPROXIMATED]["fI"][-1] > fi["emulator"]["fI"][-1]
+
+
+def test_adex_and_unrepresentable_forms():
+    adex = CellClass("test AdEx", "EIF_cond_exp_isfa_ista",
+                     {k: Range(v) for k, v in dict(cm=0.281, tau_m=9.3667, v_rest=-70.6, v_thresh=-50.4, delta_T=2.0,
+                                                   a=4.0, b=0.0805, tau_w=144.0, v_spike=-40.0).items()},
+                     source="Brette & Gerstner (2005) J Neurophysiol 94:3637 (PyNN's defaults)")
+    fs = F.forms(adex)
+    assert not fs["emulator-fixed"].available and "AdEx" in fs["emulator-fixed"].reason
+    nat = fs["neuron"].native
+    assert nat["template"] == "BretteGerstnerIFStandardReceptors" and nat["threshold_mV"] == -40.0
+    assert nat["parameters"]["A"] == pytest.approx(0.004) and nat["parameters"]["syn_type"] == "conductance"  # nS -> uS
+    # a resting potential above threshold cannot map (Loihi's threshold is an offset above rest)
+    above = CellClass("test above", "IF_curr_exp", {**PD14.parameters, "v_rest": Range(-49.0)})
+    form = F.forms(above, engines=("emulator-fixed",))["emulator-fixed"]
+    assert not form.available and "v_thresh" in form.reason
