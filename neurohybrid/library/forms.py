@@ -4,51 +4,47 @@ measured check that the forms agree (issue 14, "cell classes first").
 :func:`forms` turns a :class:`~neurohybrid.library.cells.CellClass` into an :class:`EngineForm`
 per engine:
 
-* ``"emulator"`` -- the PyNN standard type itself on the float emulator (PyNN/NEST semantics);
-* ``"emulator-fixed"`` -- the Loihi path: the quantiser the partition uses
+* ``"emulator"``: the PyNN standard type on the float emulator (PyNN/NEST semantics);
+* ``"emulator-fixed"`` (the Loihi path): the partition's own quantiser
   (:func:`neurohybrid.mappings.loihi.quantize.quantize`) applied to a population of the class;
-  the form holds the registers it chose (dv, du, vth, scale) and the values they represent. A
-  class without a faithful Loihi form gets the named approximation the project offers for it
-  (``reset_to_rest``, ``merge_synaptic_time_constants``, ``alpha_to_exp``; the form says which),
-  or, when none covers it (Izhikevich, conductance-based cells, AdEx), an unavailable form whose
-  ``reason`` is the placement's own reason for keeping it on the host;
-* ``"neuron"`` -- a single-compartment NEURON cell of the same dynamics built by PyNN's own
-  NEURON templates (``pyNN.neuron.cells``: a 1e-3 cm**2 section with ``pas``, PyNN's
-  ``ResetRefrac`` threshold/reset/refractory mechanism, ``ExpISyn``/``ExpSyn``/``AlphaISyn``/
-  ``AlphaSyn`` synapses, or PyNN's ``Izhikevich`` point process), with PyNN's own parameter
-  translation, run by the project's NEURON engine through ``sim.NeuronCell`` (:class:`PyNNSection`).
-  Spikes are the upward crossings of the model's threshold at the soma (the step PyNN's
-  ``WATCH`` fires in).
+  the form holds the registers (dv, du, vth, scale) and the values they represent. A class
+  without a faithful form uses the named approximation the project offers for it
+  (``reset_to_rest``, ``merge_synaptic_time_constants``, ``alpha_to_exp``; said in the form), or
+  has none, with the placement's reason (Izhikevich, conductance-based cells, AdEx);
+* ``"neuron"``: a single-compartment NEURON cell of the same dynamics built by PyNN's own NEURON
+  templates (``pyNN.neuron.cells``: ``pas`` + ``ResetRefrac`` + ``ExpISyn``/``ExpSyn``/alpha
+  synapses, ``AdExpIF``, or the ``Izhikevich`` point process) from pyNN.neuron's translation of
+  the parameters, run by the NEURON engine through ``sim.NeuronCell`` (:class:`PyNNSection`);
+  spikes are upward crossings of the model's threshold at the soma (the step PyNN's WATCH fires).
 
-A surrogate form is out of scope: surrogates are trained per NEURON model (hours of NEURON
-runs, ``neurohybrid.surrogate.train``), not generated from parameters.
+A surrogate form is out of scope: surrogates are trained per NEURON model (hours of NEURON runs,
+``neurohybrid.surrogate.train``), not generated from parameters.
 
-:func:`agreement` measures, in one session with every engine side by side (the populations of
-each engine get the same input: stream sources are copied per engine with the same keyed
-streams), the f-I curve (spike rate, Hz, for a series of current steps, one neuron per level),
-the PSP (peak amplitude, mV, and time to peak, ms, for one excitatory and one inhibitory input
-spike at rest) and the rate under Poisson drive (Hz, excitatory and inhibitory Poisson input on
-neurons with a spread of DC currents), and compares each engine with the reference engine
-(default the float emulator) within tolerances computed per engine pair from the forms
-themselves (:func:`tolerance`):
+:func:`agreement` runs the forms side by side in one session (every engine's populations get the
+same input: stream sources are copied per engine with the same keyed streams) and measures the
+f-I curve (Hz per current step, one neuron per level), the PSP (peak, mV; time to peak after
+arrival, ms; one excitatory and one inhibitory spike at rest) and the rate under Poisson drive
+(Hz), each against the reference engine (the float emulator) within a tolerance computed per
+engine pair (:func:`tolerance`):
 
-* float vs fixed: **quantisation-limited**. The represented decays (12-bit ``dv``/``du``: the
-  represented tau_m and tau_syn, their relative errors), the bias rounding of the currents and
-  the 8-bit weight mantissa errors, all as the quantiser reports them for these very
-  populations and projections (``mappings/loihi/quantize.py`` docstring; the largest source is
-  the 12-bit decay: tau_m 20 -> 20.43 ms at dt 0.1 ms, README "Loihi reports"), plus one step of
-  spike-time grid per inter-spike interval (Lava fires when v > vth, NEST when V >= V_th).
-* float vs NEURON: **integration-method-limited**. The float emulator integrates the linear
-  subthreshold dynamics exactly on the dt grid (Rotter & Diesmann 1999, Biol Cybern 81:381), so
-  its spikes sit on the grid (up to one dt late; Morrison et al. 2007, Neural Comput 19:47);
-  NEURON's fixed step is backward Euler (first order: local relative error dt/(2 tau) per time
-  constant, Hines & Carnevale 1997, Neural Comput 9:1179; Carnevale & Hines, The NEURON Book,
-  2006, ch. 4) with threshold crossings found at the end of a NEURON step. Per inter-spike
-  interval the two differ by at most dt + dt_neuron plus the backward-Euler error.
+* float vs fixed, **quantisation-limited**: the represented decays (12-bit dv/du), the bias and
+  the 8-bit weight mantissa errors as the quantiser reports them for these very populations and
+  projections (``mappings/loihi/quantize.py``; tau_m 20 -> 20.43 ms at dt 0.1 ms is the largest,
+  README "Loihi reports"), plus one step of spike-time grid per inter-spike interval. A form with
+  a named approximation is held to these against the *approximated* class in float; the
+  approximation's own effect is reported beside it, unbounded.
+* float vs NEURON, **integration-method-limited**: the emulator integrates IF_curr cells exactly
+  on the grid (Rotter & Diesmann 1999, Biol Cybern 81:381) and conductance cells with adaptive
+  RKF45 (as NEST), its spikes up to one dt late (Morrison et al. 2007, Neural Comput 19:47);
+  NEURON's fixed step is backward Euler, first order: relative error dt_n / (2 tau) on the
+  fastest time constant (Hines & Carnevale 1997, Neural Comput 9:1179), crossings found at the
+  end of a step. For models the emulator steps with forward Euler (Izhikevich, as NEST), the
+  float error is measured by Richardson extrapolation (a second float run at dt/2) and NEURON's
+  taken equal and opposite per unit step (modified equations v' = f -/+ (h/2) f'f; Hairer,
+  Lubich & Wanner 2006, Geometric Numerical Integration, ch. IX).
 
-A class whose form an engine lacks raises :class:`FormUnavailableError` (naming the class, the
-engine and why) when that engine is asked for by name; ``engines=None`` runs every engine that
-has a form and lists the others in ``report.skipped``.
+An engine asked for by name that has no form raises :class:`FormUnavailableError` (class,
+engine, why); ``engines=None`` runs those that have one and lists the others in ``report.skipped``.
 """
 from __future__ import annotations
 
@@ -117,10 +113,6 @@ class EngineForm:
                                        "an engine listed by forms() as available")
         return self
 
-
-# =============================================================================================
-# the forms
-# =============================================================================================
 
 def _pynn_parameters(cc: CellClass) -> dict:
     """Every parameter of the class's PyNN type (defaults of the type, then the class's values)."""
@@ -272,14 +264,19 @@ def forms(cell_class: CellClass, engines=ENGINES, dt: float = 0.1, approximation
     for eng in _engines(engines):
         if eng == "emulator":
             params = _pynn_parameters(cell_class)
-            out[eng] = EngineForm(eng, cell_class.name, cell_class.model, True,
-                                  f"{cell_class.model} on the float emulator (PyNN/NEST semantics, exact integration)",
-                                  {k: v for k, v in params.items()})
+            out[eng] = EngineForm(eng, cell_class.name, cell_class.model, True, f"{cell_class.model} on the float "
+                                  f"emulator (PyNN/NEST semantics; {_float_method(cell_class.model)})", params)
         elif eng == "emulator-fixed":
             out[eng] = _loihi_form(cell_class, dt, approximations)
         else:
             out[eng] = _neuron_form(cell_class)
     return out
+
+
+def _float_method(model: str) -> str:
+    if model in FIRST_ORDER_FLOAT:
+        return FIRST_ORDER_FLOAT[model]
+    return "adaptive RKF45 as NEST" if "cond" in model else "exact propagators (Rotter & Diesmann 1999)"
 
 
 def _engines(engines) -> tuple:
@@ -304,10 +301,6 @@ class PyNNSection:
             self.soma.izh.uinit = float(u_init)
 
 
-
-# =============================================================================================
-# agreement: the measurements
-# =============================================================================================
 
 @dataclass(frozen=True)
 class Comparison:
@@ -417,8 +410,7 @@ def _population(sim, cc: CellClass, form: EngineForm, n: int, label: str, i_offs
             nat["u_init"] = float(params["b"]) * v0
         kind = sim.NeuronCell if "cond" in cc.model else _current_neuron_cell()
         ct = kind(PyNNSection, parameters={"template": form.native["template"], **nat},
-                            receptors={"excitatory": "excitatory", "inhibitory": "inhibitory"},
-                            threshold=form.native["threshold_mV"])
+                  receptors={"excitatory": "excitatory", "inhibitory": "inhibitory"}, threshold=form.native["threshold_mV"])
         pop = sim.Population(n, ct, label=label)
         pop.initialize(v=v0)
         return pop
@@ -608,10 +600,6 @@ def agreement(cell_class: CellClass, engines=ENGINES, checks=CHECKS, *, referenc
     return AgreementReport(cell_class.name, reference, comps, measured, {**all_forms}, skipped, settings)
 
 
-# =============================================================================================
-# tolerances (module docstring: where each term comes from)
-# =============================================================================================
-
 def tolerance(cell_class: CellClass, engine: str, forms_: dict, settings: dict) -> dict:
     """The error budget of ``engine`` against the float emulator for ``cell_class``: a dict of
     relative errors ``tau`` (decays), ``current`` (i_offset), ``weight`` and a spike-time
@@ -643,8 +631,7 @@ def tolerance(cell_class: CellClass, engine: str, forms_: dict, settings: dict) 
     else:
         tau_fast = min(params["tau_m"], params.get("tau_syn_E", np.inf), params.get("tau_syn_I", np.inf))
         eps = dtn / (2.0 * tau_fast)
-        how = "RKF45 (as NEST's *_cond_*)" if "cond" in cell_class.model else "exact propagators"
-        basis = f"integration: {how} vs backward Euler dt_n/(2 tau_fast), spike grid dt + dt_n"
+        basis = f"integration: {_float_method(cell_class.model)} vs backward Euler dt_n/(2 tau_fast), grid dt + dt_n"
     return {"tau": eps, "current": 0.0, "weight": 0.0, "grid": dt + dtn, "basis": basis}
 
 
