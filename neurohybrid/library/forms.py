@@ -324,7 +324,8 @@ class Comparison:
 @dataclass
 class AgreementReport:
     """What :func:`agreement` measured. ``comparisons``: every :class:`Comparison`; ``measured``:
-    engine -> check -> raw results (arrays in Hz, mV, ms); ``forms``: the forms used;
+    engine -> check -> raw results (``"fI"``, ``"rate"``: Hz per neuron; ``"psp"``: receptor ->
+    (peak mV, time to peak ms) and ``"trace"``: (ms after arrival, mV [time, exc/inh])); ``forms``: the forms used;
     ``skipped``: engine -> reason (engines without a form when ``engines=None``)."""
 
     cell_class: str
@@ -455,11 +456,11 @@ def _psp_shape(pop, t_spike: float, dt: float) -> dict:
     v = np.asarray(sig.magnitude, float)
     t = np.asarray(sig.times.rescale("ms").magnitude, float)
     k0 = int(np.searchsorted(t, t_spike - 1e-9))
-    out = {}
+    dv = v[k0:] - v[k0]
+    out = {"trace": (t[k0:] - t_spike - _DELAY, dv)}  # ms after arrival, mV (excitatory, inhibitory)
     for j, rec in enumerate(("excitatory", "inhibitory")):
-        dv = v[k0:, j] - v[k0, j]
-        k = int(np.argmax(dv)) if rec == "excitatory" else int(np.argmin(dv))
-        out[rec] = (float(dv[k]), float(t[k0 + k] - t_spike - _DELAY))
+        k = int(np.argmax(dv[:, j])) if rec == "excitatory" else int(np.argmin(dv[:, j]))
+        out[rec] = (float(dv[k, j]), float(t[k0 + k] - t_spike - _DELAY))
     return out
 
 
