@@ -530,82 +530,89 @@ def _setup(sim, dt: float, neuron_dt: float, seed: int, approx: tuple):
     sim.setup(timestep=dt, seed=seed, threads=1, neuron_dt=neuron_dt, **kw)
 
 
-def agreement(cell_class: CellClass, engines=ENGINES, checks=CHECKS, *, reference: str = "emulator",
-              duration: float = 300.0, dt: float = 0.1, neuron_dt: float = 0.025, currents=None,
-              psp_mv: float = 1.0, drive_rate: float = 500.0, n_rate: int = 20, rate_dc=(0.75, 2.0), seed: int = 1,
-              approximations="named") -> AgreementReport:
-    """Run ``cell_class``'s forms side by side and compare them with the reference engine.
-
-    ``engines``: engine names (a named engine without a form raises :class:`FormUnavailableError`;
-    None: every engine with a form, the others in ``report.skipped``); ``checks``: any of
-    ``"fI"`` (rate in Hz for each current of ``currents``, nA, one neuron per level; default
-    0.8-3.3 x the rheobase), ``"psp"`` (one excitatory and one inhibitory input spike of about
-    ``psp_mv`` mV at rest at t = duration/3: peak in mV, time to peak in ms) and ``"rate"``
-    (``n_rate`` neurons with DC currents spread over ``rate_dc`` x the rheobase, each with its own
-    excitatory and inhibitory Poisson input at ``drive_rate`` Hz, weights of the PSP check: the
-    population's mean rate in Hz). ``duration`` (ms) of the one run; ``dt`` (ms) the session's
-    step (and the Loihi step); ``neuron_dt`` (ms) NEURON's step. Runs its own session (ends any
-    open one). Returns an :class:`AgreementReport`.
-    """
-    import neurohybrid.pynn as sim
+def _check_arguments(checks, n_rate, **positive) -> tuple:
     checks = (checks,) if isinstance(checks, str) else tuple(checks)
     bad = [c for c in checks if c not in CHECKS]
     if bad:
         raise ParameterError("agreement", "checks", f"unknown check(s) {bad}", ", ".join(CHECKS))
-    for name, val in (("duration", duration), ("dt", dt), ("neuron_dt", neuron_dt), ("psp_mv", psp_mv),
-                      ("drive_rate", drive_rate)):
+    for name, val in positive.items():
         if not (isinstance(val, (int, float)) and math.isfinite(val) and val > 0):
             raise ParameterError("agreement", name, f"{val!r}", "a positive number")
     if int(n_rate) != n_rate or n_rate < 1:
         raise ParameterError("agreement", "n_rate", f"{n_rate!r}", "a positive integer")
-    named = engines is not None
+    return checks
+
+
+def _rheobase(cc: CellClass, params: dict, currents) -> float:
+    """nA: the class's rheobase estimate; without one, half the largest of ``currents``."""
+    try:
+        return float(_default_levels(cc, params)[0] / 0.8)
+    except ParameterError:
+        if currents is None:
+            raise
+        return float(np.max(currents)) / 2.0
+
+
+def agreement(cell_class: CellClass, engines=ENGINES, checks=CHECKS, *, duration: float = 300.0, dt: float = 0.1,
+              neuron_dt: float = 0.025, currents=None, psp_mv: float = 1.0, drive_rate: float = 500.0,
+              n_rate: int = 20, rate_dc=(0.75, 2.0), seed: int = 1, approximations="named") -> AgreementReport:
+    """Run ``cell_class``'s forms side by side and compare each with the float emulator's.
+
+    ``engines``: engine names, the float emulator among them (a named engine without a form
+    raises :class:`FormUnavailableError`; None: every engine with a form, the others in
+    ``report.skipped``); ``checks``: any of ``"fI"`` (rate in Hz, from the mean inter-spike
+    interval, for each current of ``currents``, nA, one neuron per level; default 0.8-3.3 x the
+    rheobase), ``"psp"`` (one excitatory and one inhibitory input spike of about ``psp_mv`` mV
+    at rest at t = duration/3: peak in mV, time to peak after arrival in ms) and ``"rate"``
+    (``n_rate`` neurons with DC currents spread over ``rate_dc`` x the rheobase, each with its
+    own excitatory and inhibitory Poisson input at ``drive_rate`` Hz with the PSP check's weights:
+    the mean rate in Hz). ``duration`` (ms) of the run; ``dt`` (ms) the session's step (and the
+    Loihi step); ``neuron_dt`` (ms) NEURON's step; ``approximations``: as :func:`forms`. Runs its
+    own session (ends any open one). Returns an :class:`AgreementReport`.
+    """
+    import neurohybrid.pynn as sim
+    checks = _check_arguments(checks, n_rate, duration=duration, dt=dt, neuron_dt=neuron_dt, psp_mv=psp_mv,
+                              drive_rate=drive_rate)
     all_forms = forms(cell_class, _engines(engines), dt, approximations)
-    if reference not in all_forms:
-        raise ParameterError("agreement", "reference", f"{reference!r} is not among the engines", ", ".join(all_forms))
+    if "emulator" not in all_forms:
+        raise ParameterError("agreement", "engines", f"{tuple(all_forms)} lack the float emulator, the reference",
+                             "engines including 'emulator'")
     skipped = {}
     for eng, f in list(all_forms.items()):
         if not f.available:
-            if named or eng == reference:
+            if engines is not None:
                 f.require()
             skipped[eng] = f.reason
             del all_forms[eng]
     params = _pynn_parameters(cell_class)
-    v0 = _initial_v(cell_class, params)
     levels = np.asarray(_default_levels(cell_class, params) if currents is None else currents, float)
-    rheo = _default_levels(cell_class, params)[0] / 0.8 if currents is None else float(np.max(levels)) / 2.0
-    weights = _weights(cell_class, params, psp_mv)
-    t_in = round(duration / 3.0 / dt) * dt
-    dc = rheo * np.linspace(float(rate_dc[0]), float(rate_dc[1]), int(n_rate))
-    approx = tuple(sorted({a for f in all_forms.values() for a in f.approximations}))
-
-    # what each population set runs: key -> (cell class, form, weight factor per receptor); a Loihi
-    # form with named approximations is compared with the float emulator running the approximated
-    # class (quantisation alone), and the approximation's own effect is reported beside it
+    o = dict(dt=dt, neuron_dt=neuron_dt, seed=seed, duration=duration, levels=levels, t_in=round(duration / 3 / dt) * dt,
+             dc=_rheobase(cell_class, params, currents) * np.linspace(float(rate_dc[0]), float(rate_dc[1]), int(n_rate)),
+             weights=_weights(cell_class, params, psp_mv), drive_rate=drive_rate, n_rate=int(n_rate),
+             v0=_initial_v(cell_class, params), approx=tuple(sorted({a for f in all_forms.values() for a in f.approximations})))
+    # population sets: key -> (cell class, form, weight factor per receptor); a Loihi form with named
+    # approximations is compared with the float emulator running the approximated class
     runs = {eng: (cell_class, f, {"excitatory": 1.0, "inhibitory": 1.0}) for eng, f in all_forms.items()}
-    if approx and "emulator-fixed" in all_forms:
-        acc, factors = _approximated(cell_class, approx)
+    if o["approx"] and "emulator-fixed" in all_forms:
+        acc, factors = _approximated(cell_class, o["approx"])
         runs[APPROXIMATED] = (acc, forms(acc, ("emulator",))["emulator"], factors)
-    measured = _run(sim, runs, checks, dict(
-        dt=dt, neuron_dt=neuron_dt, seed=seed, approx=approx, duration=duration, levels=levels, dc=dc, t_in=t_in,
-        weights=weights, drive_rate=drive_rate, n_rate=int(n_rate), v0=v0))
-    if "neuron" in all_forms and reference == "emulator" and cell_class.model in FIRST_ORDER_FLOAT:
-        measured[HALF_STEP] = _run(sim, {"emulator": runs["emulator"]}, checks, dict(
-            dt=dt / 2, neuron_dt=min(neuron_dt, dt / 2), seed=seed, approx=(), duration=duration, levels=levels,
-            dc=dc, t_in=t_in, weights=weights, drive_rate=drive_rate, n_rate=int(n_rate), v0=v0))["emulator"]
+    measured = _run(sim, runs, checks, o)
+    if "neuron" in all_forms and cell_class.model in FIRST_ORDER_FLOAT:  # Richardson: the float run at dt/2
+        half = dict(o, dt=dt / 2, neuron_dt=min(neuron_dt, dt / 2), approx=())
+        measured[HALF_STEP] = _run(sim, {"emulator": runs["emulator"]}, checks, half)["emulator"]
     settings = {"duration_ms": duration, "dt_ms": dt, "neuron_dt_ms": neuron_dt, "currents_nA": levels.tolist(),
-                "weights": weights, "psp_input_ms": t_in, "rate_dc_nA": dc.tolist(), "drive_rate_Hz": drive_rate,
-                "seed": seed, "approximations": approx}
+                "weights": o["weights"], "psp_input_ms": o["t_in"], "rate_dc_nA": o["dc"].tolist(),
+                "drive_rate_Hz": drive_rate, "seed": seed, "approximations": o["approx"]}
     comps = []
     for eng in all_forms:
-        if eng == reference:
-            continue
-        ref = APPROXIMATED if (eng == "emulator-fixed" and APPROXIMATED in runs) else reference
-        comps += _compare(cell_class, all_forms, eng, ref, measured, settings, levels, dc)
-    if APPROXIMATED in runs:  # the approximation's effect: reported, not bounded
-        why = f"effect of the named approximation(s) {', '.join(approx)} (float): reported, not bounded"
+        if eng != "emulator":
+            ref = APPROXIMATED if (eng == "emulator-fixed" and APPROXIMATED in runs) else "emulator"
+            comps += _compare(cell_class, all_forms, eng, ref, measured, settings, levels, o["dc"])
+    if APPROXIMATED in runs:  # the approximation's own effect: reported, not bounded
+        why = f"effect of the named approximation(s) {', '.join(o['approx'])} (float): reported, not bounded"
         comps += [replace(c, engine=APPROXIMATED, tol=math.inf, basis=why) for c in
-                  _compare(cell_class, all_forms, APPROXIMATED, reference, measured, settings, levels, dc)]
-    return AgreementReport(cell_class.name, reference, comps, measured, {**all_forms}, skipped, settings)
+                  _compare(cell_class, all_forms, APPROXIMATED, "emulator", measured, settings, levels, o["dc"])]
+    return AgreementReport(cell_class.name, "emulator", comps, measured, dict(all_forms), skipped, settings)
 
 
 def tolerance(cell_class: CellClass, engine: str, forms_: dict, settings: dict) -> dict:

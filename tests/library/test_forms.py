@@ -148,7 +148,7 @@ def test_bad_inputs():
         F.agreement(PD14, checks=("fI", "gain"))
     with pytest.raises(ParameterError, match="engines"):
         F.forms(PD14, engines=("loihi3",))
-    with pytest.raises(ParameterError, match="reference"):
+    with pytest.raises(ParameterError, match="float emulator"):
         F.agreement(PD14, engines=("neuron",))
     with pytest.raises(ParameterError, match="duration"):
         F.agreement(PD14, duration=-5.0)
