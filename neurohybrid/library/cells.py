@@ -5,8 +5,9 @@ parameters, each a :class:`~neurohybrid.library.base.Range` with the published v
 range the source supports), its synapse families (receptor, time constant, reversal
 potential), and the plasticity rules its synapses may carry. ``population()`` builds it in the
 current session; the partition then generates the engine's native form (float emulator,
-Loihi fixed point or its named approximation, NEURON via a section of the same dynamics,
-a surrogate), so the class is written once.
+Loihi fixed point or its named approximation, NEURON via a section of the same dynamics),
+so the class is written once. ``forms()`` shows each engine's form and ``agreement()`` measures
+that they agree (f-I curve, PSP, Poisson-driven rate; :mod:`neurohybrid.library.forms`).
 
 Library modules define their classes beside their circuits and list them in a module-level
 ``CELLS`` tuple; :func:`cell_class` finds any class by name across the library.
@@ -81,6 +82,17 @@ class CellClass:
             rng = sim.NumpyRNG(seed=seed) if seed is not None else None
             pop.initialize(v=sim.RandomDistribution("uniform", self.initial_v, rng=rng))
         return pop
+
+    def forms(self, engines=None, dt: float = 0.1, approximations="named") -> dict:
+        """Each engine's native form of this class (:func:`neurohybrid.library.forms.forms`)."""
+        from .forms import forms
+        return forms(self, engines, dt, approximations)
+
+    def agreement(self, engines=None, checks=("fI", "psp", "rate"), **options):
+        """Measured agreement of this class's engine forms (:func:`neurohybrid.library.forms.agreement`;
+        ``engines=None``: every engine with a form)."""
+        from .forms import agreement
+        return agreement(self, engines, checks, **options)
 
 
 def cell_class(name: str) -> CellClass:
