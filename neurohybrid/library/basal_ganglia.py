@@ -94,10 +94,10 @@ PARAMETERS = {
     "dopamine_tone": Range(0.3, 0.0, 1.0, "1"),
     "da_stn": Range(0.25, 0.0, 1.0, "1"),
     "da_gpe": Range(0.5, 0.0, 1.0, "1"),
-    "a_plus": Range(0.02, 0.0, 0.2, "1 (x initial weight)"),
-    "a_minus": Range(0.021, 0.0, 0.2, "1 (x initial weight)"),
+    "a_plus": Range(0.05, 0.0, 0.2, "1 (x initial weight)"),
+    "a_minus": Range(0.0525, 0.0, 0.2, "1 (x initial weight)"),
     "tau_c": Range(1000.0, 100.0, 5000.0, "ms"),
-    "w_max": Range(2.0, 1.0, 5.0, "1 (x initial weight)"),
+    "w_max": Range(3.0, 1.0, 5.0, "1 (x initial weight)"),
 }
 #: axonal delays (ms), pars.m
 DELAYS = {"ctx_msn": 10.0, "ctx_stn": 2.5, "d1_gpi": 4.0, "d2_gpe": 5.0, "stn_gpe": 2.0, "stn_gpi": 1.5,
@@ -339,3 +339,24 @@ def corticostriatal_weights(module, nucleus="D1"):
     conns = np.asarray(prj.get(["weight"], format="list", with_address=True), dtype=float)
     post, wt = conns[:, 1].astype(int), conns[:, 2]
     return np.array([wt[post // n == k].mean() for k in range(c)])
+
+
+def run_schedule(sim, module, schedule, settle: float = 100.0, nucleus: str = "GPi") -> np.ndarray:
+    """Run ``schedule`` = [(rates per channel Hz, duration ms), ...] (the salience of each
+    channel's cortical input, held for the duration) and return the mean rate (Hz) of
+    ``nucleus`` per segment and channel, skipping the first ``settle`` ms of each segment."""
+    out = []
+    for rates, duration in schedule:
+        if not (isinstance(duration, (int, float)) and duration > settle):
+            raise ParameterError(WHO, "schedule", f"segment duration {duration!r} ms", f"a number > settle ({settle} ms)")
+        module.extras["set_salience"](rates)
+        t = sim.get_current_time()
+        sim.run(float(duration))
+        out.append(module.extras["channel_rates"](nucleus, t + settle, t + duration))
+    return np.array(out)
+
+
+def selected(gpi_rates, threshold: float = 5.0) -> np.ndarray:
+    """Channels whose GPi/SNr rate (Hz) is below ``threshold`` (the paper's selection criterion,
+    5 Hz: ModelDB ``batch_selection_grid_DA.m`` / ``mean_outputs.m``)."""
+    return np.asarray(gpi_rates) < threshold
