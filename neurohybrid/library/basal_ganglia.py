@@ -230,7 +230,7 @@ def _plastic(sim, p, w0, dopamine, label):
     """Dopamine STDP synapses for cortex -> D1 and -> D2 (mirrored dopamine at D2)."""
     syns, vts = {}, {}
     tone = p["dopamine_tone"]
-    for nucleus, fn, b in (("D1", lambda c: c, tone), ("D2", lambda c: D2_MIRROR - c, D2_MIRROR - tone)):
+    for nucleus, fn, b in (("D1", lambda c: c, tone), ("D2", lambda c: np.maximum(D2_MIRROR - c, 0.0), D2_MIRROR - tone)):
         vt = sim.Population(1, sim.VolumeTransmitter(), label=f"{label}.VT_{nucleus}")
         twin, f = _twin(sim, dopamine, f"da->VT_{nucleus}", fn, label)
         twin.modulate(vt, "dopamine", fn=f)
@@ -254,8 +254,9 @@ def basal_ganglia(sim, *, n_channels: int = 3, n_per_channel: int = 64, seed: in
     dopamine STDP (else static). ``params``: any of :data:`PARAMETERS` (published value and
     accepted range; ``override=True`` accepts values outside it). Salience enters through the
     cortical Poisson population ``CTX`` (``tonic_rate`` Hz per cell; set a channel's rate, Hz,
-    with ``module.extras["set_salience"](rates)``); ports: ``salience<k>`` (spikes in),
-    ``gpi<k>`` (rates out, Hz), ``dopamine`` (field in). Time in ms, weights in nA.
+    with ``module.extras["set_salience"](rates)``); ports: ``salience<k>`` (rates in, Hz),
+    ``cortex<k>`` (spikes in: the channel's D1, D2 and STN cells), ``gpi<k>`` (rates out, Hz),
+    ``dopamine`` (field in). Time in ms, weights in nA.
     """
     _check_args(n_channels, n_per_channel, seed, region, dopamine, sim, learning)
     p, overrides = check_parameters(WHO, PARAMETERS, params, override)
@@ -292,16 +293,20 @@ def basal_ganglia(sim, *, n_channels: int = 3, n_per_channel: int = 64, seed: in
         prj[name] = _connect(sim, pre, pops[tgt], idx, w[name], DELAYS[name], receptor, f"{label}.{name}")
     pops["CTX"] = ctx
     pops["GPi"].record("spikes")
-    return _handle(sim, pops, prj, dopamine, twins, vts, p, overrides, region, n_channels, n, label)
+    return _handle(sim, pops, prj, dopamine, twins, vts, p, overrides, region, n_channels, n, label, w)
 
 
-def _handle(sim, pops, prj, dopamine, twins, vts, p, overrides, region, n_channels, n, label):
+def _handle(sim, pops, prj, dopamine, twins, vts, p, overrides, region, n_channels, n, label, w):
     ports = {"dopamine": Port("dopamine", "field", "in", dopamine, "1 (0..1, tonic 0.3)",
                               "dopamine level: D1 gain 1+c, D2 1-c, GPe 1-0.5c, STN 1-0.25c; STDP third factor")}
     for k in range(n_channels):
         sl = slice(k * n, (k + 1) * n)
-        ports[f"salience{k}"] = Port(f"salience{k}", "spikes", "in", pops["CTX"][sl], "Hz",
-                                     f"cortical salience of channel {k} (project onto D1/D2/STN views, or set rates)")
+        ports[f"salience{k}"] = Port(f"salience{k}", "rates", "in", pops["CTX"][sl], "Hz",
+                                     f"salience of channel {k}: the rate of its cortical Poisson cells "
+                                     "(extras['set_salience'])")
+        ports[f"cortex{k}"] = Port(f"cortex{k}", "spikes", "in", [pops[x][sl] for x in ("D1", "D2", "STN")], "",
+                                   f"cortical spikes for channel {k}: project onto its D1, D2 and STN cells "
+                                   "(excitatory; extras['weights'] has the module's own, nA)")
         ports[f"gpi{k}"] = Port(f"gpi{k}", "rates", "out", pops["GPi"][sl], "Hz",
                                 f"GPi/SNr output of channel {k}: low rate = channel selected (disinhibited)")
 
@@ -316,7 +321,7 @@ def _handle(sim, pops, prj, dopamine, twins, vts, p, overrides, region, n_channe
         """Mean rate (Hz) per channel of a recorded nucleus over [t_start, t_stop) ms."""
         return channel_rates_of(pops[nucleus], n_channels, n, t_start, t_stop if t_stop is not None else sim.get_current_time())
 
-    extras = {"projections": prj, "dopamine_twins": twins, "volume_transmitters": vts,
+    extras = {"projections": prj, "weights": w, "dopamine_twins": twins, "volume_transmitters": vts,
               "set_salience": set_salience, "channel_rates": channel_rates, "n_per_channel": n,
               "n_channels": n_channels}
     return Module("basal_ganglia", pops, ports, dict(p), SOURCE, region, overrides, extras)

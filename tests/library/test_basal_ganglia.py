@@ -89,7 +89,9 @@ def test_reward_learning_changes_the_selected_action():
 
 def test_handle_ports_and_cells():
     bg = _build(learning=False)
-    assert {p.name for p in bg.inputs()} == {"dopamine", "salience0", "salience1", "salience2"}
+    assert {p.name for p in bg.inputs()} == {"dopamine", "salience0", "salience1", "salience2", "cortex0",
+                                             "cortex1", "cortex2"}
+    assert [len(v) for v in bg.port("cortex2").target] == [N, N, N]
     assert {p.name for p in bg.outputs()} == {"gpi0", "gpi1", "gpi2"}
     assert bg.port("gpi1").kind == "rates" and len(bg.port("gpi1").target) == N
     assert set(bg.populations) == {"D1", "D2", "STN", "GPe", "GPi", "CTX"}
