@@ -134,3 +134,21 @@ def test_override_and_runtime_checks():
     with pytest.raises(ParameterError, match="no source"):
         basal_ganglia(sim, n_per_channel=N, dopamine=field)
     sim.end()
+
+
+def test_cortex_port_takes_external_spikes():
+    """Spikes projected onto a channel's cortex port (D1, D2, STN) with the module's weights
+    select that channel as the module's own salience input does."""
+    sim.setup(timestep=0.1, seed=1)
+    bg = basal_ganglia(sim, n_per_channel=N, seed=3, learning=False)
+    src = sim.Population(N, sim.SpikeSourcePoisson(rate=30.0), label="my cortex")
+    w = bg.extras["weights"]
+    for view, key in zip(bg.port("cortex1").target, ("ctx_d1", "ctx_d2", "ctx_stn")):
+        sim.Projection(src, view, sim.FixedNumberPreConnector(16, rng=sim.NumpyRNG(seed=2)),
+                       sim.StaticSynapse(weight=w[key], delay=10.0 if key != "ctx_stn" else 2.5),
+                       receptor_type="excitatory")
+    sim.run(600.0)
+    r = bg.extras["channel_rates"]("GPi", 200.0, 600.0)
+    sim.end()
+    print("GPi (Hz) with external spikes on channel 1:", np.round(r, 1))
+    assert selected(r).tolist() == [False, True, False]
