@@ -7,6 +7,8 @@ Three experiments on 3 action channels (D1, D2, STN, GPe, GPi: ``--n-per-channel
   channels at the tonic cortical rate (3 Hz), then channel 1 salient (``--salience1`` Hz), then
   channel 2 more salient (``--salience2`` Hz). A channel is selected when its GPi/SNr rate falls
   below 5 Hz (the paper's criterion); the figure shows the GPi rate per channel over time.
+  (The paper reports switching over much of its input grid; without its GABA floor and
+  shunting inhibition this version mostly gives dual selection once channel 2 is salient.)
 * **B. Dopamine shifts the selection threshold**: the GPi rate of a channel against its salience
   for three tonic dopamine levels (0.1 depleted, 0.3 the paper's tonic level, 0.6 excess).
 * **C. Reward learning**: channels 1 and 2 take turns (300 ms each, 500 ms apart); a VTA burst
@@ -96,7 +98,7 @@ def plot(a, b, saliences, c, path):
         ax[0].axvline(x, color="0.6", ls=":")
     ax[0].axhline(5.0, color="k", lw=0.8, ls="--", label="selection (5 Hz)")
     ax[0].set(xlabel="time (ms)", ylabel="GPi/SNr rate (Hz)",
-              title="A. Selection and switching: tonic | ch1 salient | ch2 more salient")
+              title="A. Selection: tonic | ch1 salient | ch2 more salient")
     ax[0].legend(fontsize=8)
     for tone, r in b.items():
         ax[1].plot(saliences, r, "o-", label=f"dopamine {tone} (threshold {threshold(saliences, r):g} Hz)")

@@ -24,7 +24,11 @@ coefficients, applied as field gains). Corticostriatal synapses learn by dopamin
 ``b`` the tonic level at D1 synapses, and the mirrored ``n = 2 - c`` (``b = 2 - tone``) at D2
 synapses (dopamine bursts potentiate D1 and depress D2 inputs: Shen et al. 2008, Science
 321:848). Not modelled (the paper's details beyond a standard LIF): shunting (proximal/somatic)
-inhibition, the STN rebound-burst current, NMDA currents and the GABA reversal floor.
+inhibition, the STN rebound-burst current, NMDA currents and the GABA reversal floor
+(``mlimit``, 20 mV below rest). Consequences measured at 3 x 64 cells
+(benchmarks/library_basal_ganglia.py): tonic STN/GPe/GPi ~10/17/21 Hz where the paper's code
+calibrates to ~12/30/30 Hz, and dual selection where the paper reports switching (a second,
+more salient channel is selected but the first stays below 5 Hz).
 """
 from __future__ import annotations
 

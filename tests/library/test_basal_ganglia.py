@@ -23,9 +23,11 @@ def _build(**kw):
 
 def test_selection_and_switching():
     """The paper's switching paradigm (pars.m: tonic, then channel 1 salient, then channel 2
-    more salient): the most salient channel's GPi rate drops below 5 Hz and below the others';
-    when channel 2 overtakes, selection switches to it (Humphries et al. 2006, 'Selection and
-    switching')."""
+    more salient): the most salient channel's GPi rate drops below 5 Hz and below the others'
+    (Humphries et al. 2006, 'Selection and switching'); when channel 2 overtakes, it becomes the
+    most disinhibited and channel 1 is partly released. The paper reports switching (channel 1
+    above 5 Hz again) over much of its input grid; this LIF version without the GABA floor and
+    shunting inhibition gives dual selection here (channel 1 stays just under 5 Hz)."""
     bg = _build(learning=False)
     r = run_schedule(sim, bg, [([TONIC] * 3, 300.0), ([25.0, TONIC, TONIC], 400.0), ([25.0, 40.0, TONIC], 400.0)])
     sim.end()
