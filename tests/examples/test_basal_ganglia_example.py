@@ -11,7 +11,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 def test_basal_ganglia_selection_example(tmp_path):
     out = subprocess.run([sys.executable, str(EXAMPLES / "basal_ganglia_selection.py"), "--n-per-channel", "16",
-                          "--segment", "400", "--saliences", "10,30", "--trials", "1", "--output", str(tmp_path)],
+                          "--segment", "400", "--saliences", "30", "--trials", "1", "--output", str(tmp_path)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     line = next(x for x in out.stdout.splitlines() if x.startswith("selection:"))
