@@ -96,6 +96,7 @@ PARAMETERS = {
     "heterogeneity": Range(0.1, 0.0, 0.3, "1 (s.d./mean of tau_m, R)"),
     "tonic_rate": Range(3.0, 0.0, 10.0, "Hz"),
     "dopamine_tone": Range(0.3, 0.0, 1.0, "1"),
+    "dopamine_scale": Range(1.0, 0.0, 2.0, "paper units per field unit"),
     "da_stn": Range(0.25, 0.0, 1.0, "1"),
     "da_gpe": Range(0.5, 0.0, 1.0, "1"),
     "a_plus": Range(0.05, 0.0, 0.2, "1 (x initial weight)"),
@@ -200,13 +201,13 @@ def _weights(p):
     }
 
 
-def _twin(sim, field, name, fn, label):
-    """A field with ``field``'s producer and dynamics whose targets take ``fn(c)`` (a Field has
-    one transfer function, so each differently modulated target gets its own twin)."""
+def _twin(sim, field, name, fn, label, scale=1.0):
+    """A field with ``field``'s producer and dynamics whose targets take ``fn(scale * c)`` (a
+    Field has one transfer function, so each differently modulated target gets its own twin)."""
     node = field.node
     bounds = (None if node.lower == -np.inf else node.lower, None if node.upper == np.inf else node.upper)
     inner = node.fn if node.tau is None else None
-    f = fn if inner is None else (lambda x: fn(inner(x)))
+    f = (lambda x: fn(scale * x)) if inner is None else (lambda x: fn(scale * inner(x)))
     twin = sim.Field(f"{label}.{name}", source=field.source, tau=node.tau, baseline=node.baseline,
                      release=node.release, bounds=bounds, units=node.units,
                      period=max(node.period, FIELD_PERIOD), delay=node.delay)
@@ -215,6 +216,7 @@ def _twin(sim, field, name, fn, label):
 
 def _dopamine(sim, dopamine, p, pops, label):
     """The dopamine field (given, or a constant tone) and its twins acting on the nuclei."""
+    scale = 1.0 if dopamine is None else p["dopamine_scale"]
     if dopamine is None:
         silent = sim.Population(1, sim.SpikeSourceArray(spike_times=[]), label=f"{label}.tone")
         dopamine = sim.Field(f"{label}.dopamine", source=silent, tau=100.0, baseline=p["dopamine_tone"],
@@ -224,19 +226,19 @@ def _dopamine(sim, dopamine, p, pops, label):
              "GPe": lambda c: np.maximum(1.0 - dag * c, 0.0), "STN": lambda c: np.maximum(1.0 - das * c, 0.0)}
     twins = {}
     for nucleus, fn in gains.items():
-        twin, f = _twin(sim, dopamine, f"da->{nucleus}", fn, label)
+        twin, f = _twin(sim, dopamine, f"da->{nucleus}", fn, label, scale)
         twin.modulate(pops[nucleus], "gain", fn=f)
         twins[nucleus] = twin
     return dopamine, twins
 
 
-def _plastic(sim, p, w0, dopamine, label):
+def _plastic(sim, p, w0, dopamine, label, scale):
     """Dopamine STDP synapses for cortex -> D1 and -> D2 (mirrored dopamine at D2)."""
     syns, vts = {}, {}
     tone = p["dopamine_tone"]
     for nucleus, fn, b in (("D1", lambda c: c, tone), ("D2", lambda c: np.maximum(D2_MIRROR - c, 0.0), D2_MIRROR - tone)):
         vt = sim.Population(1, sim.VolumeTransmitter(), label=f"{label}.VT_{nucleus}")
-        twin, f = _twin(sim, dopamine, f"da->VT_{nucleus}", fn, label)
+        twin, f = _twin(sim, dopamine, f"da->VT_{nucleus}", fn, label, scale)
         twin.modulate(vt, "dopamine", fn=f)
         w = w0[f"ctx_{nucleus.lower()}"]
         syns[nucleus] = sim.DopamineSTDPMechanism(
@@ -253,8 +255,10 @@ def basal_ganglia(sim, *, n_channels: int = 3, n_per_channel: int = 64, seed: in
 
     ``n_channels`` action channels of ``n_per_channel`` cells per nucleus (D1, D2, STN, GPe,
     GPi; the paper: 3 x 64). ``dopamine``: a ``sim.Field`` whose concentration is the dopamine
-    level in the paper's units (dimensionless, 0..1; tonic 0.3), e.g. a VTA/SNc nucleus' field;
-    None: a constant tone ``dopamine_tone``. ``learning``: cortex -> D1/D2 synapses are
+    level in the paper's units (dimensionless, 0..1; tonic 0.3) once multiplied by
+    ``dopamine_scale`` (e.g. 0.3 for ``neurohybrid.library.nuclei``' VTA field, 1 = tonic), and
+    ``dopamine_tone`` is then the tonic level the learning rule takes as its baseline; None: a
+    constant tone ``dopamine_tone``. ``learning``: cortex -> D1/D2 synapses are
     dopamine STDP (else static). ``params``: any of :data:`PARAMETERS` (published value and
     accepted range; ``override=True`` accepts values outside it). Salience enters through the
     cortical Poisson population ``CTX`` (``tonic_rate`` Hz per cell; set a channel's rate, Hz,
@@ -276,10 +280,11 @@ def basal_ganglia(sim, *, n_channels: int = 3, n_per_channel: int = 64, seed: in
     pops = _populations(sim, n_channels, n, rng, p, label)
     ctx = sim.Population(size, sim.SpikeSourcePoisson(rate=p["tonic_rate"]), label=f"{label}.CTX")
     w = _weights(p)
+    dopamine_given = dopamine
     dopamine, twins = _dopamine(sim, dopamine, p, pops, label)
     prj, syns, vts = {}, {}, {}
     if learning:
-        syns, vts = _plastic(sim, p, w, dopamine, label)
+        syns, vts = _plastic(sim, p, w, dopamine, label, 1.0 if dopamine_given is None else p["dopamine_scale"])
     for nucleus in ("D1", "D2"):
         prj[f"ctx_{nucleus.lower()}"] = _connect(sim, ctx, pops[nucleus], _focused(rng, n_channels, n, kf),
                                                  w[f"ctx_{nucleus.lower()}"], DELAYS["ctx_msn"], "excitatory",

@@ -154,3 +154,17 @@ def test_cortex_port_takes_external_spikes():
     sim.end()
     print("GPi (Hz) with external spikes on channel 1:", np.round(r, 1))
     assert selected(r).tolist() == [False, True, False]
+
+
+def test_dopamine_field_in_other_units():
+    """An external dopamine field (here a constant 2.0 in its own units) reaches the nuclei as the
+    paper's level dopamine_scale x c: D1 gain 1 + 0.6, D2 1 - 0.6, GPe 1 - 0.3, STN 1 - 0.15."""
+    sim.setup(timestep=0.1, seed=1)
+    silent = sim.Population(1, sim.SpikeSourceArray(spike_times=[]), label="VTA")
+    da = sim.Field("DA", source=silent, tau=100.0, baseline=2.0, release=0.0, bounds=(0.0, None), period=5.0)
+    bg = basal_ganglia(sim, n_per_channel=N, seed=3, dopamine=da, dopamine_scale=0.3, learning=False)
+    sim.run(30.0)
+    got = {k: float(f.get_data()["values"][-1, 0]) for k, f in bg.extras["dopamine_twins"].items()}
+    sim.end()
+    assert got == pytest.approx({"D1": 1.6, "D2": 0.4, "GPe": 0.7, "STN": 0.85}, abs=1e-9)
+    assert bg.port("dopamine").target is da
