@@ -106,6 +106,11 @@ def plot(a, b, saliences, c, path):
     ax[1].set(xlabel="salience of channel 1 (Hz per cortical cell)", ylabel="GPi rate of channel 1 (Hz)",
               title="B. Dopamine shifts the selection threshold")
     ax[1].legend(fontsize=8)
+    if c is None:
+        ax[2].text(0.5, 0.5, "reward learning not run (--trials 0)", ha="center", transform=ax[2].transAxes)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        return
     before, after, w = c
     x = np.arange(3)
     for i, (label, (d1, d2)) in enumerate((("before", w[0]), ("after", w[1]))):
@@ -129,7 +134,7 @@ def main():
     ap.add_argument("--salience1", type=float, default=25.0, help="Hz")
     ap.add_argument("--salience2", type=float, default=40.0, help="Hz")
     ap.add_argument("--saliences", default="6,12,18,24,30", help="Hz, comma-separated (experiment B)")
-    ap.add_argument("--trials", type=int, default=3, help="rewarded trials (experiment C)")
+    ap.add_argument("--trials", type=int, default=3, help="rewarded trials (experiment C; 0: skip it)")
     ap.add_argument("--seed", type=int, default=3)
     args = ap.parse_args()
     os.makedirs(args.output, exist_ok=True)
@@ -144,6 +149,11 @@ def main():
     b = dopamine_scan(n, seed, saliences, min(args.segment, 400.0))
     for tone, r in b.items():
         print(f"dopamine {tone}: threshold {threshold(saliences, r):g} Hz; GPi {np.round(r, 1).tolist()}")
+    if args.trials == 0:
+        print("learning: skipped (--trials 0)")
+        plot(a, b, saliences, None, os.path.join(args.output, "basal_ganglia_selection.png"))
+        print("outputs:", os.path.join(args.output, "basal_ganglia_selection.png"))
+        return
     c = learning(n, seed, args.trials)
     print(f"learning: GPi equal salience before {c[0][0]:.1f} {c[0][1]:.1f} Hz, after {c[1][0]:.1f} {c[1][1]:.1f} Hz;"
           f" D1 weight ch1 {c[2][0][0][0]:.3f} -> {c[2][1][0][0]:.3f} nA, ch2 {c[2][0][0][1]:.3f} -> "
