@@ -76,7 +76,8 @@ GPI_CELL = _cell("GPi", 8.0, 112.0, 30.0, 0.39, "GPi/SNr output neuron")
 CELLS = (MSN_D1, MSN_D2, STN_CELL, GPE_CELL, GPI_CELL)
 _CLASS = dict(zip(NUCLEI, CELLS))
 
-#: published parameters (pars.m) and the ranges the module accepts without override
+#: published parameters (pars.m) and the ranges the module accepts without override (the ranges
+#: are this module's: 0.5-2x the published value, or the span the paper's parameter files explore)
 PARAMETERS = {
     "k_focused": Range(16, 4, 64, "afferents"),       # 0.25 x 64 within a channel
     "k_diffuse": Range(16, 4, 64, "afferents"),       # 0.25 / 3 x 192 over the nucleus
@@ -99,6 +100,9 @@ PARAMETERS = {
     "dopamine_scale": Range(1.0, 0.0, 2.0, "paper units per field unit"),
     "da_stn": Range(0.25, 0.0, 1.0, "1"),
     "da_gpe": Range(0.5, 0.0, 1.0, "1"),
+    # learning is not part of Humphries et al. (2006): dopamine STDP after Izhikevich (2007,
+    # Cereb Cortex 17:2443; tau_c 1 s, tau+- 20 ms); amplitudes and bound chosen here (relative
+    # to the initial weight) so that a few rewarded trials change the selected action
     "a_plus": Range(0.05, 0.0, 0.2, "1 (x initial weight)"),
     "a_minus": Range(0.0525, 0.0, 0.2, "1 (x initial weight)"),
     "tau_c": Range(1000.0, 100.0, 5000.0, "ms"),
