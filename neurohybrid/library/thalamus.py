@@ -9,7 +9,7 @@ u += d; I = 1000 x current in nA; synapses are voltage jumps in mV):
   release from hyperpolarisation (the T-current's low-threshold spike in this model is the slow
   recovery variable u lagging v). The reset ``c`` ranges to -55 mV, the "phasic bursting" cell of
   Izhikevich 2004 (IEEE TNN 15:1063, Fig. 1D: same a, b, d, c = -55 mV); the module uses
-  ``tc_c = -60`` mV by default (see ``PARAMETERS``).
+  ``tc_c = -55`` mV by default: with -65 mV the model's rebound bursts have 5-13 ms intervals, longer than the <= 4 ms of recorded TC bursts and of the burst criterion (see ``PARAMETERS``).
 * ``RE``: reticular (nRT) cell, the "rebound burst" cell of Izhikevich 2004 (Fig. 1N: a = 0.03,
   b = 0.25, c = -52 mV, d = 0): a long high-frequency burst after inhibition or from a threshold
   excitation at rest, tonic firing when depolarised. (Izhikevich & Edelman 2008's RTN cell uses
@@ -38,7 +38,7 @@ from .base import Module, Port, Range, check_parameters
 from .cells import CellClass, SynapseFamily
 
 __all__ = ["CELLS", "TC", "RE", "PARAMETERS", "thalamus", "burst_fraction", "population_spectrum",
-           "spindle_peak", "BURST_SILENCE", "BURST_ISI", "SPINDLE_BAND"]
+           "spindle_peak", "run_tone", "BURST_SILENCE", "BURST_ISI", "SPINDLE_BAND"]
 
 #: Lu, Guido & Sherman 1992: >= 100 ms silence before the first spike, <= 4 ms between burst spikes
 BURST_SILENCE, BURST_ISI = 100.0, 4.0
@@ -70,15 +70,16 @@ CELLS = (TC, RE)
 
 #: the module's parameters: published value (or the value we chose, said so) and range
 PARAMETERS = {
-    "tc_c": Range(-60.0, -65.0, -55.0, "mV"),          # TC reset: 2003 TC (-65) .. 2004 phasic bursting (-55)
+    "tc_c": Range(-55.0, -65.0, -55.0, "mV"),          # TC reset: 2003 TC (-65) .. 2004 phasic bursting (-55)
     "fan": Range(5, 1, 20, "cells"),                   # Destexhe et al. 1996: 5 neighbours each side
     "w_tc_re": Range(4.0, 0.0, 20.0, "mV"),            # TC -> RE jump (AMPA)
-    "w_re_tc": Range(-1.5, -10.0, 0.0, "mV"),          # RE -> TC jump (GABA_A)
-    "w_re_re": Range(-0.5, -10.0, 0.0, "mV"),          # RE -> RE jump (GABA_A)
+    "w_re_tc": Range(-4.0, -10.0, 0.0, "mV"),          # RE -> TC jump (GABA_A)
+    "w_re_re": Range(-0.2, -10.0, 0.0, "mV"),          # RE -> RE jump (GABA_A)
     "delay_min": Range(1.0, 0.1, 20.0, "ms"),
-    "delay_max": Range(8.0, 0.1, 40.0, "ms"),
-    "re_offset": Range(0.0, -0.01, 0.01, "nA"),        # RE bias current
-    "noise": Range(0.003, 0.0, 0.02, "nA"),            # white-noise s.d. on every cell
+    "delay_max": Range(12.0, 0.1, 40.0, "ms"),
+    "re_offset": Range(-0.002, -0.01, 0.01, "nA"),     # RE bias (ACh hyperpolarises nRT: McCormick & Prince 1986)
+    "noise": Range(0.004, 0.0, 0.02, "nA"),            # white-noise s.d. on the TC cells
+    "re_noise": Range(0.001, 0.0, 0.02, "nA"),         # white-noise s.d. on the RE cells
     "w_ct": Range(2.0, 0.0, 20.0, "mV"),               # corticothalamic jump onto TC and RE
     "p_ct": Range(0.1, 0.0, 1.0, "1"),                 # corticothalamic connection probability
     "field_period": Range(10.0, 0.1, 100.0, "ms"),     # ms between tone samples
@@ -188,9 +189,9 @@ def thalamus(sim, *, n_tc: int = 100, n_re: int = 100, scale: float = 1.0, seed:
         conns = _topographic(n_pre, n_post, fan, float(w), dmin, dmax, rng, self_connections=pre is not post)
         proj[key] = sim.Projection(pre, post, sim.FromListConnector(conns, column_names=["weight", "delay"]),
                                    sim.StaticSynapse(), receptor_type=rtype, label=f"{tag} {key}")
-    if float(p["noise"]) > 0:
-        for pop in (tc, re):
-            sim.NoisyCurrentSource(mean=0.0, stdev=float(p["noise"]), dt=1.0, start=0.0, stop=1e12).inject_into(pop)
+    for pop, sd in ((tc, float(p["noise"])), (re, float(p["re_noise"]))):
+        if sd > 0:
+            sim.NoisyCurrentSource(mean=0.0, stdev=sd, dt=1.0, start=0.0, stop=1e12).inject_into(pop)
     if cortex is not None and float(p["p_ct"]) > 0:
         for key, post in (("ct_tc", tc), ("ct_re", re)):
             proj[key] = sim.Projection(cortex, post, sim.FixedProbabilityConnector(
@@ -251,3 +252,17 @@ def spindle_peak(freqs, power, low: float = 2.0, high: float = 40.0) -> float:
     """The frequency (Hz) of the spectrum's largest peak in [low, high] Hz."""
     keep = (freqs >= low) & (freqs <= high)
     return float(freqs[keep][np.argmax(power[keep])])
+
+
+def run_tone(sim, tone, duration: float, *, n_tc: int = 100, n_re: int = 100, seed: int = 1,
+             timestep: float = 0.1, **params) -> dict:
+    """One session: the loop at ``tone`` (nA, or anything :func:`thalamus` takes) for
+    ``duration`` ms. Returns {"TC": spike trains, "RE": spike trains} (ms, one array per cell)."""
+    sim.setup(timestep=timestep, seed=seed)
+    try:
+        mod = thalamus(sim, n_tc=n_tc, n_re=n_re, seed=seed, tone=tone, **params)
+        mod.record("spikes")
+        sim.run(duration)
+        return {k: _trains(pop.get_data().segments[0].spiketrains) for k, pop in mod.populations.items()}
+    finally:
+        sim.end()
