@@ -10,7 +10,7 @@
   76:2049).
 
 The last stdout line is one JSON object: ratio = our spindle peak / 10.5 Hz (the band's centre),
-met = peak in 7-14 Hz and the burst fraction monotone decreasing with the tone, high (>= 0.15)
+met = peak in 7-14 Hz holding >= 1.5x a flat spectrum's share of the 2-40 Hz power, and the burst fraction monotone decreasing with the tone, high (>= 0.15)
 at the lowest tone and low (<= 0.05) at the highest.
 
     python benchmarks/library_thalamus.py [--duration 3000] [--seed 1]
@@ -48,20 +48,21 @@ def main():
         if tone == BURST_TONE:
             f, p = th.population_spectrum(out["TC"], settle, args.duration)
             peak = th.spindle_peak(f, p)
-            line += f", TC population spectrum peak {peak:.1f} Hz"
+            share, flat = th.band_share(f, p)
+            line += f", TC population spectrum peak {peak:.1f} Hz, 7-14 Hz power share {share:.3f} (flat {flat:.3f})"
         print(line, flush=True)
     lo, hi = th.SPINDLE_BAND
     monotone = bool(np.all(np.diff(fractions) <= 0.0))
     print(f"(a) burst fraction vs tone: {np.round(fractions, 3).tolist()} - published: high in burst mode "
           f"(hyperpolarised), rare in tonic mode (Lu, Guido & Sherman 1992; Sherman 2001 TINS 24:122); ours "
           f"monotone decreasing: {monotone}")
-    print(f"(b) spindle peak: ours {peak:.1f} Hz, published {lo:.0f}-{hi:.0f} Hz (Steriade et al. 1993; "
+    print(f"(b) spindle peak: ours {peak:.1f} Hz (7-14 Hz power share {share:.3f}, flat {flat:.3f}), published {lo:.0f}-{hi:.0f} Hz (Steriade et al. 1993; "
           f"Destexhe et al. 1996)")
-    met = bool(lo <= peak <= hi and monotone and fractions[0] >= 0.15 and fractions[-1] <= 0.05)
+    met = bool(lo <= peak <= hi and share >= 1.5 * flat and monotone and fractions[0] >= 0.15 and fractions[-1] <= 0.05)
     print(json.dumps({"benchmark": "library_thalamus", "ratio": round(peak / ((lo + hi) / 2), 3),
-                      "target": "spindle peak in 7-14 Hz (ratio 0.67-1.33 of 10.5 Hz); burst fraction monotone "
+                      "target": "spindle peak in 7-14 Hz (ratio 0.67-1.33 of 10.5 Hz) with >= 1.5x flat band share; burst fraction monotone "
                                 "decreasing with tone, >= 0.15 burst mode, <= 0.05 tonic mode",
-                      "met": met, "spindle_peak_hz": peak, "reference_band_hz": [lo, hi],
+                      "met": met, "spindle_peak_hz": peak, "band_power_share": round(share, 4), "flat_share": round(flat, 4), "reference_band_hz": [lo, hi],
                       "tones_nA": list(TONES), "burst_fraction": [round(x, 4) for x in fractions],
                       "tc_rate_hz": [round(x, 2) for x in rates], "burst_criterion_ms": [th.BURST_SILENCE, th.BURST_ISI],
                       "n_tc": 100, "n_re": 100, "duration_ms": args.duration, "wall_s": round(time.time() - t0, 1)}))

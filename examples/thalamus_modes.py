@@ -10,7 +10,8 @@
 * a sweep of constant tones: the fraction of TC spikes in bursts (Lu, Guido & Sherman 1992:
   >= 100 ms silence, then intervals <= 4 ms) against the tone;
 * the TC population-rate spectrum in burst mode, against the spindle band (7-14 Hz: Steriade
-  et al. 1993; Destexhe et al. 1996).
+  et al. 1993; Destexhe et al. 1996). The model does not make spindles yet (see the module's
+  docstring): the spectrum shows it.
 
 Output: ``thalamus_modes.png``.
 
@@ -75,7 +76,9 @@ def plot(sw: dict, tones, fractions, spec, duration: float, low: float, high: fl
     a2.axvspan(*th.SPINDLE_BAND, color="#e8f0e0", zorder=0, label="spindle band 7-14 Hz")
     a2.set_xlabel("frequency (Hz)")
     a2.set_ylabel("TC population power")
-    a2.set_title(f"burst mode (tone {tones[0] * 1000:+.1f} pA): peak {th.spindle_peak(f, p):.1f} Hz", fontsize=9)
+    share, flat = th.band_share(f, p)
+    a2.set_title(f"burst mode (tone {tones[0] * 1000:+.1f} pA): 7-14 Hz share {share:.2f} (flat {flat:.2f})",
+                 fontsize=9)
     a2.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -102,7 +105,9 @@ def main():
     tones = np.linspace(args.low, args.high, args.sweep)
     fractions, _, first = sweep(tones, args.duration, n, args.seed)
     spec = th.population_spectrum(first["TC"], SETTLE, args.duration)
-    print(f"spindle peak: ours {th.spindle_peak(*spec):.1f} Hz, published 7-14 Hz (Steriade et al. 1993)")
+    share, flat = th.band_share(*spec)
+    print(f"spindle peak: ours {th.spindle_peak(*spec):.1f} Hz, 7-14 Hz power share {share:.3f} (flat spectrum "
+          f"{flat:.3f}); published: spindles at 7-14 Hz (Steriade et al. 1993) - not reproduced yet")
     path = os.path.join(args.output, "thalamus_modes.png")
     plot(sw, tones, fractions, spec, args.duration, args.low, args.high, path)
     print("outputs:", path)

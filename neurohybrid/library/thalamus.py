@@ -23,9 +23,12 @@ the GABA_A/AMPA time course). Every cell gets white-noise current (``noise`` nA 
 
 The tone (ACh/NE from the brainstem and basal forebrain depolarises TC and RE cells: McCormick
 1992 Prog Neurobiol 39:337) is a ``sim.Field`` acting as ``modulates="current"`` (nA) on TC and
-RE: low tone (hyperpolarised) -> burst mode and spindle-like 7-14 Hz oscillations (Steriade,
-McCormick & Sejnowski 1993 Science 262:679; Destexhe et al. 1996), high tone -> tonic relay
-mode. :func:`burst_fraction` applies the burst criterion of Lu, Guido & Sherman 1992 (J
+RE: low tone (hyperpolarised) -> burst mode, high tone -> tonic relay mode. The published loop
+also makes spindles, 7-14 Hz (Steriade, McCormick & Sejnowski 1993 Science 262:679; Destexhe et
+al. 1996); THIS MODEL DOES NOT YET: in burst mode its TC population spectrum has no 7-14 Hz peak
+above the flat spectrum (:func:`band_share`; benchmarks/library_thalamus.py), because a TC
+rebound burst rarely recruits RE bursts at the burst-mode tone, and the loop oscillates at
+20-25 Hz in tonic mode instead (delta synapses without GABA_A/GABA_B time courses). :func:`burst_fraction` applies the burst criterion of Lu, Guido & Sherman 1992 (J
 Neurophysiol 68:2185): a burst starts with a spike preceded by >= 100 ms of silence and goes on
 while the inter-spike intervals are <= 4 ms.
 """
@@ -38,7 +41,7 @@ from .base import Module, Port, Range, check_parameters
 from .cells import CellClass, SynapseFamily
 
 __all__ = ["CELLS", "TC", "RE", "PARAMETERS", "thalamus", "burst_fraction", "population_spectrum",
-           "spindle_peak", "run_tone", "BURST_SILENCE", "BURST_ISI", "SPINDLE_BAND"]
+           "spindle_peak", "band_share", "run_tone", "BURST_SILENCE", "BURST_ISI", "SPINDLE_BAND"]
 
 #: Lu, Guido & Sherman 1992: >= 100 ms silence before the first spike, <= 4 ms between burst spikes
 BURST_SILENCE, BURST_ISI = 100.0, 4.0
@@ -246,6 +249,13 @@ def population_spectrum(trains, t_start: float, t_stop: float, bin_ms: float = 2
     counts = np.histogram(s, bins=edges)[0].astype(float)
     nper = min(counts.size, int(round(segment_ms / bin_ms)))
     return welch(counts - counts.mean(), fs=1000.0 / bin_ms, nperseg=nper)
+
+
+def band_share(freqs, power, band=SPINDLE_BAND, low: float = 2.0, high: float = 40.0) -> tuple[float, float]:
+    """(share of the [low, high] Hz power in ``band``, the share a flat spectrum would give)."""
+    inside = (freqs >= low) & (freqs <= high)
+    b = inside & (freqs >= band[0]) & (freqs <= band[1])
+    return float(power[b].sum() / power[inside].sum()), float(b.sum() / inside.sum())
 
 
 def spindle_peak(freqs, power, low: float = 2.0, high: float = 40.0) -> float:

@@ -7,7 +7,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_thalamus_modes_example(tmp_path):
-    out = subprocess.run([sys.executable, str(EXAMPLES / "thalamus_modes.py"), "--duration", "800", "--scale", "0.3",
+    out = subprocess.run([sys.executable, str(EXAMPLES / "thalamus_modes.py"), "--duration", "600", "--scale", "0.25",
                           "--sweep", "3", "--output", str(tmp_path)], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "burst mode" in out.stdout and "spindle peak" in out.stdout and "outputs:" in out.stdout
