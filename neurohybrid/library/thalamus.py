@@ -6,31 +6,35 @@ u += d; I = 1000 x current in nA; synapses are voltage jumps in mV):
 
 * ``TC``: the "thalamo-cortical" cell of Izhikevich 2003 (IEEE TNN 14:1569, Fig. 2: a = 0.02/ms,
   b = 0.25/ms, c = -65 mV, d = 0.05 mV/ms): tonic spiking when depolarised, a rebound burst on
-  release from hyperpolarisation (the T-current's low-threshold spike in this model is the slow
-  recovery variable u lagging v). The reset ``c`` ranges to -55 mV, the "phasic bursting" cell of
-  Izhikevich 2004 (IEEE TNN 15:1063, Fig. 1D: same a, b, d, c = -55 mV); the module uses
-  ``tc_c = -55`` mV by default: with -65 mV the model's rebound bursts have 5-13 ms intervals, longer than the <= 4 ms of recorded TC bursts and of the burst criterion (see ``PARAMETERS``).
+  release from hyperpolarisation (the T-current's low-threshold spike is, in this model, the slow
+  recovery variable u lagging v). The reset ``c`` ranges to -55 mV, the "phasic bursting" cell
+  of Izhikevich 2004 (IEEE TNN 15:1063, Fig. 1D: same a, b, d). The module uses ``tc_c = -55``
+  mV: with -65 mV the model's rebound bursts have 5-13 ms intervals, longer than the <= 4 ms of
+  recorded TC bursts and of the burst criterion.
 * ``RE``: reticular (nRT) cell, the "rebound burst" cell of Izhikevich 2004 (Fig. 1N: a = 0.03,
   b = 0.25, c = -52 mV, d = 0): a long high-frequency burst after inhibition or from a threshold
   excitation at rest, tonic firing when depolarised. (Izhikevich & Edelman 2008's RTN cell uses
   the 2007 form C dv/dt = k (v - vr)(v - vt) ..., which the engines do not run.)
 
 Circuit (Destexhe, Bal, McCormick & Sejnowski 1996, J Neurophysiol 76:2049: 100 TC and 100 RE
-cells on a line, each projecting to its 2 x 5 + 1 nearest neighbours of the other (and the RE
-to the RE) layer): TC -> RE excitation (AMPA), RE -> TC and RE -> RE inhibition (GABA_A), all
-voltage jumps with delays drawn in [``delay_min``, ``delay_max``] ms (their spread stands in for
-the GABA_A/AMPA time course). Every cell gets white-noise current (``noise`` nA s.d.).
+cells, each getting 2 x 5 + 1 afferents from the other layer, RE also from RE): TC -> RE
+excitation (AMPA, delays 1-``delay_ampa`` ms), RE -> TC and RE -> RE inhibition (GABA_A), all
+voltage jumps. Partners are drawn at random with that fan-in unless ``topographic=True``
+(Destexhe's nearest neighbours on a line: propagating waves rather than a synchronous population
+rhythm). TC and RE cells get white-noise current (``noise``, ``re_noise`` nA s.d.). The RE -> TC
+and RE -> RE delays, uniform in [``delay_min``, ``delay_max``] = [20, 35] ms, stand in for the
+IPSP's time course, which sets when the TC rebound comes (with 1-12 ms the loop cycles at
+17-21 Hz, our measurement).
 
-The tone (ACh/NE from the brainstem and basal forebrain depolarises TC and RE cells: McCormick
-1992 Prog Neurobiol 39:337) is a ``sim.Field`` acting as ``modulates="current"`` (nA) on TC and
-RE: low tone (hyperpolarised) -> burst mode, high tone -> tonic relay mode. The published loop
-also makes spindles, 7-14 Hz (Steriade, McCormick & Sejnowski 1993 Science 262:679; Destexhe et
-al. 1996); THIS MODEL DOES NOT YET: in burst mode its TC population spectrum has no 7-14 Hz peak
-above the flat spectrum (:func:`band_share`; benchmarks/library_thalamus.py), because a TC
-rebound burst rarely recruits RE bursts at the burst-mode tone, and the loop oscillates at
-20-25 Hz in tonic mode instead (delta synapses without GABA_A/GABA_B time courses). :func:`burst_fraction` applies the burst criterion of Lu, Guido & Sherman 1992 (J
-Neurophysiol 68:2185): a burst starts with a spike preceded by >= 100 ms of silence and goes on
-while the inter-spike intervals are <= 4 ms.
+The tone is a ``sim.Field`` acting as ``modulates="current"`` (nA) on the TC cells: ACh and NE
+from the brainstem and basal forebrain depolarise TC cells (McCormick 1992 Prog Neurobiol
+39:337), while ACh hyperpolarises RE cells (McCormick & Prince 1986 Nature 319:402), so RE get
+the fixed bias ``re_offset`` instead. Low tone (hyperpolarised TC) -> burst mode and spindle-like
+7-14 Hz oscillations (Steriade, McCormick & Sejnowski 1993 Science 262:679; Destexhe et al.
+1996: an RE burst inhibits TC cells, which fire a rebound burst when the inhibition ends and
+re-excite RE); high tone -> tonic relay mode. :func:`burst_fraction` applies the burst
+criterion of Lu, Guido & Sherman 1992 (J Neurophysiol 68:2185): a burst starts with a spike
+preceded by >= 100 ms of silence and goes on while the intervals are <= 4 ms.
 """
 from __future__ import annotations
 
@@ -74,12 +78,14 @@ CELLS = (TC, RE)
 #: the module's parameters: published value (or the value we chose, said so) and range
 PARAMETERS = {
     "tc_c": Range(-55.0, -65.0, -55.0, "mV"),          # TC reset: 2003 TC (-65) .. 2004 phasic bursting (-55)
-    "fan": Range(5, 1, 20, "cells"),                   # Destexhe et al. 1996: 5 neighbours each side
-    "w_tc_re": Range(4.0, 0.0, 20.0, "mV"),            # TC -> RE jump (AMPA)
+    "fan": Range(5, 1, 20, "cells"),                   # Destexhe et al. 1996: fan-in 2 x 5 + 1
+    "topographic": Range(False),                       # True: nearest neighbours on a line (waves)
+    "w_tc_re": Range(8.0, 0.0, 20.0, "mV"),            # TC -> RE jump (AMPA)
     "w_re_tc": Range(-4.0, -10.0, 0.0, "mV"),          # RE -> TC jump (GABA_A)
     "w_re_re": Range(-0.2, -10.0, 0.0, "mV"),          # RE -> RE jump (GABA_A)
-    "delay_min": Range(1.0, 0.1, 20.0, "ms"),
-    "delay_max": Range(12.0, 0.1, 40.0, "ms"),
+    "delay_min": Range(20.0, 0.1, 40.0, "ms"),         # GABA_A delays: uniform in [delay_min, delay_max],
+    "delay_max": Range(35.0, 0.1, 60.0, "ms"),         # a boxcar standing in for the IPSP's time course
+    "delay_ampa": Range(4.0, 1.0, 20.0, "ms"),         # TC -> RE delays: uniform in [1, delay_ampa]
     "re_offset": Range(-0.002, -0.01, 0.01, "nA"),     # RE bias (ACh hyperpolarises nRT: McCormick & Prince 1986)
     "noise": Range(0.004, 0.0, 0.02, "nA"),            # white-noise s.d. on the TC cells
     "re_noise": Range(0.001, 0.0, 0.02, "nA"),         # white-noise s.d. on the RE cells
@@ -108,18 +114,25 @@ def _check_common(scale, seed, region):
         raise ParameterError(WHO, "region", f"{region!r}", "a scaffold region name (str) or None")
 
 
-def _topographic(n_pre: int, n_post: int, fan: int, weight: float, dmin: float, dmax: float, rng,
-                 self_connections: bool = True) -> list:
-    """Destexhe et al. 1996 topography: post cell j gets the 2 fan + 1 pre cells nearest its
-    position on the line (wrapped), each with a uniform delay in [dmin, dmax] ms."""
-    centre = np.round(np.arange(n_post) * n_pre / n_post).astype(int)
-    offsets = np.arange(-fan, fan + 1)
-    pre = (centre[:, None] + offsets[None, :]) % n_pre
-    post = np.repeat(np.arange(n_post), offsets.size)
+def _connections(n_pre: int, n_post: int, fan: int, weight: float, dmin: float, dmax: float, rng,
+                 topographic: bool, self_connections: bool = True) -> list:
+    """Each post cell gets 2 fan + 1 pre cells (Destexhe et al. 1996's fan-in): its nearest on the
+    line (wrapped) when ``topographic``, else drawn at random without replacement; each with a
+    uniform delay in [dmin, dmax] ms. Returns FromListConnector rows (pre, post, weight, delay)."""
+    k = 2 * fan + 1
+    if topographic:
+        centre = np.round(np.arange(n_post) * n_pre / n_post).astype(int)
+        pre = (centre[:, None] + np.arange(-fan, fan + 1)[None, :]) % n_pre
+    else:
+        pool = n_pre - (0 if self_connections else 1)
+        keys = rng.random((n_post, n_pre))
+        if not self_connections:
+            keys[np.arange(n_post), np.arange(n_post)] = np.inf
+        pre = np.argsort(keys, axis=1)[:, :min(k, pool)]
+    post = np.repeat(np.arange(n_post), pre.shape[1])
     pre = pre.ravel()
     keep = np.ones(pre.size, bool) if self_connections else pre != post
-    pre, post = pre[keep], post[keep]
-    pairs = np.unique(np.stack([pre, post], 1), axis=0)
+    pairs = np.unique(np.stack([pre[keep], post[keep]], 1), axis=0)
     delays = np.round(rng.uniform(dmin, dmax, len(pairs)), 1)
     return [(int(i), int(j), float(weight), float(d)) for (i, j), d in zip(pairs, delays)]
 
@@ -154,11 +167,11 @@ def thalamus(sim, *, n_tc: int = 100, n_re: int = 100, scale: float = 1.0, seed:
     """Add a TC-RE thalamic loop to the current session; return its :class:`Module`.
 
     ``n_tc``, ``n_re``: cells (times ``scale``; Destexhe et al. 1996: 100 each). ``tone``: the
-    depolarising neuromodulatory tone on TC and RE, nA (``modulates="current"``): a number
+    depolarising neuromodulatory tone on the TC cells, nA (``modulates="current"``): a number
     (constant), a list of ``(duration ms, nA)`` phases (a ``TaskSequencer`` controller plays
     them), ``(controller, port)`` (a ``sim.Controller`` output in nA) or an existing ``sim.Field``
-    whose value (through its own ``fn``) is in nA. About -0.002 nA and below: burst mode; about
-    +0.004 nA and above: tonic mode. ``cortex``: a population whose spikes excite TC and RE
+    whose value (through its own ``fn``) is in nA. About -0.002 nA and below: burst mode (spindles at
+    -0.003 nA); 0 nA and above: tonic mode. ``cortex``: a population whose spikes excite TC and RE
     (connection probability ``p_ct``, jump ``w_ct`` mV). ``region``: the scaffold region the loop
     stands for (labels; couple it with ``brain.replace(region, [TC, RE], inputs=..., output=...)``
     through the ports). ``params``: see ``PARAMETERS`` (units there).
@@ -183,13 +196,15 @@ def thalamus(sim, *, n_tc: int = 100, n_re: int = 100, scale: float = 1.0, seed:
     rng = np.random.default_rng(seed)
     fan, dmin, dmax = int(p["fan"]), float(p["delay_min"]), float(p["delay_max"])
     proj = {}
-    for key, pre, post, n_pre, n_post, w, rtype in (
-            ("tc_re", tc, re, ntc, nre, p["w_tc_re"], "excitatory"),
-            ("re_tc", re, tc, nre, ntc, p["w_re_tc"], "inhibitory"),
-            ("re_re", re, re, nre, nre, p["w_re_re"], "inhibitory")):
+    for key, pre, post, n_pre, n_post, w, rtype, top in (
+            ("tc_re", tc, re, ntc, nre, p["w_tc_re"], "excitatory", float(p["delay_ampa"])),
+            ("re_tc", re, tc, nre, ntc, p["w_re_tc"], "inhibitory", dmax),
+            ("re_re", re, re, nre, nre, p["w_re_re"], "inhibitory", dmax)):
         if w == 0:
             continue
-        conns = _topographic(n_pre, n_post, fan, float(w), dmin, dmax, rng, self_connections=pre is not post)
+        low = 1.0 if rtype == "excitatory" else dmin
+        conns = _connections(n_pre, n_post, fan, float(w), low, top, rng, bool(p["topographic"]),
+                             self_connections=pre is not post)
         proj[key] = sim.Projection(pre, post, sim.FromListConnector(conns, column_names=["weight", "delay"]),
                                    sim.StaticSynapse(), receptor_type=rtype, label=f"{tag} {key}")
     for pop, sd in ((tc, float(p["noise"])), (re, float(p["re_noise"]))):
@@ -203,7 +218,7 @@ def thalamus(sim, *, n_tc: int = 100, n_re: int = 100, scale: float = 1.0, seed:
     field, ctl = _tone_field(sim, tone, f"{tag}.tone", float(p["field_period"]))
     field.modulate(tc, "current")
     ports = {
-        "tone": Port("tone", "field", "in", field, "nA", "depolarising ACh/NE tone on TC and RE: low = burst mode"),
+        "tone": Port("tone", "field", "in", field, "nA", "depolarising ACh/NE tone on TC: low = burst mode"),
         "corticothalamic": Port("corticothalamic", "spikes", "in", cortex if cortex is not None else [tc, re],
                                 "spikes", "layer-6 input: project onto TC and RE (excitatory)"),
         "spikes": Port("spikes", "spikes", "out", tc, "spikes", "TC spikes, the relay output to cortex"),
