@@ -45,6 +45,10 @@ def main():
         fractions.append(bf)
         rates.append(rate)
         line = f"tone {tone * 1000:+.1f} pA: TC {rate:5.1f} Hz, burst fraction {bf:.3f}"
+        if tone == TONES[-1]:
+            f, p = th.population_spectrum(out["TC"], settle, args.duration)
+            tonic_peak, (tonic_share, _) = th.spindle_peak(f, p), th.band_share(f, p)
+            line += f", TC spectrum peak {tonic_peak:.1f} Hz, 7-14 Hz share {tonic_share:.3f} (not desynchronised)"
         if tone == BURST_TONE:
             f, p = th.population_spectrum(out["TC"], settle, args.duration)
             peak = th.spindle_peak(f, p)
@@ -64,7 +68,8 @@ def main():
                                 "decreasing with tone, >= 0.15 burst mode, <= 0.05 tonic mode",
                       "met": met, "spindle_peak_hz": peak, "band_power_share": round(share, 4), "flat_share": round(flat, 4), "reference_band_hz": [lo, hi],
                       "tones_nA": list(TONES), "burst_fraction": [round(x, 4) for x in fractions],
-                      "tc_rate_hz": [round(x, 2) for x in rates], "burst_criterion_ms": [th.BURST_SILENCE, th.BURST_ISI],
+                      "tc_rate_hz": [round(x, 2) for x in rates],
+                      "tonic_peak_hz": tonic_peak, "tonic_band_share": round(tonic_share, 4), "burst_criterion_ms": [th.BURST_SILENCE, th.BURST_ISI],
                       "n_tc": 100, "n_re": 100, "duration_ms": args.duration, "wall_s": round(time.time() - t0, 1)}))
 
 

@@ -10,8 +10,9 @@
 * a sweep of constant tones: the fraction of TC spikes in bursts (Lu, Guido & Sherman 1992:
   >= 100 ms silence, then intervals <= 4 ms) against the tone;
 * the TC population-rate spectrum in burst mode, against the spindle band (7-14 Hz: Steriade
-  et al. 1993; Destexhe et al. 1996). The model does not make spindles yet (see the module's
-  docstring): the spectrum shows it.
+  et al. 1993; Destexhe et al. 1996). (In tonic mode the loop still synchronises, at ~15 Hz:
+  TC cells fire single spikes at ~100 Hz, which drive RE hard; recorded tonic mode is
+  desynchronised. See the module's docstring.)
 
 Output: ``thalamus_modes.png``.
 
@@ -107,7 +108,7 @@ def main():
     spec = th.population_spectrum(first["TC"], SETTLE, args.duration)
     share, flat = th.band_share(*spec)
     print(f"spindle peak: ours {th.spindle_peak(*spec):.1f} Hz, 7-14 Hz power share {share:.3f} (flat spectrum "
-          f"{flat:.3f}); published: spindles at 7-14 Hz (Steriade et al. 1993) - not reproduced yet")
+          f"{flat:.3f}); published: spindles at 7-14 Hz (Steriade et al. 1993)")
     path = os.path.join(args.output, "thalamus_modes.png")
     plot(sw, tones, fractions, spec, args.duration, args.low, args.high, path)
     print("outputs:", path)

@@ -35,6 +35,12 @@ the fixed bias ``re_offset`` instead. Low tone (hyperpolarised TC) -> burst mode
 re-excite RE); high tone -> tonic relay mode. :func:`burst_fraction` applies the burst
 criterion of Lu, Guido & Sherman 1992 (J Neurophysiol 68:2185): a burst starts with a spike
 preceded by >= 100 ms of silence and goes on while the intervals are <= 4 ms.
+
+Known limits: in tonic mode the TC cells (d = 0.05 mV/ms: almost no adaptation) fire single
+spikes at ~100 Hz (recorded tonic rates are lower, tens of Hz) and drive the RE cells so hard
+that the loop still synchronises, at ~15 Hz, where recorded tonic mode is desynchronised
+(Steriade et al. 1993); the burst fraction in burst mode is ~0.25-0.3 because the model's
+bursts end in intervals > 4 ms, which the criterion leaves out.
 """
 from __future__ import annotations
 
