@@ -120,3 +120,21 @@ def test_override_records_out_of_range():
         assert mod.overrides == ("w_tc_re",)
     finally:
         sim.end()
+
+
+def test_couples_to_the_scaffold_through_its_ports():
+    """The loop replaces a scaffold region: TC and RE on the excitatory and inhibitory seam
+    channels of ReducedWongWangExcInh, rates out (Hz), rates in as Poisson spikes."""
+    sim.setup(timestep=0.1, seed=3)
+    try:
+        brain = sim.WholeBrain(sim.Connectome.synthetic(4, seed=1), model=sim.ReducedWongWangExcInh(G=0.5),
+                               coupling=sim.LinearCoupling(a=1.0), speed=3.0)
+        mod = th.thalamus(sim, n_tc=20, n_re=20, tone=-0.003, region="R2")
+        brain.replace("R2", [mod.port("rates").target, mod.populations["RE"]],
+                      inputs=sim.rates_to_spikes(weight=2.0, gain=100.0, baseline=20.0),
+                      output=sim.spikes_to_rates())
+        sim.run(50.0)
+        rates = brain.get_data("R2.rates")["values"]
+        assert rates.shape == (500, 2) and rates[:, 0].mean() > 0 and rates[:, 1].mean() > 0
+    finally:
+        sim.end()
