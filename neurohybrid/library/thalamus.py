@@ -149,7 +149,7 @@ def _tone_field(sim, tone, name: str, period: float):
     from ..controllers import TaskSequencer
     if isinstance(tone, sim.Field):
         return tone, None
-    if isinstance(tone, tuple) and len(tone) == 2 and not isinstance(tone[0], (int, float)):
+    if isinstance(tone, tuple) and len(tone) == 2 and isinstance(tone[0], sim.Controller):
         return sim.Field(name, source=tone, units="nA", period=period), None
     if isinstance(tone, (int, float)) and not isinstance(tone, bool):
         phases = [(1e12, {"tone": float(tone)})]
@@ -191,6 +191,8 @@ def thalamus(sim, *, n_tc: int = 100, n_re: int = 100, scale: float = 1.0, seed:
     if p["delay_min"] > p["delay_max"]:
         raise ParameterError(WHO, "delay_min", f"{p['delay_min']!r} > delay_max {p['delay_max']!r}",
                              "delay_min <= delay_max")
+    if not isinstance(p["topographic"], bool):
+        raise ParameterError(WHO, "topographic", f"{p['topographic']!r}", "True or False")
     if isinstance(p["fan"], bool) or int(p["fan"]) != p["fan"]:
         raise ParameterError(WHO, "fan", f"{p['fan']!r}", "an integer number of neighbours")
     ntc, nre = _count("n_tc", n_tc, scale), _count("n_re", n_re, scale)

@@ -80,6 +80,12 @@ def test_cell_classes_and_ports():
         f2 = sim.Field("ach", source=(mod.extras["controller"], "tone"), units="nA")
         mod2 = th.thalamus(sim, n_tc=4, n_re=4, tone=f2, region="thal2")
         assert mod2.extras["field"] is f2 and mod2.extras["controller"] is None
+        # Destexhe et al. 1996's fan-in: 2 x 5 + 1 afferents per cell, on the line or at random
+        line = th.thalamus(sim, n_tc=30, n_re=30, topographic=True, region="thal3")
+        weights = line.extras["projections"]["re_tc"].get("weight", format="array")
+        assert np.all(np.sum(np.isfinite(weights), axis=0) == 11)
+        conns = mod.extras["projections"]["tc_re"].get("delay", format="list")
+        assert all(1.0 <= d <= 4.0 for _, _, d in conns)
         with pytest.raises(ParameterError):
             mod.port("nope")
     finally:
@@ -102,6 +108,8 @@ def test_cell_classes_and_ports():
     ({"tone": "high"}, "tone"),
     ({"tone": 0.5}, "tone"),
     ({"tone": [(100.0, 0.001), (-5.0, 0.0)]}, "tone"),
+    ({"tone": ((100.0, 0.001), (100.0, 0.03))}, "tone"),
+    ({"topographic": "yes"}, "topographic"),
 ])
 def test_bad_input(kwargs, name):
     sim.setup(timestep=0.1)
