@@ -46,7 +46,8 @@ from ..errors import ParameterError
 from .base import Module, Port, Range, check_parameters
 from .cells import CellClass, SynapseFamily
 
-__all__ = ["vta", "locus_coeruleus", "basal_forebrain", "another_field", "psth", "conditioning_schedule",
+__all__ = ["vta", "locus_coeruleus", "basal_forebrain", "another_field", "volleys", "psth", "window_rate",
+           "conditioning_schedule",
            "CELLS", "RELAY_WEIGHT", "VTA_PARAMETERS", "LC_PARAMETERS", "BF_PARAMETERS"]
 
 #: nA: the weight of one presynaptic spike onto a relay cell that makes exactly one relay spike
@@ -79,7 +80,7 @@ LC = CellClass(
      "v_rest": Range(-60.0, -70.0, -50.0, "mV"), "v_reset": Range(-60.0, -70.0, -50.0, "mV"),
      "v_thresh": Range(-50.0, -55.0, -40.0, "mV"), "tau_refrac": Range(2.0, 1.0, 5.0, "ms"),
      "tau_syn_E": Range(5.0, 1.0, 10.0, "ms"), "tau_syn_I": Range(5.0, 1.0, 10.0, "ms"),
-     "i_offset": Range(0.0, 0.0, 0.3, "nA")},
+     "i_offset": Range(0.0, -0.1, 0.3, "nA")},
     synapses=_SYN, plasticity=("alpha2 autoreceptor shunt (gain)",),
     source="Williams, North, Shefner, Nishi & Egan 1984 Neuroscience 13:137 (LC pacemaker, 0.5-5 Hz); "
            "Aston-Jones et al. 1994 J Neurosci 14:4467 (monkey LC rates)",
@@ -92,7 +93,7 @@ BF = CellClass(
      "v_rest": Range(-60.0, -70.0, -50.0, "mV"), "v_reset": Range(-60.0, -70.0, -50.0, "mV"),
      "v_thresh": Range(-50.0, -55.0, -40.0, "mV"), "tau_refrac": Range(2.0, 1.0, 5.0, "ms"),
      "tau_syn_E": Range(5.0, 1.0, 10.0, "ms"), "tau_syn_I": Range(5.0, 1.0, 10.0, "ms"),
-     "i_offset": Range(0.0, 0.0, 0.3, "nA")},
+     "i_offset": Range(0.0, -0.1, 0.3, "nA")},
     synapses=_SYN,
     source="Lee, Hassani, Alonso & Jones 2005 J Neurosci 25:4365 (cholinergic BF neurons: slow firing, "
            "faster in active waking and paradoxical sleep)",
@@ -128,22 +129,23 @@ VTA_PARAMETERS = {
 LC_PARAMETERS = {
     "n_lc": Range(40, 4, 2000, "cells at scale 1"),
     "mode": Range("phasic", None, None, "'phasic' or 'tonic'"),
-    "drive_phasic": Range(0.07, 0.0, 0.3, "nA"),
-    "drive_tonic": Range(0.14, 0.0, 0.3, "nA"),
-    "noise": Range(0.1, 0.0, 0.5, "nA (s.d. of the noise current)"),
-    "salience_weight": Range(0.12, 0.0, 1.0, "nA per relay spike"),
+    "drive_phasic": Range(0.02, -0.1, 0.3, "nA"),
+    "drive_tonic": Range(0.045, -0.1, 0.3, "nA"),
+    "noise": Range(0.2, 0.0, 0.5, "nA (s.d. of the noise current)"),
+    "salience_weight": Range(0.25, 0.0, 1.0, "nA per relay spike"),
     "alpha2_tau": Range(500.0, 100.0, 2000.0, "ms"),
-    "alpha2_gmax": Range(6.0, 0.0, 20.0, "g_GIRK,max / g_L"),
-    "alpha2_ec50": Range(2.0, 0.1, 10.0, "Hz of LC firing at half-maximal alpha2 activation"),
+    "alpha2_gmax": Range(8.0, 0.0, 20.0, "g_GIRK,max / g_L"),
+    "alpha2_ec50": Range(4.0, 0.1, 10.0, "Hz of LC firing at half-maximal alpha2 activation"),
+    "alpha2_hill": Range(3.0, 1.0, 4.0, "Hill coefficient of GIRK activation"),
     "tau": Range(1000.0, 100.0, 5000.0, "ms (NET uptake)"),
     "reference_rate": Range(1.5, 0.5, 10.0, "Hz (rate at which the field is 1)"),
 }
 
 BF_PARAMETERS = {
     "n_bf": Range(40, 4, 2000, "cells at scale 1"),
-    "drive_weight": Range(0.15, 0.0, 1.0, "nA per relay spike"),
-    "i_offset": Range(0.05, 0.0, 0.3, "nA"),
-    "noise": Range(0.1, 0.0, 0.5, "nA (s.d. of the noise current)"),
+    "drive_weight": Range(0.05, 0.0, 1.0, "nA per relay spike"),
+    "i_offset": Range(0.01, -0.1, 0.3, "nA"),
+    "noise": Range(0.2, 0.0, 0.5, "nA (s.d. of the noise current)"),
     "tau": Range(1000.0, 100.0, 5000.0, "ms (ACh tone clearance)"),
     "reference_rate": Range(1.0, 0.2, 10.0, "Hz (rate at which the field is 1)"),
 }
@@ -256,13 +258,14 @@ def vta(sim, *, scale: float = 1.0, seed: int | None = 1, region: str | None = N
                   {"field": dopamine, "rpe": rpe, "critic": critic, "controller": ctl})
 
 
-def _alpha2_gain(gmax: float, ec50: float):
+def _alpha2_gain(gmax: float, ec50: float, hill: float):
     """The LC cells' synaptic gain under alpha2 autoinhibition: g_L / (g_L + g_GIRK), the GIRK
-    conductance ``gmax * g_L * occupancy`` with occupancy c / (c + ec50) (c: the LC's own
-    low-passed rate, Hz)."""
+    conductance ``gmax * g_L * a`` with activation a = c^n / (c^n + ec50^n) (c: the LC's own
+    low-passed rate, Hz; n: ``hill``; GIRK tetramers open cooperatively, up to 4 G-beta-gamma
+    bound: Whorton & MacKinnon 2011 Cell 147:199)."""
     def fn(c):
-        c = np.maximum(np.asarray(c, dtype=float), 0.0)
-        return 1.0 / (1.0 + gmax * c / (c + ec50))
+        c = np.maximum(np.asarray(c, dtype=float), 0.0) ** hill
+        return 1.0 / (1.0 + gmax * c / (c + ec50 ** hill))
     return fn
 
 
@@ -299,7 +302,7 @@ def locus_coeruleus(sim, *, scale: float = 1.0, seed: int | None = 2, region: st
     tau_a = float(p["alpha2_tau"])
     alpha2 = sim.Field(f"{tag}.alpha2", source=lc, tau=tau_a, release=1000.0 / (n * tau_a), baseline=0.0,
                        bounds=(0.0, None), period=FIELD_PERIOD)
-    alpha2.modulate(lc, "gain", fn=_alpha2_gain(float(p["alpha2_gmax"]), float(p["alpha2_ec50"])))
+    alpha2.modulate(lc, "gain", fn=_alpha2_gain(float(p["alpha2_gmax"]), float(p["alpha2_ec50"]), float(p["alpha2_hill"])))
     name = "noradrenaline" if region is None else f"{region}.noradrenaline"
     ne = _release_field(sim, name, lc, n, float(p["tau"]), float(p["reference_rate"]))
     ports = {"salience": Port("salience", "spikes", "in", salience, "spikes", "salient/target stimuli"),
@@ -345,6 +348,23 @@ def basal_forebrain(sim, *, scale: float = 1.0, seed: int | None = 3, region: st
     return Module("basal_forebrain", {"ChAT": chat, "attention": attention}, ports, {**p, "n_bf": n},
                   "Lee et al. 2005 J Neurosci 25:4365; Parikh et al. 2007 Neuron 56:141", region, overrides,
                   {"field": ach})
+
+
+def volleys(sim, module: Module, port: str, times, label: str | None = None):
+    """Drive ``module``'s spike input ``port`` with volleys at ``times`` (ms): a SpikeSourceArray of
+    ``N_RELAY`` cells, each firing once per volley, projected one-to-one with ``RELAY_WEIGHT`` nA
+    (one relay spike per volley and cell). Returns the source population."""
+    target = module.port(port)
+    if target.kind != "spikes" or target.direction != "in":
+        raise ParameterError(f"{module.name} module", "port", f"{port!r} is not a spike input",
+                             ", ".join(p.name for p in module.inputs() if p.kind == "spikes"))
+    times = np.round(np.sort(np.atleast_1d(np.asarray(times, dtype=float))), 1)
+    if times.size and (not np.all(np.isfinite(times)) or times[0] <= 0.0):
+        raise ParameterError(f"{module.name} module", "times", "volley times must be finite and > 0 ms", "times > 0")
+    src = sim.Population(N_RELAY, sim.SpikeSourceArray(spike_times=[times.tolist()] * N_RELAY),
+                         label=label or f"{target.target.label} volleys")
+    sim.Projection(src, target.target, sim.OneToOneConnector(), sim.StaticSynapse(weight=RELAY_WEIGHT, delay=1.0))
+    return src
 
 
 def psth(trains, events, before: float, after: float, bin_ms: float) -> tuple[np.ndarray, np.ndarray]:
