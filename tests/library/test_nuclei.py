@@ -1,7 +1,7 @@
 """Neuromodulatory nuclei (neurohybrid.library.nuclei) at reduced size: the published behaviours
 measured on spikes, each field changing a target population's rate, and bad input.
 
-Two sessions (module-scoped fixtures): the Schultz task on the VTA (~10 s of brain time), and
+Two sessions (module-scoped fixtures): the Schultz task on the VTA (8.4 s of brain time), and
 the LC in both modes beside the basal forebrain under an attention step (5 s).
 """
 import numpy as np
@@ -29,7 +29,7 @@ def target(label, rate=2000.0, weight=0.06):
 
 
 # --- the Schultz task -------------------------------------------------------------------------
-SCHEDULE = dict(n_unexpected=2, n_paired=9, n_omitted=3, interval=200.0, trial=700.0, onset=325.0)
+SCHEDULE = dict(n_unexpected=2, n_paired=8, n_omitted=2, interval=200.0, trial=700.0, onset=325.0)
 RESPONSE = (100.0, 225.0)  # ms after the event: the critic sees a step one step late and acts one step later
 BASELINE = (-300.0, 0.0)
 
