@@ -68,10 +68,10 @@ DA = CellClass(
      "tau_syn_E": Range(5.0, 1.0, 10.0, "ms"), "tau_syn_I": Range(5.0, 1.0, 10.0, "ms"),
      "i_offset": Range(0.045, 0.0, 0.3, "nA")},
     synapses=_SYN, plasticity=(),
-    source="Grace & Bunney 1984 J Neurosci 4:2866 (in vivo 2-8 Hz single-spike firing, threshold "
-           "about -45 mV); Grace & Onn 1989 J Neurosci 9:3463 (tau_m, input resistance in vitro)",
+    source="Grace & Bunney 1984 J Neurosci 4:2866 (in vivo single-spike firing 2-8 Hz, mean ~4.5 Hz)",
     initial_v=(-60.0, -46.0),
-    notes="a point LIF stand-in for the DA pacemaker: tonic rate set by i_offset and a Poisson background")
+    notes="a point LIF stand-in for the DA pacemaker: the published quantity is the firing (tonic rate set by "
+          "i_offset and a Poisson background); membrane constants are the LIF's working range, not measurements")
 
 #: locus coeruleus noradrenergic neuron
 LC = CellClass(
@@ -82,9 +82,11 @@ LC = CellClass(
      "tau_syn_E": Range(5.0, 1.0, 10.0, "ms"), "tau_syn_I": Range(5.0, 1.0, 10.0, "ms"),
      "i_offset": Range(0.0, -0.1, 0.3, "nA")},
     synapses=_SYN, plasticity=("alpha2 autoreceptor shunt (gain)",),
-    source="Williams, North, Shefner, Nishi & Egan 1984 Neuroscience 13:137 (LC pacemaker, 0.5-5 Hz); "
-           "Aston-Jones et al. 1994 J Neurosci 14:4467 (monkey LC rates)",
-    initial_v=(-60.0, -51.0))
+    source="Aston-Jones et al. 1994 J Neurosci 14:4467 and Aston-Jones & Cohen 2005 (monkey LC: a few Hz tonic, "
+           "phasic bursts to targets)",
+    initial_v=(-60.0, -51.0),
+    notes="a point LIF: tonic rate from a drive current and white noise; membrane constants are the LIF's working "
+          "range, not measurements")
 
 #: basal forebrain cholinergic neuron
 BF = CellClass(
@@ -97,7 +99,8 @@ BF = CellClass(
     synapses=_SYN,
     source="Lee, Hassani, Alonso & Jones 2005 J Neurosci 25:4365 (cholinergic BF neurons: slow firing, "
            "faster in active waking and paradoxical sleep)",
-    initial_v=(-60.0, -51.0))
+    initial_v=(-60.0, -51.0),
+    notes="a point LIF: rate from a drive current, white noise and the attention relay")
 
 #: input relay: one presynaptic spike of RELAY_WEIGHT nA -> one spike (a device, not a cell type)
 RELAY = CellClass(
@@ -159,6 +162,11 @@ def _common(who: str, scale, seed, region):
         raise ParameterError(who, "seed", f"{seed!r}", "a non-negative integer or None")
     if region is not None and not (isinstance(region, str) and region):
         raise ParameterError(who, "region", f"{region!r}", "a scaffold region name (str) or None")
+    from ..pynn.simulator import state
+    brain = getattr(state, "wholebrain", None)
+    if region is not None and brain is not None and region not in list(brain.connectome.labels):
+        raise ParameterError(who, "region", f"{region!r} is not a region of the session's connectome",
+                             "one of WholeBrain.regions()")
 
 
 def _count(who: str, base, scale) -> int:
@@ -208,10 +216,12 @@ def vta(sim, *, scale: float = 1.0, seed: int | None = 1, region: str | None = N
     Montague et al. 1996; cell k gets the cue relay's spikes ``k * period`` ms late), a
     :class:`~neurohybrid.controllers.TDCritic` (``gamma``, ``alpha``; every ``period`` ms:
     delta = r + gamma V - V_prev, r = 1 per ``reward_spikes`` relay spikes per reward cell) whose
-    error is a current of ``rpe_current`` nA per unit RPE on the DA cells (field ``"<VTA>.rpe"``,
-    acting one period after the step it was computed in, i.e. 50-100 ms latency as the 50-110 ms
-    of Schultz 1998), and the ``"dopamine"`` field released by the DA spikes (uptake ``tau`` ms;
-    1 = DA cells firing at ``reference_rate`` Hz).
+    error is a current of ``rpe_current`` nA per unit RPE on the DA cells (field ``"<VTA>.rpe"``),
+    and the ``"dopamine"`` field released by the DA spikes (uptake ``tau`` ms; 1 = DA cells firing
+    at ``reference_rate`` Hz). Timing: the critic receives a step's spikes one step late (the
+    kernel's link delay of a controller is its period) and its error holds for one step, so the
+    DA response starts 2-3 TD steps after the event and lasts one step (100-150 ms and 50 ms at
+    the default 50 ms steps; Schultz 1998, J Neurophysiol 80:1: latency 50-110 ms, < 200 ms long).
 
     A cue or a reward is a volley: one spike per relay cell (project a source of ``N_RELAY`` cells
     one-to-one with weight ``RELAY_WEIGHT`` nA). Ports: in ``cue``, ``reward`` (spikes), ``drive``

@@ -234,3 +234,14 @@ def test_bad_input():
     with pytest.raises(ParameterError, match="conditioning_schedule.*interval"):
         nu.conditioning_schedule(1, 2, 0, interval=2000.0, trial=1000.0)
     sim.end()
+
+
+def test_region_must_be_in_the_connectome():
+    sim.setup(timestep=0.1, seed=1)
+    w = np.ones((2, 2)) - np.eye(2)
+    sim.WholeBrain(sim.Connectome(w, 10 * w, labels=["rVTA", "rLC"]), model=sim.ReducedWongWang())
+    with pytest.raises(ParameterError, match="locus_coeruleus module.*region.*'rBF'"):
+        nu.locus_coeruleus(sim, scale=0.1, region="rBF")
+    m = nu.vta(sim, scale=0.1, region="rVTA")
+    assert m.region == "rVTA" and m.port("dopamine").target.name == "rVTA.dopamine"
+    sim.end()
