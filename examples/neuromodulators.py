@@ -83,7 +83,8 @@ def simulate(args) -> dict:
         m.port("spikes").target.record("spikes")
     sim.run(T)
     out = {"sch": sch, "T": T, "switch": switch, "salient": salient, "attention": attention,
-           "da": trains(vta.populations["DA"]), "lc": trains(lc.populations["NE"]), "bf": trains(bf.populations["ChAT"]),
+           "da": trains(vta.populations["DA"]), "lc": trains(lc.populations["NE"]),
+           "bf": trains(bf.populations["ChAT"]),
            "targets": {k: trains(p) for k, p in tg.items()},
            "fields": {k: m.extras["field"].get_data("concentration") for k, m in
                       (("dopamine", vta), ("noradrenaline", lc), ("acetylcholine", bf))},
@@ -97,7 +98,7 @@ def summary(r) -> dict:
     sch, da = r["sch"], r["da"]
     resp = (100.0, 225.0)
     events = np.concatenate([sch["reward_free"], sch["cue_paired"], sch["cue_omitted"]])
-    learnt = sch["cue_paired"][-3:]
+    learnt = sch["cue_paired"][-5:]
     s = {"baseline": nu.window_rate(da, events, -300.0, 0.0),
          "unexpected": nu.window_rate(da, sch["reward_free"], *resp),
          "cue_after": nu.window_rate(da, learnt, *resp),
@@ -122,7 +123,7 @@ def plot(r, s, path: str) -> None:
     fig = plt.figure(figsize=(13, 10))
     gs = fig.add_gridspec(3, 3, height_ratios=[1, 1, 1.1], hspace=0.45, wspace=0.25)
     cases = [("no prediction, reward occurs", sch["reward_free"], [(0.0, "R")]),
-             ("reward predicted, reward occurs", sch["cue_paired"][-3:], [(0.0, "CS"), (INTERVAL, "R")]),
+             ("reward predicted, reward occurs", sch["cue_paired"][-5:], [(0.0, "CS"), (INTERVAL, "R")]),
              ("reward predicted, no reward occurs", sch["cue_omitted"], [(0.0, "CS"), (INTERVAL, "(no R)")])]
     top = 0.0
     axes = []
@@ -158,7 +159,7 @@ def plot(r, s, path: str) -> None:
     ax = fig.add_subplot(gs[1, 2])
     ax.plot(np.arange(r["w"].size) * r["period"], r["w"], "o-", color="k")
     ax.axvline(INTERVAL, color="C3", lw=1)
-    ax.set_title("critic's learnt value per delay-line step", fontsize=9)
+    ax.set_title("critic's value per delay-line step (end of run)", fontsize=9)
     ax.set_xlabel("ms after the cue")
     ax.set_ylabel("V (reward units)")
     # fields and targets over time

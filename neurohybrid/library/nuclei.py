@@ -312,7 +312,8 @@ def locus_coeruleus(sim, *, scale: float = 1.0, seed: int | None = 2, region: st
     tau_a = float(p["alpha2_tau"])
     alpha2 = sim.Field(f"{tag}.alpha2", source=lc, tau=tau_a, release=1000.0 / (n * tau_a), baseline=0.0,
                        bounds=(0.0, None), period=FIELD_PERIOD)
-    alpha2.modulate(lc, "gain", fn=_alpha2_gain(float(p["alpha2_gmax"]), float(p["alpha2_ec50"]), float(p["alpha2_hill"])))
+    shunt = _alpha2_gain(float(p["alpha2_gmax"]), float(p["alpha2_ec50"]), float(p["alpha2_hill"]))
+    alpha2.modulate(lc, "gain", fn=shunt)
     name = "noradrenaline" if region is None else f"{region}.noradrenaline"
     ne = _release_field(sim, name, lc, n, float(p["tau"]), float(p["reference_rate"]))
     ports = {"salience": Port("salience", "spikes", "in", salience, "spikes", "salient/target stimuli"),

@@ -113,8 +113,8 @@ def modes():
         lc.port("noradrenaline").target.modulate(tgt, "gain", fn=lambda c: 1.0 + 0.3 * (c - 1.0))
         out[mode] = (lc, tgt)
     bf = nu.basal_forebrain(sim, scale=0.5)
-    drive = sim.Population(nu.N_RELAY, sim.SpikeSourcePoisson(rate=20.0, start=ATTENTION[0], duration=np.diff(ATTENTION)[0]),
-                           label="attention input")
+    on = sim.SpikeSourcePoisson(rate=20.0, start=ATTENTION[0], duration=ATTENTION[1] - ATTENTION[0])
+    drive = sim.Population(nu.N_RELAY, on, label="attention input")
     sim.Projection(drive, bf.port("attention").target, sim.OneToOneConnector(),
                    sim.StaticSynapse(weight=nu.RELAY_WEIGHT, delay=1.0))
     bf.record("spikes")
