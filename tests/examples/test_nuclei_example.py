@@ -1,4 +1,4 @@
-"""examples/neuromodulators.py with short settings (6 trials of 1 s, nuclei of 12 cells)."""
+"""examples/neuromodulators.py with short settings (5 trials of 1 s, nuclei of 12 cells)."""
 import re
 import subprocess
 import sys
@@ -10,7 +10,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def test_neuromodulators_example(tmp_path):
-    out = subprocess.run([sys.executable, str(EXAMPLES / "neuromodulators.py"), "--unexpected", "1", "--paired", "4",
+    out = subprocess.run([sys.executable, str(EXAMPLES / "neuromodulators.py"), "--unexpected", "1", "--paired", "3",
                           "--omitted", "1", "--alpha", "1.0", "--scale", "0.3", "--output", str(tmp_path)],
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
