@@ -9,7 +9,7 @@ Three modules, each a function ``module(sim, *, scale=1.0, seed=..., region=None
   (Schultz, Dayan & Montague 1997, Science 275:1593, Fig. 1). The RPE is the temporal-difference
   error of the project's :class:`~neurohybrid.controllers.TDCritic` (Montague, Dayan & Sejnowski
   1996, J Neurosci 16:1936: TD(0) on a "complete serial compound" stimulus representation,
-  SDM 1997 Fig. 2), computed from spikes: a tapped delay line of relay cells (one per TD step
+  as in SDM 1997), computed from spikes: a tapped delay line of relay cells (one per TD step
   after the cue) is the critic's state, a reward relay its reward. The critic's error is a
   depolarising/hyperpolarising current on the DA cells, so bursts and pauses are spikes, and the
   ``"dopamine"`` field is released by those spikes (``sim.Field(source=DA population)``).
@@ -37,6 +37,13 @@ switching the LC mode). Field values are dimensionless concentrations relative t
 nucleus's nominal tonic level (1 = the tonic release of the reference rate); map them to a
 target's units with ``field.modulate(targets, modulates, fn)``; :func:`another_field` gives a
 second field with the same dynamics for a target that needs another ``fn``.
+
+Limits: the critic is a host controller (spikes in, one TD step per ``period``), so a DA
+response lasts one TD step; the LC's modes come from its drive and the alpha2 shunt, not from
+the electrotonic coupling of Usher et al. 1999 (gap junctions are not supported); the LC's
+phasic latency is the salience input's (the ~90 ms of monkey LC include the upstream target
+detection, which is the caller's); cell membranes are LIF stand-ins tuned to the published
+firing, not fitted to the cells' electrophysiology.
 """
 from __future__ import annotations
 
@@ -169,9 +176,10 @@ def _common(who: str, scale, seed, region):
                              "one of WholeBrain.regions()")
 
 
-def _count(who: str, base, scale) -> int:
+def _count(who: str, name: str, base, scale) -> int:
+    """Cells at ``scale`` of ``base`` (the parameter ``name``, an integer), at least 2."""
     if isinstance(base, bool) or int(base) != base:
-        raise ParameterError(who, "n", f"{base!r}", "an integer number of cells")
+        raise ParameterError(who, name, f"{base!r}", "an integer number of cells")
     return max(2, int(round(base * scale)))
 
 
@@ -232,7 +240,7 @@ def vta(sim, *, scale: float = 1.0, seed: int | None = 1, region: str | None = N
     who = "vta module"
     _common(who, scale, seed, region)
     p, overrides = check_parameters(who, VTA_PARAMETERS, params, override)
-    n = _count(who, p["n_da"], scale)
+    n = _count(who, "n_da", p["n_da"], scale)
     dt = sim.get_time_step()
     period = float(p["period"])
     if abs(period / dt - round(period / dt)) > 1e-9:
@@ -301,7 +309,7 @@ def locus_coeruleus(sim, *, scale: float = 1.0, seed: int | None = 2, region: st
     p, overrides = check_parameters(who, LC_PARAMETERS, params, override)
     if p["mode"] not in ("phasic", "tonic"):
         raise ParameterError(who, "mode", f"{p['mode']!r}", "'phasic' or 'tonic'")
-    n = _count(who, p["n_lc"], scale)
+    n = _count(who, "n_lc", p["n_lc"], scale)
     tag = region or "LC"
     drive = float(p["drive_phasic"] if p["mode"] == "phasic" else p["drive_tonic"])
     lc = LC.population(sim, n, f"{tag} NE", seed=seed, i_offset=drive)
@@ -343,7 +351,7 @@ def basal_forebrain(sim, *, scale: float = 1.0, seed: int | None = 3, region: st
     who = "basal_forebrain module"
     _common(who, scale, seed, region)
     p, overrides = check_parameters(who, BF_PARAMETERS, params, override)
-    n = _count(who, p["n_bf"], scale)
+    n = _count(who, "n_bf", p["n_bf"], scale)
     tag = region or "BF"
     chat = BF.population(sim, n, f"{tag} ChAT", seed=seed, i_offset=float(p["i_offset"]))
     _noise(sim, chat, float(p["noise"]), seed)

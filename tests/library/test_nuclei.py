@@ -219,7 +219,7 @@ def test_bad_input():
         nu.vta(sim, region=7)
     with pytest.raises(ParameterError, match="vta module.*period"):
         nu.vta(sim, period=50.05)
-    with pytest.raises(ParameterError, match="vta module.*n"):
+    with pytest.raises(ParameterError, match="vta module.*n_da"):
         nu.vta(sim, n_da=10.5)
     m = nu.vta(sim, scale=0.1, gamma=0.5, override=True)       # out of range, explicitly allowed
     assert m.overrides == ("gamma",) and m.parameters["gamma"] == 0.5
