@@ -183,8 +183,10 @@ def _count(who: str, name: str, base, scale) -> int:
     return max(2, int(round(base * scale)))
 
 
-def _relay(sim, label: str, seed):
-    return RELAY.population(sim, N_RELAY, label, seed=seed)
+def _relay(sim, label: str, seed, n: int = N_RELAY):
+    """A relay population; on the host's float emulator whatever the session's backend (the delay
+    line's delays, up to ``max_interval``, exceed Loihi's 64-step synaptic delays)."""
+    return RELAY.population(sim, n, label, seed=seed, engine="emulator")
 
 
 def _release_field(sim, name: str, source, n: int, tau: float, reference_rate: float):
@@ -252,7 +254,7 @@ def vta(sim, *, scale: float = 1.0, seed: int | None = 1, region: str | None = N
     cue = _relay(sim, f"{tag} cue", seed)
     reward = _relay(sim, f"{tag} reward", seed)
     k = int(np.ceil(float(p["max_interval"]) / period)) + 1
-    timing = RELAY.population(sim, k, f"{tag} timing", seed=seed)
+    timing = _relay(sim, f"{tag} timing", seed, k)
     delays = [(i, j, RELAY_WEIGHT / N_RELAY, 1.0 + j * period) for i in range(N_RELAY) for j in range(k)]
     sim.Projection(cue, timing, sim.FromListConnector(delays, column_names=["weight", "delay"]), sim.StaticSynapse())
     critic = TDCritic(f"{tag} critic", n_state=k, n_reward=N_RELAY, gamma=float(p["gamma"]),
