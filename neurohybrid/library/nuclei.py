@@ -210,6 +210,8 @@ def another_field(module: Module, name: str):
 
 
 def _noise(sim, pop, sd: float, seed):
+    """White noise of s.d. ``sd`` nA (1 ms samples) into every cell of ``pop``; its draws come from the
+    session's keyed streams (``setup(seed=...)``), so ``seed`` (kept for the signature) is unused."""
     if sd > 0:
         src = sim.NoisyCurrentSource(mean=0.0, stdev=sd, dt=1.0, start=0.0, stop=1e12)
         src.inject_into(pop)
