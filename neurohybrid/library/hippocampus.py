@@ -133,7 +133,7 @@ PARAMETERS = {
     "swr_duration": Range(200.0, 50.0, 1000.0, "ms"),
     "swr_rate": Range(15.0, 0.0, 100.0, "Hz"),               # mossy fibres, Ecker et al. 2022
     "w_swr": Range(0.01, 0.0, 0.1, "uS"),
-    "cue_fraction": Range(0.1, 0.01, 0.5, "1"),
+    "cue_fraction": Range(0.15, 0.01, 0.5, "1"),
     "w_cue": Range(0.1, 0.0, 0.5, "uS"),
 }
 
@@ -382,3 +382,39 @@ def replay_correlation(module: Module, trains, phase: str) -> dict:
         rho = -rho if phase.endswith("reverse") else rho
     return {"rho": rho if np.isfinite(rho) else 0.0, "participation": cells.size / (n - n_cue),
             "cells": cells, "first_spike": first, "place": place}
+
+
+def spike_trains(pop) -> list[np.ndarray]:
+    """A recorded population's spike times (ms), one array per cell."""
+    return [np.asarray(st.magnitude, dtype=float) for st in pop.get_data().segments[0].spiketrains]
+
+
+def replay_experiment(sim, *, seeds=(1,), n_place: int = 100, replays=DIRECTIONS, timestep: float = 0.1,
+                      recording_path: str | None = None, **params) -> list[dict]:
+    """The whole protocol in one session: one independent module per seed (labels
+    ``CA3 s<seed>``), exploration, then the sharp waves. Returns one dict per seed:
+    ``{"seed", "module", "pc", "bc" (spike trains, ms), "weights" (n x n, uS, NaN on the
+    diagonal), <phase>: replay_correlation(...) for each replay}``. ``params``: as
+    :func:`hippocampus` (``override`` included)."""
+    if isinstance(seeds, (int, np.integer)):
+        seeds = (seeds,)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ParameterError("hippocampus replay_experiment", "seeds", f"{seeds!r}", "distinct integer seeds")
+    sim.setup(timestep=timestep, seed=int(seeds[0]), **({} if recording_path is None else
+                                                         {"recording_path": recording_path}))
+    mods = [hippocampus(sim, n_place=n_place, seed=s, replays=replays, label=f"CA3 s{s}", **params) for s in seeds]
+    for m in mods:
+        m.populations["PC"].record("spikes")
+        m.populations["BC"].record("spikes")
+    run_phases(sim, mods[0])
+    out = []
+    for s, m in zip(seeds, mods):
+        pc = spike_trains(m.populations["PC"])
+        res = {"seed": s, "module": m, "pc": pc, "bc": spike_trains(m.populations["BC"]),
+               "weights": np.array(m.extras["projections"]["recurrent"].get("weight", format="array"), float)}
+        for ph in m.extras["phases"]:
+            if ph.name.startswith("replay_"):
+                res[ph.name] = replay_correlation(m, pc, ph.name)
+        out.append(res)
+    sim.end()
+    return out
