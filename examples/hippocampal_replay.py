@@ -73,6 +73,7 @@ def draw(path: str, r: dict) -> None:
             ax.plot(st - ph.start, np.full(st.size, i), "|", color="tab:blue", ms=3)
         res = r[name]
         ax.set(xlabel="time in sharp wave (ms)", ylabel="place cell (track order)", ylim=(-1, n),
+               xlim=(0, ph.stop - ph.start),
                title=f"{'DE'[j]}. {name.replace('_', ' ')}: Spearman rho {res['rho']:.2f}, "
                      f"{100 * res['participation']:.0f} % of cells")
     fig.tight_layout()

@@ -118,6 +118,10 @@ PARAMETERS = {
     "A_plus": Range(0.2, 0.0, 1.0, "1"),
     "A_minus": Range(0.2, 0.0, 1.0, "1"),
     "w_max": Range(0.02, 0.0, 0.1, "uS"),
+    # symmetric rule (rule="symmetric"; Mishra et al. 2016 window, tau of Ecker et al. 2022 sym)
+    "tau_sym": Range(62.5, 10.0, 200.0, "ms"),
+    "eta": Range(0.001, 0.0, 0.02, "uS"),
+    "rho": Range(4.0, 0.0, 50.0, "Hz"),
     "w_init": Range(1e-5, 0.0, 0.1, "uS"),
     "delay_pc": Range(2.2, 0.1, 10.0, "ms"),                 # Guzman et al. 2016
     # inhibition (Ecker et al. 2022 weights, scaled to all-to-all connectivity of a small net)
@@ -138,6 +142,7 @@ PARAMETERS = {
 }
 
 DIRECTIONS = ("forward", "reverse")
+RULES = ("asymmetric", "symmetric")
 
 
 @dataclass(frozen=True)
@@ -243,14 +248,16 @@ def sharp_wave_spikes(params: dict, n_place: int, phases: list[Phase], rng: np.r
 
 
 def hippocampus(sim, *, n_place: int = 100, n_inh: int | None = None, seed: int = 1, region: str | None = None,
-                override: bool = False, replays=DIRECTIONS, label: str = "CA3", **params) -> Module:
+                override: bool = False, replays=DIRECTIONS, rule: str = "asymmetric", label: str = "CA3",
+                **params) -> Module:
     """Add the CA3 module to the current session of ``sim`` and return its handle.
 
     ``n_place``: place cells (PCs, one per ``field_spacing`` cm of track); ``n_inh``: basket
     cells (default ``max(2, n_place // 5)``); ``seed``: the module's random stream (inputs,
     connectivity, initial potentials); ``region``: the scaffold region it stands for (a name, or
     None); ``replays``: the sharp waves to schedule after the exploration, in order
-    (``"forward"``: cue at the track's start, ``"reverse"``: at its end); ``label``: prefix of
+    (``"forward"``: cue at the track's start, ``"reverse"``: at its end); ``rule``: the
+    recurrent plasticity, ``"asymmetric"`` or ``"symmetric"`` (:func:`_timing`); ``label``: prefix of
     the populations and fields; ``params``: :data:`PARAMETERS` (units there). The stimuli of
     every phase are laid out at build time: run them with :func:`run_phases` (or ``sim.run``
     per ``extras["phases"]``), then read the result with :func:`replay_correlation`.
@@ -264,8 +271,11 @@ def hippocampus(sim, *, n_place: int = 100, n_inh: int | None = None, seed: int 
     if not isinstance(label, str) or not label:
         raise ParameterError(who, "label", f"{label!r}", "a non-empty string")
     replays = _check_replays(who, replays)
+    if rule not in RULES:
+        raise ParameterError(who, "rule", f"{rule!r}", ", ".join(map(repr, RULES)))
     p, overrides = check_parameters(who, PARAMETERS, params, override)
     p["laps"] = _checked_int(who, "laps", p["laps"], 1, 200)
+    p["rule"] = rule
     phases = schedule(p, n_place, replays)
     rng = np.random.default_rng(seed)
     explore = phases[0]
@@ -300,11 +310,9 @@ def _wire(sim, p, pcs, bcs, phases, rng, label, seed):
         "sharp wave": sim.Projection(src["sharp wave"], pcs, one, sim.StaticSynapse(weight=p["w_swr"], delay=1.0),
                                      receptor_type="excitatory", label=f"{label} sharp wave"),
     }
-    stdp = sim.STDPMechanism(
-        timing_dependence=sim.SpikePairRule(tau_plus=p["tau_plus"], tau_minus=p["tau_minus"],
-                                            A_plus=p["A_plus"], A_minus=p["A_minus"]),
-        weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=p["w_max"]),
-        weight=min(p["w_init"], p["w_max"]), delay=p["delay_pc"])
+    stdp = sim.STDPMechanism(timing_dependence=_timing(sim, p),
+                             weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=p["w_max"]),
+                             weight=min(p["w_init"], p["w_max"]), delay=p["delay_pc"])
     prj["recurrent"] = sim.Projection(pcs, pcs, sim.AllToAllConnector(allow_self_connections=False), stdp,
                                       receptor_type="excitatory", label=f"{label} PC->PC")
     rngs = [sim.NumpyRNG(seed=seed + k) for k in (11, 12, 13)]
@@ -328,6 +336,18 @@ def _wire(sim, p, pcs, bcs, phases, rng, label, seed):
         "PC_rate": Port("PC_rate", "rates", "out", pcs, "Hz", "PC population rate (sim.spikes_to_rates)"),
     }
     return ports, {"projections": prj, "fields": {"ACh": ach}, "sources": src}
+
+
+def _timing(sim, p):
+    """The recurrent rule's timing dependence: ``"asymmetric"``, Ecker et al.'s pair rule
+    (tau+ = tau- = 20 ms, A+ = A-; pre-before-post potentiates, the reverse depresses), or
+    ``"symmetric"``: Mishra et al.'s (2016) symmetric potentiation window (Ecker et al.'s
+    "sym" rule, tau = 62.5 ms) as PyNN's Vogels2011Rule (both orders potentiate by ``eta``
+    times ``exp(-|dt| / tau_sym)``; each presynaptic spike depresses by ``2 rho tau_sym eta``)."""
+    if p["rule"] == "symmetric":
+        return sim.Vogels2011Rule(tau=p["tau_sym"], eta=p["eta"], rho=p["rho"])
+    return sim.SpikePairRule(tau_plus=p["tau_plus"], tau_minus=p["tau_minus"], A_plus=p["A_plus"],
+                             A_minus=p["A_minus"])
 
 
 def run_phases(sim, module: Module, phases=None) -> None:
