@@ -111,13 +111,13 @@ PARAMETERS = {
     "field_spacing": Range(3.0, 0.5, 20.0, "cm"),
     "peak_rate": Range(40.0, 5.0, 60.0, "Hz"),
     "laps": Range(3, 1, 200, "laps"),
-    "w_input": Range(0.1, 0.0, 0.5, "uS"),
+    "w_input": Range(0.5, 0.0, 2.0, "uS"),
     # recurrent STDP (Ecker et al. 2022, stdp.py, asymmetric rule)
     "tau_plus": Range(20.0, 5.0, 100.0, "ms"),
     "tau_minus": Range(20.0, 5.0, 100.0, "ms"),
     "A_plus": Range(0.2, 0.0, 1.0, "1"),
     "A_minus": Range(0.2, 0.0, 1.0, "1"),
-    "w_max": Range(0.02, 0.0, 0.1, "uS"),
+    "w_max": Range(0.04, 0.0, 0.2, "uS"),
     # symmetric rule (rule="symmetric"; Mishra et al. 2016 window, tau of Ecker et al. 2022 sym)
     "tau_sym": Range(62.5, 10.0, 200.0, "ms"),
     "eta": Range(0.001, 0.0, 0.02, "uS"),
@@ -132,6 +132,7 @@ PARAMETERS = {
     "p_bc_pc": Range(0.5, 0.0, 1.0, "1"),
     # ACh switch (Hasselmo 1999)
     "ach_tau": Range(100.0, 10.0, 2000.0, "ms"),
+    "ach_suppression": Range(0.8, 0.0, 0.95, "1"),
     "rest": Range(600.0, 100.0, 10000.0, "ms"),
     # sharp wave
     "swr_duration": Range(200.0, 50.0, 1000.0, "ms"),
@@ -326,16 +327,24 @@ def _wire(sim, p, pcs, bcs, phases, rng, label, seed):
     bounds = (0.0, 1.0)
     ach = sim.Field(f"{label}.ACh", source=src["septum"], tau=p["ach_tau"], release=1.0, bounds=bounds)
     ach.modulate(pcs, "plasticity_rate", fn=lambda c: np.clip(c, 0.0, 1.0))
+    # the engine gates only static projections: the suppression of recurrent transmission acts
+    # as a gain on the PCs' synaptic input, the afferent drive (w_input) scaled to survive it
+    s = p["ach_suppression"]
+    suppress = sim.Field(f"{label}.ACh suppression", source=src["septum"], tau=p["ach_tau"], release=1.0,
+                         bounds=bounds)
+    suppress.modulate(pcs, "gain", fn=lambda c: 1.0 - s * np.clip(c, 0.0, 1.0))
     ports = {
         "place_in": Port("place_in", "spikes", "in", pcs, "ms",
                          "extrinsic excitation (EC/DG): project spikes onto the PCs (excitatory)"),
         "ACh": Port("ACh", "field", "in", ach, "1 (0..1)",
                     "cholinergic tone: plasticity rate of the PCs' recurrent synapses"),
+        "ACh_suppression": Port("ACh_suppression", "field", "in", suppress, "1 (0..1)",
+                                "cholinergic suppression of the PCs' synaptic input (gain 1 - s ACh)"),
         "PC_spikes": Port("PC_spikes", "spikes", "out", pcs, "ms", "place-cell spikes (sequences, replay)"),
         "BC_spikes": Port("BC_spikes", "spikes", "out", bcs, "ms", "basket-cell spikes"),
         "PC_rate": Port("PC_rate", "rates", "out", pcs, "Hz", "PC population rate (sim.spikes_to_rates)"),
     }
-    return ports, {"projections": prj, "fields": {"ACh": ach}, "sources": src}
+    return ports, {"projections": prj, "fields": {"ACh": ach, "ACh_suppression": suppress}, "sources": src}
 
 
 def _timing(sim, p):
