@@ -7,15 +7,18 @@ place cell is driven by a phase-precessing, theta-modulated (8 Hz) input, so eac
 holds a compressed copy of the track order, and STDP on the recurrent PC->PC synapses
 (cholinergic tone high: plasticity on) writes it into the weights. After a rest (ACh decays,
 plasticity off) a sharp wave (unspecific mossy-fibre-like excitation) with a cue to the cells
-at the start of the track sets off a wave that sweeps the track in ~70 ms (forward replay,
-Diba & Buzsaki 2007); a cue at the end (reverse) is tried when ``--reverse`` is given.
+at the start of the track sets off a wave that sweeps the track (forward replay, Diba &
+Buzsaki 2007); a cue at the end (reverse, Foster & Wilson 2006) is tried when ``--reverse`` is
+given: with ``--rule symmetric`` (Mishra et al. 2016's symmetric STDP window) it replays the
+track backwards, with the default asymmetric rule it does not travel.
 
 The figure: (A) exploration raster (one lap; cells sorted by place field) with the animal's
 position, (B) a theta-cycle zoom (compressed sequences), (C) the learned weight matrix,
 (D) the replay raster(s) with the Spearman rank correlation of replayed vs learned order.
 Outputs: ``hippocampal_replay.png``, ``hippocampal_replay.h5``.
 
-    python examples/hippocampal_replay.py [--n-place 100] [--laps 3] [--seed 1] [--reverse] [--output DIR]
+    python examples/hippocampal_replay.py [--n-place 100] [--laps 3] [--seed 1] [--reverse]
+                                          [--rule asymmetric|symmetric] [--output DIR]
 """
 from __future__ import annotations
 
@@ -86,18 +89,20 @@ def main():
     ap.add_argument("--laps", type=int, default=3, help="laps of exploration")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--reverse", action="store_true", help="also try a reverse replay (cue at the end)")
+    ap.add_argument("--rule", choices=hc.RULES, default="asymmetric",
+                    help="recurrent STDP: Ecker et al.'s asymmetric rule, or the symmetric (Mishra et al. 2016) one")
     ap.add_argument("--output", default=os.path.join(os.path.dirname(__file__), "output"))
     args = ap.parse_args()
     os.makedirs(args.output, exist_ok=True)
     replays = ("forward", "reverse") if args.reverse else ("forward",)
-    (r,) = hc.replay_experiment(sim, seeds=(args.seed,), n_place=args.n_place, laps=args.laps, replays=replays,
+    (r,) = hc.replay_experiment(sim, seeds=(args.seed,), n_place=args.n_place, laps=args.laps, replays=replays, rule=args.rule,
                                 recording_path=os.path.join(args.output, "hippocampal_replay.h5"))
     t1 = r["module"].extras["exploration"][1]
     rate = np.mean([np.sum(st < t1) for st in r["pc"]]) / t1 * 1e3
     w = np.nan_to_num(r["weights"])
     ahead = np.mean([np.diag(w, k).mean() for k in (1, 2, 3)]) * 1e3
     behind = np.mean([np.diag(w, -k).mean() for k in (1, 2, 3)]) * 1e3
-    print(f"exploration: {args.laps} laps, {t1 / 1000:.1f} s, PC rate {rate:.2f} Hz; learned weights to "
+    print(f"{args.rule} STDP; exploration: {args.laps} laps, {t1 / 1000:.1f} s, PC rate {rate:.2f} Hz; learned weights to "
           f"1-3 cells ahead {ahead:.1f} nS, behind {behind:.1f} nS")
     for name in replays:
         res = r[f"replay_{name}"]

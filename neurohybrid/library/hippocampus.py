@@ -10,22 +10,34 @@ of area CA3", eLife 11:e71850 (code: github.com/KaliLab/ca3net):
   model's dual-exponential synapses become single exponentials with the published decay
   times (PC AMPA 9.5 ms, PC GABA 3.3 ms, BC AMPA 4.1 ms, BC GABA 1.2 ms).
 * **exploration**: the animal runs laps of a linear track; each place cell's input is an
-  inhomogeneous Poisson process (peak 20 Hz) with a Gaussian place field (30 cm) multiplied by
+  inhomogeneous Poisson process (peak 40 Hz; Ecker et al.: 20 Hz) with a Gaussian place field
+  (30 cm) multiplied by
   a rectified theta cosine whose preferred phase precesses by 180 deg across the field (Ecker
   et al. 2022 Eq. 1, after O'Keefe & Recce 1993 and Skaggs et al. 1996). Within one theta
   cycle the cells whose fields lie ahead fire later: the track order, compressed to ~10 ms
   lags (Skaggs et al. 1996; Mehta, Lee & Wilson 2002), which pair-based STDP (Ecker's
-  asymmetric rule: tau = 20 ms, A+ = A- = 0.01) writes into the recurrent PC->PC weights.
+  asymmetric rule: tau = 20 ms, A+ = A-) writes into the recurrent PC->PC weights. Ecker et
+  al. learn over 400 s (~40 laps) with A = 0.01 of w_max per pair; here 3 laps, so the peak
+  rate is doubled and A = 0.2 (the learned weights are comparable, the run 10x shorter).
 * **ACh** switches the two modes (Hasselmo 1999, Trends Cogn Sci 3:351): high during
   exploration (septal cholinergic drive: plasticity on, recurrent CA3 transmission
-  suppressed so the input, not the network, sets the spike timing, as in Ecker et al.'s
-  learning run), decaying (tau 100 ms) at rest, where recurrent transmission is back and
-  plasticity off. A ``sim.Field`` with ``plasticity_rate`` on the PCs and a gate on the
-  recurrent projection.
+  suppressed, so the input, not the network, sets the spike timing, as in Ecker et al.'s
+  learning run on the spike trains alone), decaying (tau 100 ms) at rest, where recurrent
+  transmission is back and plasticity off. Two ``sim.Field`` s from one septal source:
+  ``plasticity_rate`` = ACh on the PCs, and a gain ``1 - 0.8 ACh`` on the PCs' synaptic input
+  (the float emulator gates only static projections, so the suppression acts on all of the
+  PCs' synaptic input and the afferent place drive ``w_input`` is scaled to survive it).
+* **rules**: ``rule="asymmetric"`` (default; Ecker et al.'s "asym" pair rule) stores the
+  direction of travel: forward replay only. ``rule="symmetric"``: the symmetric window of
+  Mishra et al. (2016, Nat Commun 7:11552; Ecker et al.'s "sym" rule, tau = 62.5 ms) as
+  PyNN's ``Vogels2011Rule`` (symmetric potentiation, a fixed depression per presynaptic
+  spike); the weights then store the track's topology and a cue replays it forward from the
+  start or in reverse from the end (Ecker et al. 2022 report replay in both directions with
+  the symmetric rule).
 * **sharp wave**: brief unspecific excitation (mossy-fibre-like Poisson drive to all PCs,
   below threshold alone) plus a cue to the cells at one end of the track; activity spreads
   along the learned weights, forward from the start (Diba & Buzsaki 2007) or, when the learned
-  weights allow it, backward from the end (Foster & Wilson 2006). Spike-frequency adaptation
+  weights allow it (symmetric rule), backward from the end (Foster & Wilson 2006). Adaptation
   (b = 0.21 nA, tau_w = 85 ms) keeps the wave from turning back.
 
 Scale: Ecker et al. use 8000 PCs (4000 place cells, 10 % connectivity) and 150 BCs; here the
@@ -104,7 +116,8 @@ CELLS = (CA3_PC, CA3_BC)
 
 #: module parameters: published value (or the value this reduced model uses) and range
 PARAMETERS = {
-    # exploration (Ecker et al. 2022, poisson_proc.py; Skaggs et al. 1996; Buzsaki 2002)
+    # exploration (Ecker et al. 2022, poisson_proc.py: 7 Hz theta, 32.4 cm/s, 30 cm fields, 20 Hz;
+    # theta 4-12 Hz: Buzsaki 2002; peak rate doubled for 3 laps, see the module docstring)
     "theta_frequency": Range(8.0, 4.0, 12.0, "Hz"),
     "speed": Range(32.4, 5.0, 100.0, "cm/s"),
     "field_width": Range(30.0, 10.0, 100.0, "cm"),
@@ -112,16 +125,17 @@ PARAMETERS = {
     "peak_rate": Range(40.0, 5.0, 60.0, "Hz"),
     "laps": Range(3, 1, 200, "laps"),
     "w_input": Range(0.5, 0.0, 2.0, "uS"),
-    # recurrent STDP (Ecker et al. 2022, stdp.py, asymmetric rule)
+    # recurrent STDP (Ecker et al. 2022 asymmetric rule: tau 20 ms, A+ = A-; A scaled for 3 laps)
     "tau_plus": Range(20.0, 5.0, 100.0, "ms"),
     "tau_minus": Range(20.0, 5.0, 100.0, "ms"),
     "A_plus": Range(0.2, 0.0, 1.0, "1"),
     "A_minus": Range(0.2, 0.0, 1.0, "1"),
-    "w_max": Range(0.04, 0.0, 0.2, "uS"),
+    "w_max": Range(0.06, 0.0, 0.2, "uS"),
     # symmetric rule (rule="symmetric"; Mishra et al. 2016 window, tau of Ecker et al. 2022 sym)
     "tau_sym": Range(62.5, 10.0, 200.0, "ms"),
-    "eta": Range(0.001, 0.0, 0.02, "uS"),
-    "rho": Range(4.0, 0.0, 50.0, "Hz"),
+    "eta": Range(0.004, 0.0, 0.02, "uS"),
+    "w_max_sym": Range(0.04, 0.0, 0.2, "uS"),
+    "rho": Range(6.0, 0.0, 50.0, "Hz"),
     "w_init": Range(1e-5, 0.0, 0.1, "uS"),
     "delay_pc": Range(2.2, 0.1, 10.0, "ms"),                 # Guzman et al. 2016
     # inhibition (Ecker et al. 2022 weights, scaled to all-to-all connectivity of a small net)
@@ -130,7 +144,8 @@ PARAMETERS = {
     "w_bc_bc": Range(0.005, 0.0, 0.1, "uS"),
     "p_pc_bc": Range(0.25, 0.0, 1.0, "1"),
     "p_bc_pc": Range(0.5, 0.0, 1.0, "1"),
-    # ACh switch (Hasselmo 1999)
+    # ACh switch (Hasselmo 1999; strong cholinergic suppression of CA3 recurrent synapses:
+    # Hasselmo, Schnell & Barkai 1995)
     "ach_tau": Range(100.0, 10.0, 2000.0, "ms"),
     "ach_suppression": Range(0.8, 0.0, 0.95, "1"),
     "rest": Range(600.0, 100.0, 10000.0, "ms"),
@@ -311,9 +326,10 @@ def _wire(sim, p, pcs, bcs, phases, rng, label, seed):
         "sharp wave": sim.Projection(src["sharp wave"], pcs, one, sim.StaticSynapse(weight=p["w_swr"], delay=1.0),
                                      receptor_type="excitatory", label=f"{label} sharp wave"),
     }
+    w_max = p["w_max_sym"] if p["rule"] == "symmetric" else p["w_max"]
     stdp = sim.STDPMechanism(timing_dependence=_timing(sim, p),
-                             weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=p["w_max"]),
-                             weight=min(p["w_init"], p["w_max"]), delay=p["delay_pc"])
+                             weight_dependence=sim.AdditiveWeightDependence(w_min=0.0, w_max=w_max),
+                             weight=min(p["w_init"], w_max), delay=p["delay_pc"])
     prj["recurrent"] = sim.Projection(pcs, pcs, sim.AllToAllConnector(allow_self_connections=False), stdp,
                                       receptor_type="excitatory", label=f"{label} PC->PC")
     rngs = [sim.NumpyRNG(seed=seed + k) for k in (11, 12, 13)]
@@ -325,13 +341,14 @@ def _wire(sim, p, pcs, bcs, phases, rng, label, seed):
                                    sim.StaticSynapse(weight=w, delay=delay), receptor_type=rec,
                                    label=f"{label} {name}")
     bounds = (0.0, 1.0)
-    ach = sim.Field(f"{label}.ACh", source=src["septum"], tau=p["ach_tau"], release=1.0, bounds=bounds)
+    ach = sim.Field(f"{label}.ACh", source=src["septum"], tau=p["ach_tau"], release=1.0, bounds=bounds,
+                    period=5.0)
     ach.modulate(pcs, "plasticity_rate", fn=lambda c: np.clip(c, 0.0, 1.0))
     # the engine gates only static projections: the suppression of recurrent transmission acts
     # as a gain on the PCs' synaptic input, the afferent drive (w_input) scaled to survive it
     s = p["ach_suppression"]
     suppress = sim.Field(f"{label}.ACh suppression", source=src["septum"], tau=p["ach_tau"], release=1.0,
-                         bounds=bounds)
+                         bounds=bounds, period=5.0)
     suppress.modulate(pcs, "gain", fn=lambda c: 1.0 - s * np.clip(c, 0.0, 1.0))
     ports = {
         "place_in": Port("place_in", "spikes", "in", pcs, "ms",
@@ -418,28 +435,36 @@ def spike_trains(pop) -> list[np.ndarray]:
     return [np.asarray(st.magnitude, dtype=float) for st in pop.get_data().segments[0].spiketrains]
 
 
-def replay_experiment(sim, *, seeds=(1,), n_place: int = 100, replays=DIRECTIONS, timestep: float = 0.1,
-                      recording_path: str | None = None, **params) -> list[dict]:
-    """The whole protocol in one session: one independent module per seed (labels
-    ``CA3 s<seed>``), exploration, then the sharp waves. Returns one dict per seed:
-    ``{"seed", "module", "pc", "bc" (spike trains, ms), "weights" (n x n, uS, NaN on the
-    diagonal), <phase>: replay_correlation(...) for each replay}``. ``params``: as
-    :func:`hippocampus` (``override`` included)."""
-    if isinstance(seeds, (int, np.integer)):
-        seeds = (seeds,)
-    if not seeds or len(set(seeds)) != len(seeds):
-        raise ParameterError("hippocampus replay_experiment", "seeds", f"{seeds!r}", "distinct integer seeds")
-    sim.setup(timestep=timestep, seed=int(seeds[0]), **({} if recording_path is None else
-                                                         {"recording_path": recording_path}))
-    mods = [hippocampus(sim, n_place=n_place, seed=s, replays=replays, label=f"CA3 s{s}", **params) for s in seeds]
+def replay_experiment(sim, *, seeds=(1,), networks=None, n_place: int = 100, replays=DIRECTIONS,
+                      timestep: float = 0.1, recording_path: str | None = None, **params) -> list[dict]:
+    """The whole protocol in one session, with independent networks side by side: one per seed
+    (labels ``CA3 s<seed>``), or ``networks``: a list of dicts, each a ``seed`` and the
+    parameters that differ from ``params`` for that network (labels ``CA3 #<k> s<seed>``).
+    Exploration, then the sharp waves. Returns one dict per network: ``{"seed", "rule",
+    "module", "pc", "bc" (spike trains, ms), "weights" (n x n, uS, NaN on the diagonal),
+    <phase>: replay_correlation(...) for each replay}``. ``params``: as :func:`hippocampus`."""
+    who = "hippocampus replay_experiment"
+    if networks is None:
+        seeds = (seeds,) if isinstance(seeds, (int, np.integer)) else tuple(seeds)
+        if not seeds or len(set(seeds)) != len(seeds):
+            raise ParameterError(who, "seeds", f"{seeds!r}", "distinct integer seeds")
+        specs = [(f"CA3 s{s}", {"seed": s}) for s in seeds]
+    else:
+        if not networks or not all(isinstance(d, dict) and "seed" in d for d in networks):
+            raise ParameterError(who, "networks", f"{networks!r}", "a non-empty list of dicts with a 'seed'")
+        specs = [(f"CA3 #{k} s{d['seed']}", d) for k, d in enumerate(networks)]
+    sim.setup(timestep=timestep, seed=int(specs[0][1]["seed"]), **({} if recording_path is None else
+                                                                   {"recording_path": recording_path}))
+    mods = [hippocampus(sim, n_place=n_place, replays=replays, label=label, **{**params, **d}) for label, d in specs]
     for m in mods:
         m.populations["PC"].record("spikes")
         m.populations["BC"].record("spikes")
     run_phases(sim, mods[0])
     out = []
-    for s, m in zip(seeds, mods):
+    for m in mods:
         pc = spike_trains(m.populations["PC"])
-        res = {"seed": s, "module": m, "pc": pc, "bc": spike_trains(m.populations["BC"]),
+        res = {"seed": m.parameters["seed"], "rule": m.parameters["rule"], "module": m, "pc": pc,
+               "bc": spike_trains(m.populations["BC"]),
                "weights": np.array(m.extras["projections"]["recurrent"].get("weight", format="array"), float)}
         for ph in m.extras["phases"]:
             if ph.name.startswith("replay_"):
