@@ -7,7 +7,8 @@ per network, ``--seeds`` independent networks in one session: exploration (``--l
 then a cued forward sharp wave and a cued reverse one; each seed with the asymmetric rule
 (the criterion) and with the symmetric rule (reverse replay). The criterion (issue 14): Spearman rank
 correlation of the replayed order (first spike in the sharp wave) with the learned order (mean
-track position of each cell's exploration spikes) >= 0.8 averaged over the seeds, printed
+track position of each cell's exploration spikes) >= 0.8 averaged over the seeds (and, ours, the
+wave recruiting on average at least half of the non-cued cells within the 200 ms), printed
 beside ours; Ecker et al. (2022) report replay of the learned sequence. The reverse replay
 (symmetric rule) is reported as ``reverse_met``, not required for ``met``.
 
@@ -27,6 +28,7 @@ import neurohybrid.pynn as sim
 from neurohybrid.library import hippocampus as hc
 
 BAR = 0.8
+MIN_PARTICIPATION = 0.5  # ours: a replay must recruit at least half of the non-cued cells
 
 
 def main():
@@ -58,10 +60,15 @@ def main():
     brain = runs[0]["module"].extras["phases"][-1].stop / 1000.0
     print(f"wall {wall:.1f} s for {len(runs)} networks x {brain:.1f} s of brain time")
     fwd = out["asymmetric"]["forward"]["mean_rho"]
+
+    def swept(rule, name):  # a replay counts when the wave recruits at least half of the track
+        return float(np.mean(out[rule][name]["participation"])) >= MIN_PARTICIPATION
     print(json.dumps({"benchmark": "library_hippocampus", "ratio": fwd / BAR,
                       "target": "Spearman rho (replayed vs learned order) >= 0.8 averaged over seeded runs (issue 14)",
-                      "reference": BAR, "ours": fwd, "met": bool(fwd >= BAR and len(seeds) >= 3),
-                      "reverse_met": bool(out["symmetric"]["reverse"]["mean_rho"] >= BAR),
+                      "reference": BAR, "ours": fwd,
+                      "met": bool(fwd >= BAR and len(seeds) >= 3 and swept("asymmetric", "forward")),
+                      "reverse_met": bool(out["symmetric"]["reverse"]["mean_rho"] >= BAR
+                                          and swept("symmetric", "reverse")),
                       "results": out, "seeds": list(seeds), "n_place": args.n_place, "laps": args.laps,
                       "brain_s": brain, "wall_s": wall}))
 

@@ -95,15 +95,15 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.output, exist_ok=True)
     replays = ("forward", "reverse") if args.reverse else ("forward",)
-    (r,) = hc.replay_experiment(sim, seeds=(args.seed,), n_place=args.n_place, laps=args.laps, replays=replays, rule=args.rule,
-                                recording_path=os.path.join(args.output, "hippocampal_replay.h5"))
+    (r,) = hc.replay_experiment(sim, seeds=(args.seed,), n_place=args.n_place, laps=args.laps, replays=replays,
+                                rule=args.rule, recording_path=os.path.join(args.output, "hippocampal_replay.h5"))
     t1 = r["module"].extras["exploration"][1]
     rate = np.mean([np.sum(st < t1) for st in r["pc"]]) / t1 * 1e3
     w = np.nan_to_num(r["weights"])
     ahead = np.mean([np.diag(w, k).mean() for k in (1, 2, 3)]) * 1e3
     behind = np.mean([np.diag(w, -k).mean() for k in (1, 2, 3)]) * 1e3
-    print(f"{args.rule} STDP; exploration: {args.laps} laps, {t1 / 1000:.1f} s, PC rate {rate:.2f} Hz; learned weights to "
-          f"1-3 cells ahead {ahead:.1f} nS, behind {behind:.1f} nS")
+    print(f"{args.rule} STDP; exploration: {args.laps} laps, {t1 / 1000:.1f} s, PC rate {rate:.2f} Hz; "
+          f"learned weights to 1-3 cells ahead {ahead:.1f} nS, behind {behind:.1f} nS")
     for name in replays:
         res = r[f"replay_{name}"]
         print(f"{name} replay: Spearman rho {res['rho']:.3f} (issue 14 bar >= 0.8), participation "

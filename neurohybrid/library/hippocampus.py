@@ -281,7 +281,7 @@ def hippocampus(sim, *, n_place: int = 100, n_inh: int | None = None, seed: int 
     who = "hippocampus module"
     n_place = _checked_int(who, "n_place", n_place, 10, 2000)
     n_inh = max(2, n_place // 5) if n_inh is None else _checked_int(who, "n_inh", n_inh, 1, 500)
-    seed = _checked_int(who, "seed", seed, 0, 2 ** 32 - 1)
+    seed = _checked_int(who, "seed", seed, 0, 2 ** 31 - 100)
     if region is not None and not isinstance(region, str):
         raise ParameterError(who, "region", f"{region!r}", "a region name (str) or None")
     if not isinstance(label, str) or not label:
