@@ -23,7 +23,9 @@ of area CA3", eLife 11:e71850 (code: github.com/KaliLab/ca3net):
   exploration (septal cholinergic drive: plasticity on, recurrent CA3 transmission
   suppressed, so the input, not the network, sets the spike timing, as in Ecker et al.'s
   learning run on the spike trains alone), decaying (tau 100 ms) at rest, where recurrent
-  transmission is back and plasticity off. Two ``sim.Field`` s from one septal source:
+  transmission is back and plasticity off. Two ``sim.Field`` s (sampled every 5 ms) from one
+  septal source (a spike source firing every 2 ms through the exploration, so ACh saturates
+  at 1; a ``basal forebrain`` nucleus could drive the same fields):
   ``plasticity_rate`` = ACh on the PCs, and a gain ``1 - 0.8 ACh`` on the PCs' synaptic input
   (the float emulator gates only static projections, so the suppression acts on all of the
   PCs' synaptic input and the afferent place drive ``w_input`` is scaled to survive it).
