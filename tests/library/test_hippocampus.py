@@ -62,7 +62,7 @@ def test_asymmetric_rule_stores_the_direction(runs):
     """Ecker et al.'s asymmetric rule depresses the backward weights: a cue at the track's end
     does not set off a wave (the reason the symmetric rule is needed for reverse replay)."""
     rhos, part = _report("asymmetric rule", runs, "replay_reverse")
-    assert max(part) < 0.3
+    assert np.mean(part) < 0.5 and np.mean(rhos) < BAR
 
 
 def test_symmetric_rule_replays_both_ways(symmetric):
