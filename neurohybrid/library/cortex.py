@@ -170,10 +170,8 @@ def cortex(sim, *, n_scale: float = 0.1, k_scale: float = 0.1, seed: int = 1, re
         th = sim.Population(n_th, sim.SpikeSourcePoisson(rate=p["th_rate"], start=p["th_start"],
                                                          duration=p["th_duration"]), label=f"{tag}TC")
         extras["thalamus"] = th
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*off the dt=.*grid rounded")
-            extras["projections"].update(connect_input(sim, pops, th, n_source_full=N_THAL, seed=seed + 7,
-                                                       k_scale=p["k_scale"], J=p["J"]))
+        extras["projections"].update(connect_input(sim, pops, th, n_source_full=N_THAL, seed=seed + 7,
+                                                   k_scale=p["k_scale"], J=p["J"]))
     parameters = dict(p, seed=seed, thalamus=thalamus, background=background, region=region)
     return Module(name="cortex", populations=pops, ports=_ports(pops), parameters=parameters,
                   source=SOURCE, region=region, overrides=overrides, extras=extras)
@@ -213,6 +211,62 @@ def background_dc(p: dict) -> np.ndarray:
     return 0.5e-3 * K_EXT * p["bg_rate"] * p["J"] * math.sqrt(p["k_scale"])
 
 
+def _total_number_connector():
+    """PyNN's FixedTotalNumberConnector with its draws batched (defined lazily: PyNN is imported
+    by the front end)."""
+    global _TotalNumber
+    if _TotalNumber is not None:
+        return _TotalNumber
+    from copy import copy
+
+    from pyNN.connectors import FixedTotalNumberConnector
+
+    class TotalNumberConnector(FixedTotalNumberConnector):
+        """PyNN's FixedTotalNumberConnector: ``n`` synapses whose sources and targets are drawn
+        uniformly, with replacement, autapses allowed (PD14's rule, NEST's ``fixed_total_number``
+        with multapses and autapses); PyNN draws them one Python call per synapse, this draws
+        them in two vectors from the same rng (same distribution; 30 M synapses in seconds).
+        Other options fall back to PyNN's own implementation."""
+
+        def connect(self, projection):
+            if not (self.with_replacement and self.allow_self_connections is True and isinstance(self.n, int)
+                    and projection._simulator.state.num_processes == 1):
+                return super().connect(projection)
+            n_pre, n_post = projection.pre.size, projection.post.size
+            src = np.asarray(self.rng.next(self.n, "uniform_int", {"low": 0, "high": n_pre}, mask=None), dtype=np.int64)
+            tgt = np.asarray(self.rng.next(self.n, "uniform_int", {"low": 0, "high": n_post}, mask=None), dtype=np.int64)
+            order = np.argsort(tgt, kind="stable")
+            src, tgt = src[order], tgt[order]
+            values = {}
+            space = projection.synapse_type.native_parameters
+            syn = projection.synapse_type
+            for name, lazy in space.items():
+                if lazy.is_homogeneous:
+                    values[name] = lazy.evaluate(simplify=True)
+                    continue
+                flat = copy(lazy)
+                flat.shape = (self.n,)
+                values[name] = np.asarray(flat.evaluate(simplify=False), dtype=float)
+            if self.safe:
+                for pname, check in getattr(syn, "parameter_checks", {}).items():
+                    native = syn.translations[pname]["translated_name"]
+                    if native in values:
+                        check(values[native], projection)
+            bounds = np.searchsorted(tgt, np.arange(n_post + 1))
+            cells = projection.post.id_to_index(projection.post.all_cells)
+            for j in np.flatnonzero(np.diff(bounds)):
+                a, b = bounds[j], bounds[j + 1]
+                projection._convergent_connect(
+                    src[a:b], cells[j], location_selector=self.location_selector,
+                    **{k: (v[a:b] if np.ndim(v) else v) for k, v in values.items()})
+
+    _TotalNumber = TotalNumberConnector
+    return _TotalNumber
+
+
+_TotalNumber = None
+
+
 def _dist(sim, mean: float, rel_sd: float, seed: int, low: float, high: float):
     """A truncated-normal RandomDistribution (``normal_clipped``) with its own seeded stream."""
     if rel_sd <= 0:
@@ -242,8 +296,8 @@ def _recurrent(sim, pops: dict, sizes: np.ndarray, weights: np.ndarray, p: dict,
                 continue
             s = seed * 7919 + 100 * i + 10 * j
             delay = p["delay_exc"] if j % 2 == 0 else p["delay_inh"]
-            conn = sim.FixedTotalNumberConnector(n, allow_self_connections=True, with_replacement=True,
-                                                 rng=sim.NumpyRNG(seed=s))
+            conn = _total_number_connector()(n, allow_self_connections=True, with_replacement=True,
+                                             rng=sim.NumpyRNG(seed=s))
             out[f"{pre}->{post}"] = sim.Projection(
                 pops[pre], pops[post], conn, _synapse(sim, weights[i, j], delay, p, s + 3),
                 receptor_type="excitatory" if j % 2 == 0 else "inhibitory", label=f"{pre}->{post}")
@@ -287,10 +341,12 @@ def connect_input(sim, target, source, *, n_source_full: int = N_THAL, probabili
         n = int(round(indeg[i] * pops[name].size))
         if n == 0:
             continue
-        conn = sim.FixedTotalNumberConnector(n, with_replacement=True, rng=sim.NumpyRNG(seed=seed * 31 + i))
+        conn = _total_number_connector()(n, with_replacement=True, rng=sim.NumpyRNG(seed=seed * 31 + i))
         syn = _synapse(sim, J / math.sqrt(k_scale), delay, p, seed * 31 + i + 500)
-        out[f"{source.label}->{name}"] = sim.Projection(source, pops[name], conn, syn, receptor_type="excitatory",
-                                                        label=f"{source.label}->{name}")
+        with warnings.catch_warnings():   # normal delays rounded to the grid, as NEST does
+            warnings.filterwarnings("ignore", message=".*off the dt=.*grid rounded")
+            out[f"{source.label}->{name}"] = sim.Projection(source, pops[name], conn, syn,
+                                                            receptor_type="excitatory", label=f"{source.label}->{name}")
     return out
 
 
