@@ -48,6 +48,8 @@ def main(argv=None):
     ctx = cortex(sim, n_scale=args.n_scale, k_scale=args.k_scale, seed=args.seed, thalamus=args.thalamus,
                  background=args.background, **extra)
     ctx.record("spikes")
+    if args.thalamus:
+        ctx.extras["thalamus"].record("spikes")
     t1 = time.time()
     sim.run(args.duration)
     t2 = time.time()
@@ -60,6 +62,10 @@ def main(argv=None):
     for name in POPULATIONS:
         print(f"  {name:5s} {rates[name]:6.2f} Hz   reference {REFERENCE_RATES[name]:6.2f} Hz   "
               f"ratio {rates[name] / REFERENCE_RATES[name]:.2f}")
+    if args.thalamus and args.th_start + 20.0 <= args.duration:
+        pulse = layer_rates(ctx, args.th_start, args.th_start + 20.0)
+        print("thalamic pulse (20 ms from its start) vs the rest:  " + ",  ".join(
+            f"{n} {pulse[n]:.1f} vs {rates[n]:.1f} Hz" for n in ("L4E", "L6E", "L23E", "L5E")))
     path = os.path.join(args.output, "cortex_microcircuit.png")
     draw(ctx, rates, args, path)
     sim.end()
@@ -81,9 +87,12 @@ def draw(ctx, rates, args, path):
         for i, st in enumerate(trains):
             t = np.asarray(st.magnitude)
             t = t[t >= t_lo]
-            ax.plot(t, np.full(t.size, -(offset + i)), "|", ms=2, color=colour)
+            ax.plot(t, np.full(t.size, -(offset + i)), "|", ms=4, mew=1.2, color=colour)
         ticks.append((-(offset + len(trains) / 2), name))
         offset += len(trains) + 5
+    if args.thalamus:
+        ax.axvspan(args.th_start, args.th_start + 10.0, color="gold", alpha=0.3, label="thalamic pulse")
+        ax.legend(loc="upper right")
     ax.set_yticks([t for t, _ in ticks], [n for _, n in ticks])
     ax.set_xlabel("time (ms)")
     ax.set_xlim(t_lo, args.duration)
