@@ -135,3 +135,31 @@ def test_override_records_out_of_range(session):
     m = cortex(sim, n_scale=0.002, k_scale=0.02, J=400.0, override=True, background="dc")
     assert m.overrides == ("J",) and m.parameters["J"] == 400.0
     assert "bg->L23E" not in m.extras["projections"]
+
+
+def _rates(excitability):
+    """Rates (Hz) of a tiny circuit (n 0.005, k 0.05, 250 ms) with a constant excitability field
+    on the module's ``excitability`` port (None: no field)."""
+    sim.setup(timestep=0.1, seed=4)
+    m = cortex(sim, n_scale=0.005, k_scale=0.05, seed=2)
+    if excitability is not None:
+        silent = sim.Population(1, sim.SpikeSourcePoisson(rate=0.0), label="silent nucleus")
+        field = sim.Field("ctx excitability", source=silent, tau=100.0, baseline=excitability, release=0.0)
+        field.modulate(m.port("excitability").target, "excitability")
+    m.record("spikes")
+    sim.run(250.0)
+    r = layer_rates(m, 50.0, 250.0)
+    sim.end()
+    return r
+
+
+def test_excitability_port():
+    """The field-in port: excitability 1 leaves the circuit as modelled (identical rates); 0.8
+    (threshold distance x 1.25) silences it; 1.5 raises every inhibitory population (E rates
+    need not rise: the circuit is inhibition-stabilised, L2/3E falls)."""
+    plain, one, low, high = (_rates(x) for x in (None, 1.0, 0.8, 1.5))
+    for n in POPULATIONS:
+        print(f"{n}: {plain[n]:.2f} Hz; excitability 1.0 {one[n]:.2f}, 0.8 {low[n]:.2f}, 1.5 {high[n]:.2f} Hz")
+    assert one == plain
+    assert sum(low.values()) < 0.2 * sum(plain.values())
+    assert all(high[n] > 1.2 * plain[n] for n in POPULATIONS if n.endswith("I"))
