@@ -124,8 +124,10 @@ def cortex(sim, *, n_scale: float = 0.1, k_scale: float = 0.1, seed: int = 1, re
     ``seed`` (int): every random draw (initial V, connections, weights, delays, Poisson
     sources). ``thalamus``: add PD14's 902 * n_scale thalamic Poisson cells (``th_rate`` Hz
     from ``th_start`` for ``th_duration`` ms) onto L4/L6. ``background``: ``"poisson"`` (one
-    generator per neuron at ``K_ext * bg_rate`` Hz, weight J) or ``"dc"`` (its mean as a current,
-    ``tau_syn * K_ext * bg_rate * J``). ``l5_island``: not implemented (must be None).
+    generator per neuron at ``k_scale * K_ext * bg_rate`` Hz, weight J / sqrt(k_scale)) or ``"dc"``
+    (its full-scale mean as a current, ``tau_syn * K_ext * bg_rate * J``, as NEST's
+    ``poisson_input=False``). ``region``: prefixes the labels (``"<region>.L23E"``) and is kept in
+    the handle. ``l5_island``: not implemented (must be None).
     ``params``: the entries of :data:`PARAMETERS` (J pA, g, delays ms, rates Hz, ...).
 
     Ports: ``<pop>.spikes`` (out, every population), ``<pop>.rates`` (out, Hz), ``input.spikes``
