@@ -235,8 +235,9 @@ def _total_number_connector():
                     and projection._simulator.state.num_processes == 1):
                 return super().connect(projection)
             n_pre, n_post = projection.pre.size, projection.post.size
-            src = np.asarray(self.rng.next(self.n, "uniform_int", {"low": 0, "high": n_pre}, mask=None), dtype=np.int64)
-            tgt = np.asarray(self.rng.next(self.n, "uniform_int", {"low": 0, "high": n_post}, mask=None), dtype=np.int64)
+            draw = self.rng.next
+            src = np.asarray(draw(self.n, "uniform_int", {"low": 0, "high": n_pre}, mask=None), dtype=np.int64)
+            tgt = np.asarray(draw(self.n, "uniform_int", {"low": 0, "high": n_post}, mask=None), dtype=np.int64)
             order = np.argsort(tgt, kind="stable")
             src, tgt = src[order], tgt[order]
             values = {}
