@@ -1,7 +1,7 @@
 """The Potjans & Diesmann (2014) microcircuit module (neurohybrid.library.cortex).
 
 Structure is checked against PD14 Table 4/5 and NEST's downscaling; activity at a reduced size
-(n_scale 0.02, k_scale 0.1, 600 ms) against the layer rates of NEST's full-scale microcircuit
+(n_scale 0.01, k_scale 0.1, 500 ms) against the layer rates of NEST's full-scale microcircuit
 (network_params.py ``full_mean_rates``): the ordering PD14 Fig. 6 shows (L2/3E and L6E the
 quietest populations, L5E the busiest excitatory one, I above E in every layer) and each rate
 within a factor the reduced network supports.
@@ -86,12 +86,12 @@ def test_structure_scaling_and_ports(session):
 
 
 def test_reduced_network_rates(session):
-    """Rates of the downscaled network (n 0.02, k 0.1, 600 ms, first 200 ms dropped) beside NEST's
+    """Rates of the downscaled network (n 0.01, k 0.1, 500 ms, first 150 ms dropped) beside NEST's
     full-scale rates: PD14's ordering and each rate within 0.25x-3x of the reference."""
-    m = cortex(sim, n_scale=0.02, k_scale=0.1, seed=5)
+    m = cortex(sim, n_scale=0.01, k_scale=0.1, seed=5)
     m.record("spikes")
-    sim.run(600.0)
-    r = layer_rates(m, 200.0, 600.0)
+    sim.run(500.0)
+    r = layer_rates(m, 150.0, 500.0)
     for name in POPULATIONS:
         print(f"{name}: ours {r[name]:.2f} Hz, NEST full scale {REFERENCE_RATES[name]:.2f} Hz")
     for layer in ("L23", "L4", "L5", "L6"):
@@ -138,7 +138,7 @@ def test_override_records_out_of_range(session):
 
 
 def _rates(excitability):
-    """Rates (Hz) of a tiny circuit (n 0.005, k 0.05, 250 ms) with a constant excitability field
+    """Rates (Hz) of a tiny circuit (n 0.005, k 0.05, 200 ms) with a constant excitability field
     on the module's ``excitability`` port (None: no field)."""
     sim.setup(timestep=0.1, seed=4)
     m = cortex(sim, n_scale=0.005, k_scale=0.05, seed=2)
@@ -147,8 +147,8 @@ def _rates(excitability):
         field = sim.Field("ctx excitability", source=silent, tau=100.0, baseline=excitability, release=0.0)
         field.modulate(m.port("excitability").target, "excitability")
     m.record("spikes")
-    sim.run(250.0)
-    r = layer_rates(m, 50.0, 250.0)
+    sim.run(200.0)
+    r = layer_rates(m, 50.0, 200.0)
     sim.end()
     return r
 
