@@ -53,12 +53,17 @@ FLUSH_SECONDS = 0.5  # wall-clock interval between flushes of recorded data to t
 #: region costs 5-25 us on a quiet 2-core machine, about 1 ms on a loaded one, per window and
 #: kernel; a small model's window is done in less)
 SMALL_CELLS, SMALL_SYNAPSES = 2000, 200_000
+SMALL_CELL_STEPS = 20_000
 
 
-def _small(graph: ModelGraph) -> bool:
+def _small(graph: ModelGraph, window: int) -> bool:
+    """Too little work per window for a second thread: few cells and synapses, or windows so
+    short (``window`` steps: the minimum delay) that each holds under SMALL_CELL_STEPS
+    cell-updates (PD14's 0.1 ms minimum delays make every window one step; waking the worker
+    threads 10,000 times per second then costs far more than they save, worst on a loaded machine)."""
     cells = sum(n.size for n in graph.nodes.values() if n.kind == "point")
     synapses = sum(int(e.pre_index.size) for e in graph.edges)
-    return cells < SMALL_CELLS and synapses < SMALL_SYNAPSES
+    return (cells < SMALL_CELLS and synapses < SMALL_SYNAPSES) or cells * window < SMALL_CELL_STEPS
 
 
 @dataclass
@@ -136,9 +141,6 @@ class EmulatorEngine(Engine):
         """Allocate state, ring buffers and delivery tables for ``graph``; results go to ``sink``."""
         self.graph, self.sink = graph, sink
         self._vth_mods = {}  # population -> {"threshold": mV shift, "excitability": factor}: both set v_thresh
-        if self.requested_threads is None and _small(graph):
-            self.threads = 1  # waking worker threads for every window costs more than they save
-        numba.set_num_threads(self.threads)
         self.dt = graph.dt
         delays = [(graph.nodes[e.pre].kind, np.rint(_distinct(e.values["delay"]) / graph.dt).astype(np.int64))
                   for e in graph.edges if e.pre_index.size]
@@ -152,6 +154,9 @@ class EmulatorEngine(Engine):
         if plastic is not None:  # plastic synapses pair with postsynaptic spikes of the same window
             self.window = min(self.window, plastic)
         self.n_slots = -(-(self.window + self.max_delay) // self.window) * self.window
+        if self.requested_threads is None and _small(graph, self.window):
+            self.threads = 1  # waking worker threads for every window costs more than they save
+        numba.set_num_threads(self.threads)
         self.blocks: dict[str, NeuronBlock] = {}
         self.sources: dict[str, SourceBlock] = {}
         modulators = []
