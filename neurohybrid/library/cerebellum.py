@@ -293,7 +293,7 @@ def run_trial(sim, module: Module, us: bool = True, learn: bool | None = None) -
     t_us = p["cs_onset"] + p["interval"] if us else None
     cf.set(spike_times=[sim.Sequence([] if t_us is None else [round(t0 + t_us, 1)])] * p["n_purkinje"])
     sim.run(period)
-    out = {name: _spikes(module.populations[name], t0) for name in ("GrC", "PkC", "DCN")}
+    out = {name: _spikes(module.populations[name], t0) for name in ("GrC", "GoC", "PkC", "DCN")}
     out["us_time"], out["t0"] = t_us, t0
     if learn and t_us is not None:
         _plasticity(module, *out["GrC"], t_us)
