@@ -122,6 +122,7 @@ PARAMETERS = {
     "n_purkinje": Range(4, 1, 64, "Purkinje cells"),
     "n_dcn": Range(4, 1, 64, "nucleus cells"),
     "cs_rate": Range(30.0, 5.0, 100.0, "Hz (MF rate during the CS)"),
+    "cs_frozen": Range(0.0, 0.0, 1.0, "fraction of CS mossy spikes repeated in every trial"),
     "background_rate": Range(5.0, 0.0, 20.0, "Hz (MF rate outside the CS)"),
     "cs_onset": Range(100.0, 20.0, 1000.0, "ms (CS onset within a trial)"),
     "cs_duration": Range(800.0, 100.0, 3000.0, "ms"),
@@ -202,8 +203,16 @@ def cerebellum(sim, *, n_granule: int = 1000, seed: int = 1, region: str | None 
         "dcn_rate": Port("dcn_rate", "rates", "out", pops["DCN"], "Hz", "nucleus population rate (rates())"),
     }
     extras = {"projections": prj, "w0": prj["pf"].get("weight", format="array").copy(),
-              "trial": 0, "rng": np.random.default_rng(seed + 1)}
+              "trial": 0, "rng": np.random.default_rng(seed + 1), "cs_pattern": _cs_pattern(p, seed)}
     return Module("cerebellum", pops, ports, p, SOURCE, region, overrides, extras)
+
+
+def _cs_pattern(p, seed):
+    """The repeated part of the CS: per mossy fibre a Poisson train at ``cs_frozen * cs_rate``
+    (ms after CS onset)."""
+    rng = np.random.default_rng(seed + 2)
+    lam = p["cs_frozen"] * p["cs_rate"] * p["cs_duration"] / 1000.0
+    return [np.sort(rng.uniform(0.0, p["cs_duration"], rng.poisson(lam))) for _ in range(p["n_mossy"])]
 
 
 def _build(sim, p, rng):
@@ -262,14 +271,17 @@ def trial_period(module: Module) -> float:
     return float(p["cs_onset"] + p["cs_duration"] + p["rest"])
 
 
-def _mossy_trains(p, rng, t0, period):
+def _mossy_trains(p, rng, t0, period, frozen):
     """Background Poisson (``background_rate``) over the trial + CS Poisson (``cs_rate``) in the CS
-    window, fresh for every trial (ms, on the 0.1 ms grid, strictly after ``t0``)."""
+    window (ms, on the 0.1 ms grid, strictly after ``t0``): a fraction ``cs_frozen`` of the CS
+    rate repeats the module's fixed CS pattern ``frozen`` (one Poisson train per fibre, ms after
+    CS onset), the rest is drawn fresh for every trial."""
     trains = []
     cs0 = t0 + p["cs_onset"]
-    for _ in range(p["n_mossy"]):
+    fresh = (1.0 - p["cs_frozen"]) * p["cs_rate"] * p["cs_duration"] / 1000.0
+    for k in range(p["n_mossy"]):
         bg = rng.uniform(t0, t0 + period, rng.poisson(p["background_rate"] * period / 1000.0))
-        cs = rng.uniform(cs0, cs0 + p["cs_duration"], rng.poisson(p["cs_rate"] * p["cs_duration"] / 1000.0))
+        cs = np.concatenate([cs0 + frozen[k], rng.uniform(cs0, cs0 + p["cs_duration"], rng.poisson(fresh))])
         times = np.unique(np.round(np.concatenate([bg, cs]), 1))
         trains.append(times[(times > t0 + 0.05) & (times < t0 + period)])
     return trains
@@ -289,7 +301,7 @@ def run_trial(sim, module: Module, us: bool = True, learn: bool | None = None) -
     period = trial_period(module)
     t0 = float(sim.get_current_time())
     mf, cf = module.populations["MF"], module.populations["CF"]
-    mf.set(spike_times=[sim.Sequence(t) for t in _mossy_trains(p, ex["rng"], t0, period)])
+    mf.set(spike_times=[sim.Sequence(t) for t in _mossy_trains(p, ex["rng"], t0, period, ex["cs_pattern"])])
     t_us = p["cs_onset"] + p["interval"] if us else None
     cf.set(spike_times=[sim.Sequence([] if t_us is None else [round(t0 + t_us, 1)])] * p["n_purkinje"])
     sim.run(period)
