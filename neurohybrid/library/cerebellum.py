@@ -192,7 +192,7 @@ def cerebellum(sim, *, n_granule: int = 1000, seed: int = 1, region: str | None 
     p["n_granule"] = n_granule
     p["seed"] = seed
     if p["w_pf_purkinje"] == 0.0:
-        p["w_pf_purkinje"] = 0.03 / n_granule   # uS: the summed PF drive independent of the scale
+        p["w_pf_purkinje"] = 0.015 / n_granule   # uS: the summed PF drive independent of the scale
     pops, prj = _build(sim, p, np.random.default_rng(seed))
     ports = {
         "cs": Port("cs", "spikes", "in", pops["GrC"], "ms", "mossy-fibre CS onto granule cells (excitatory)"),
