@@ -5,7 +5,7 @@ keeps time, the PF-PC synapses learn when the US comes, the nucleus fires just b
 
 A sustained Poisson CS on the mossy fibres drives granule and Golgi cells (random recurrent
 inhibition); the granule population vector changes over the CS without recurring (similarity
-index, Yamazaki & Tanaka 2007 Fig. 4). Conditioning trials pair the CS with a climbing-fibre US at
+index, Yamazaki & Tanaka 2007). Conditioning trials pair the CS with a climbing-fibre US at
 ``--interval`` ms; after each trial the PF-PC weights are updated (LTD of PFs active just before
 the CF spike, slight LTP otherwise). Probe trials (CS alone) before and after training show the
 learned PC pause and nucleus (DCN) response at the interval. Figure: cerebellum_timing.png.

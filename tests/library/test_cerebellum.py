@@ -52,7 +52,7 @@ def test_structure_ports_cells_and_wiring():
     assert {p.name for p in mod.inputs()} == {"cs", "us"}
     assert {p.name for p in mod.outputs()} == {"pf", "pc", "dcn", "dcn_rate"}
     assert mod.port("dcn_rate").kind == "rates" and mod.port("us").target is mod.populations["PkC"]
-    assert cell_class("GrC").parameters["cm"].value == pytest.approx(0.0031)       # 3.1 pF (Table 1)
+    assert cell_class("GrC").parameters["cm"].value == pytest.approx(0.0031)       # 3.1 pF (Yamazaki & Tanaka 2007 Table 1)
     assert cell_class("PkC").parameters["v_thresh"].value == -55.0
     prj = mod.extras["projections"]
     mf = prj["mf_grc"].get("weight", format="array")
