@@ -135,6 +135,8 @@ PARAMETERS = {
     "cs_onset": Range(100.0, 20.0, 1000.0, "ms (CS onset within a trial)"),
     "cs_duration": Range(800.0, 100.0, 3000.0, "ms"),
     "rest": Range(400.0, 100.0, 3000.0, "ms (inter-trial interval after the CS)"),
+    "tau_golgi_granule": Range(100.0, 5.0, 300.0, "ms (slow GoC -> GrC inhibition; the rate model's tau)"),
+    "tau_granule_golgi": Range(100.0, 5.0, 300.0, "ms (NMDA-like GrC -> GoC excitation)"),
     "w_mf_granule": Range(0.0008, 0.0, 0.01, "uS"),
     "w_golgi_granule": Range(0.002, 0.0, 0.01, "uS"),
     "w_granule_golgi": Range(3e-6, 0.0, 1e-3, "uS"),
@@ -232,8 +234,8 @@ def _build(sim, p, rng):
     cf = sim.Population(p["n_purkinje"], sim.SpikeSourceArray(spike_times=[[] for _ in range(p["n_purkinje"])]),
                         label="cerebellum CF")
     pops = {"MF": mf, "CF": cf,
-            "GrC": GRC.population(sim, n_gr, "cerebellum GrC", seed=cell_seed),
-            "GoC": GOC.population(sim, n_cl, "cerebellum GoC", seed=cell_seed + 1),
+            "GrC": GRC.population(sim, n_gr, "cerebellum GrC", seed=cell_seed, tau_syn_I=p["tau_golgi_granule"]),
+            "GoC": GOC.population(sim, n_cl, "cerebellum GoC", seed=cell_seed + 1, tau_syn_E=p["tau_granule_golgi"]),
             "PkC": PKC.population(sim, p["n_purkinje"], "cerebellum PkC", seed=cell_seed + 2,
                                   i_offset=p["purkinje_offset"]),
             "DCN": DCN.population(sim, p["n_dcn"], "cerebellum DCN", seed=cell_seed + 3)}
