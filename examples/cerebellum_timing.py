@@ -83,7 +83,8 @@ def _figure(path, mod, trial, t_sim, sim_c, rb, ra):
         a.axvspan(0, p["cs_duration"], color="g", alpha=0.06, label="CS")
         a.set(xlabel="time from CS onset (ms)", ylabel="rate (Hz)", title=f"{name}, probe trials (CS alone)")
         a.legend(fontsize=8)
-    fig.suptitle("Cerebellar timing (Yamazaki & Tanaka 2007): learned PC pause and DCN response at the CS-US interval")
+    fig.suptitle(f"Cerebellar conditioning after Yamazaki & Tanaka 2007: US at {iv:.0f} ms; learned DCN peak "
+                 f"{ra['dcn_peak']:.0f} ms, PC pause {ra['pc_pause']:.0f} ms (target: within 10 % of the US time)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
 
