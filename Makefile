@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) examples/hybrid_brain.py
+	$(PY) examples/federation.py
 
 test: $(STAMP)
 	$(PY) -m pytest -q

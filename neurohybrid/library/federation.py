@@ -25,6 +25,19 @@ from ..errors import ParameterError
 from .base import Module
 
 
+def operating_rates(model, s_e: float, s_i: float) -> dict:
+    """The rates (Hz) that hold a ReducedWongWangExcInh region's gatings at ``s_e``, ``s_i``
+    (their time averages in a pure scaffold run): at the steady state of
+    ``dS/dt = -S/tau + (1 - S) gamma r``, ``r = S / ((1 - S) gamma tau)`` (Deco et al. 2014,
+    Eqs. 5-6; gamma in 1/(ms Hz) as TVB states it, tau in ms, r in Hz). A module whose pooled seam rate is ``m`` Hz
+    is calibrated by ``scale = r / m``."""
+    p = model.params
+    if not {"gamma_e", "tau_e", "gamma_i", "tau_i"} <= set(p):
+        raise ParameterError("operating_rates", "model", f"{type(model).__name__}", "ReducedWongWangExcInh")
+    rate = lambda s, gamma, tau: s / ((1.0 - s) * gamma * tau)  # noqa: E731
+    return {"S_e": rate(s_e, p["gamma_e"], p["tau_e"]), "S_i": rate(s_i, p["gamma_i"], p["tau_i"])}
+
+
 @dataclass
 class Placement:
     """A module in a region: ``seam`` ({scaffold variable: [population labels]}), ``inputs``
@@ -63,12 +76,14 @@ class Federation:
     # ------------------------------------------------------------------ placing
     def place(self, module: Module, region: str, seam: dict, inputs=None, *, weight: float = 0.1,
               gain: float = 1.0, baseline: float = 0.0, kernel: str = "box", tau: float = 10.0,
-              engine: str | None = None) -> Placement:
+              engine: str | None = None, scale: dict | None = None) -> Placement:
         """Hand ``region`` (a label of the connectome) over to ``module``.
 
         ``seam``: ``{scaffold variable: population label or [labels]}``: the pooled mean rate
         (Hz) of those populations of the module drives the variable through the scaffold
-        model's seam relation (``brain.seam_relations()``). ``inputs``: labels of the
+        model's seam relation (``brain.seam_relations()``); ``scale``: ``{variable: factor}``
+        (dimensionless) multiplying that pooled rate, to calibrate a module to the region's
+        operating point (see :func:`operating_rates`). ``inputs``: labels of the
         populations the region's long-range input reaches (default: the populations behind the
         module's ``"in"`` spike ports), as Poisson spikes of rate ``gain * afferent + baseline``
         (Hz) through synapses of ``weight`` (nA or uS, the targets' units). ``kernel``/``tau``
@@ -90,7 +105,8 @@ class Federation:
         self._engine(who, module, engine)
         sim = self.sim
         spec = sim.rates_to_spikes("poisson", weight=weight, gain=gain, baseline=baseline, targets=targets)
-        rep = self.brain.replace(label, seam_pops, inputs=spec, output=sim.spikes_to_rates(kernel, tau=tau))
+        entries = [sim.seam(v, pops, weights=self._weights(who, v, pops, scale)) for v, pops in seam_pops.items()]
+        rep = self.brain.replace(label, entries, inputs=spec, output=sim.spikes_to_rates(kernel, tau=tau))
         module.region = label
         placement = Placement(module, label, {v: [p.label for p in pops] for v, pops in seam_pops.items()},
                               [t.label for t in targets], rep)
@@ -130,6 +146,15 @@ class Federation:
             names = names if isinstance(names, (list, tuple)) else [names]
             out[variable] = [self._population(who, f"seam[{variable!r}]", module, n) for n in names]
         return out
+
+    @staticmethod
+    def _weights(who: str, variable: str, pops: list, scale) -> list:
+        """Pooled-mean weights (population sizes over their sum) times ``scale[variable]``."""
+        factor = 1.0 if not scale or variable not in scale else scale[variable]
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not factor >= 0:
+            raise ParameterError(who, f"scale[{variable!r}]", f"{factor!r}", "a factor >= 0")
+        sizes = [p.size for p in pops]
+        return [factor * n / sum(sizes) for n in sizes]
 
     def _inputs(self, who: str, module: Module, inputs) -> list:
         if inputs is None:
