@@ -7,6 +7,6 @@ ports (what it reads and emits: spikes, rates, fields). Parameters come from a c
 model; values outside their published range are refused unless ``override=True``. Cells are
 built from the canonical :mod:`neurohybrid.library.cells` classes.
 """
-from .base import Module, Port, check_parameters  # noqa: F401
+from .base import Module, Port, check_integer, check_parameters  # noqa: F401
 from .base import Range  # noqa: F401
 from .cells import CellClass, SynapseFamily, all_cell_classes, cell_class  # noqa: F401

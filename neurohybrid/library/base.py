@@ -84,6 +84,20 @@ class Module:
             pop.record(variables)
 
 
+def check_integer(who: str, name: str, value, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as an int (a whole float such as a Range's 40.0 is accepted; bools are not),
+    else a ParameterError naming ``who`` and ``name`` with the accepted interval."""
+    import numpy as np
+    accepted = "an integer" + (f" in [{low}, {high}]" if low is not None and high is not None
+                               else f" >= {low}" if low is not None else f" <= {high}" if high is not None else "")
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not np.isfinite(value) or int(value) != value:
+        raise ParameterError(who, name, f"{value!r} is not an integer", accepted)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ParameterError(who, name, f"{value!r} is outside the supported range", accepted)
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Range:
     """A parameter's published value and the closed interval its source supports (same units)."""

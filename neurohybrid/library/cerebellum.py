@@ -55,7 +55,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .base import Module, Port, Range, check_parameters
+from .base import Module, Port, Range, check_integer, check_parameters
 from .cells import CellClass, SynapseFamily
 
 SOURCE = ("Yamazaki T, Tanaka S (2007) A spiking network model for passage-of-time representation "
@@ -155,12 +155,6 @@ PARAMETERS = {
 NAME = "cerebellum module"
 
 
-def _check_size(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ParameterError(NAME, name, repr(value), f"an integer >= {low}")
-    return int(value)
-
-
 def cerebellum(sim, *, n_granule: int = 1000, seed: int = 1, region: str | None = None,
                interval: float = 500.0, override: bool = False, **params) -> Module:
     """Add the cerebellar timing circuit to the current session of ``sim``; return its Module.
@@ -179,8 +173,8 @@ def cerebellum(sim, *, n_granule: int = 1000, seed: int = 1, region: str | None 
     :func:`rates`). Train with :func:`train` / :func:`run_trial`; measure with
     :func:`learned_response`.
     """
-    n_granule = _check_size("n_granule", n_granule, 2)
-    seed = _check_size("seed", seed, 0)
+    n_granule = check_integer(NAME, "n_granule", n_granule, 2)
+    seed = check_integer(NAME, "seed", seed, 0)
     if isinstance(interval, bool) or not isinstance(interval, (int, float, np.number)):
         raise ParameterError(NAME, "interval", repr(interval), "a number of ms")
     p, overrides = check_parameters(NAME, PARAMETERS, params, override)
@@ -190,7 +184,7 @@ def cerebellum(sim, *, n_granule: int = 1000, seed: int = 1, region: str | None 
     if not 0.0 < float(interval) <= p["cs_duration"] - 50.0:
         raise ParameterError(NAME, "interval", f"{interval!r} ms", f"(0, cs_duration - 50] = (0, {p['cs_duration'] - 50}] ms")
     for name in ("cluster_size", "golgi_per_cluster", "clusters_per_golgi", "n_mossy", "mf_per_granule", "n_purkinje", "n_dcn"):
-        p[name] = _check_size(name, p[name], 1)
+        p[name] = check_integer(NAME, name, p[name], 1)
     n_cl = n_granule // p["cluster_size"]
     if n_granule % p["cluster_size"] or n_cl < max(p["golgi_per_cluster"], p["clusters_per_golgi"]):
         raise ParameterError(NAME, "n_granule", repr(n_granule),
@@ -346,7 +340,7 @@ def _plasticity(module, ids, times, t_us):
 
 def train(sim, module: Module, n_trials: int) -> list:
     """``n_trials`` conditioning trials (CS + US, learning after each); returns their spikes."""
-    n_trials = _check_size("n_trials", n_trials, 1)
+    n_trials = check_integer(NAME, "n_trials", n_trials, 1)
     return [run_trial(sim, module, us=True) for _ in range(n_trials)]
 
 

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ParameterError
-from .base import Module, Port, Range, check_parameters
+from .base import Module, Port, Range, check_integer, check_parameters
 from .cells import CellClass, SynapseFamily
 
 SOURCE = ("Ecker A, Bagi B, Vertes E, Steinbach-Nemeth O, Karlocza MR, Papp OI, Miklos I, Hajos N, "
@@ -173,14 +173,6 @@ class Phase:
     stop: float
 
 
-def _checked_int(who: str, name: str, value, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ParameterError(who, name, f"{value!r} is not an integer", f"an integer in [{low}, {high}]")
-    if not low <= value <= high:
-        raise ParameterError(who, name, f"{value!r} is outside the supported range", f"[{low}, {high}]")
-    return int(value)
-
-
 def _check_replays(who: str, replays) -> tuple:
     if isinstance(replays, str):
         replays = (replays,)
@@ -281,9 +273,9 @@ def hippocampus(sim, *, n_place: int = 100, n_inh: int | None = None, seed: int 
     per ``extras["phases"]``), then read the result with :func:`replay_correlation`.
     """
     who = "hippocampus module"
-    n_place = _checked_int(who, "n_place", n_place, 10, 2000)
-    n_inh = max(2, n_place // 5) if n_inh is None else _checked_int(who, "n_inh", n_inh, 1, 500)
-    seed = _checked_int(who, "seed", seed, 0, 2 ** 31 - 100)
+    n_place = check_integer(who, "n_place", n_place, 10, 2000)
+    n_inh = max(2, n_place // 5) if n_inh is None else check_integer(who, "n_inh", n_inh, 1, 500)
+    seed = check_integer(who, "seed", seed, 0, 2 ** 31 - 100)
     if region is not None and not isinstance(region, str):
         raise ParameterError(who, "region", f"{region!r}", "a region name (str) or None")
     if not isinstance(label, str) or not label:
@@ -292,7 +284,7 @@ def hippocampus(sim, *, n_place: int = 100, n_inh: int | None = None, seed: int 
     if rule not in RULES:
         raise ParameterError(who, "rule", f"{rule!r}", ", ".join(map(repr, RULES)))
     p, overrides = check_parameters(who, PARAMETERS, params, override)
-    p["laps"] = _checked_int(who, "laps", p["laps"], 1, 200)
+    p["laps"] = check_integer(who, "laps", p["laps"], 1, 200)
     p["rule"] = rule
     phases = schedule(p, n_place, replays)
     rng = np.random.default_rng(seed)

@@ -50,7 +50,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .base import Module, Port, Range, check_parameters
+from .base import Module, Port, Range, check_integer, check_parameters
 from .cells import CellClass, SynapseFamily
 
 __all__ = ["vta", "locus_coeruleus", "basal_forebrain", "another_field", "volleys", "psth", "window_rate",
@@ -178,9 +178,7 @@ def _common(who: str, scale, seed, region):
 
 def _count(who: str, name: str, base, scale) -> int:
     """Cells at ``scale`` of ``base`` (the parameter ``name``, an integer), at least 2."""
-    if isinstance(base, bool) or int(base) != base:
-        raise ParameterError(who, name, f"{base!r}", "an integer number of cells")
-    return max(2, int(round(base * scale)))
+    return max(2, int(round(check_integer(who, name, base, 1) * scale)))
 
 
 def _relay(sim, label: str, seed, n: int = N_RELAY):

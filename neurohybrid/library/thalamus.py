@@ -47,7 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ParameterError
-from .base import Module, Port, Range, check_parameters
+from .base import Module, Port, Range, check_integer, check_parameters
 from .cells import CellClass, SynapseFamily
 
 __all__ = ["CELLS", "TC", "RE", "PARAMETERS", "thalamus", "burst_fraction", "population_spectrum",
@@ -106,9 +106,7 @@ WHO = "thalamus module"
 
 
 def _count(name: str, n, scale) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 2:
-        raise ParameterError(WHO, name, f"{n!r}", "an integer number of cells >= 2")
-    return max(2, int(round(n * scale)))
+    return max(2, int(round(check_integer(WHO, name, n, 2) * scale)))
 
 
 def _check_common(scale, seed, region):
