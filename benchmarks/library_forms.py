@@ -1,6 +1,6 @@
 """Parameter identity across tools, full size: every cell class of the library (plus the PD14,
 Vogels-Abbott COBA and Izhikevich RS reference classes of examples/cell_forms.py and the tests)
-through ``neurohybrid.library.forms.agreement`` on every engine that has a form, with long runs.
+through ``neurohybrid.library.agreement.agreement`` on every engine that has a form, with long runs.
 
 The figure of merit is the worst |engine - float emulator| / tolerance over all bounded
 comparisons (f-I per current level, PSP peak and time to peak, Poisson-driven rate): <= 1 means
@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 
 from neurohybrid.library.base import Range  # noqa: E402
 from neurohybrid.library.cells import CellClass, all_cell_classes  # noqa: E402
-from neurohybrid.library.forms import agreement  # noqa: E402
+from neurohybrid.library.agreement import agreement  # noqa: E402
 
 COBA = CellClass("Vogels-Abbott COBA", "IF_cond_exp",
                  {k: Range(v) for k, v in dict(cm=0.2, tau_m=20.0, v_rest=-60.0, v_reset=-60.0, v_thresh=-50.0,

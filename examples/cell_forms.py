@@ -5,7 +5,7 @@ tau_m 10 ms, tau_syn 0.5 ms, tau_ref 2 ms, E_L = V_reset -65 mV, V_th -50 mV) is
 its float-emulator type, its Loihi fixed-point form (the partition's quantisation) and a
 single-compartment NEURON cell (PyNN's NEURON template); a regular-spiking Izhikevich cell
 (Izhikevich 2003), which has no Loihi form, on the float emulator and NEURON.
-``neurohybrid.library.forms.agreement`` runs them side by side: f-I curve, PSP shape (0.15 mV,
+``neurohybrid.library.agreement.agreement`` runs them side by side: f-I curve, PSP shape (0.15 mV,
 PD14's 87.8 pA) and the rate under Poisson drive, each engine against the float emulator within
 its stated tolerance. The figure shows the f-I curves, the PSPs and the Poisson-driven rates.
 
@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from neurohybrid.library.base import Range  # noqa: E402
 from neurohybrid.library.cells import CellClass  # noqa: E402
-from neurohybrid.library.forms import agreement  # noqa: E402
+from neurohybrid.library.agreement import agreement  # noqa: E402
 
 PD14_L23E = CellClass(
     "PD14 L2/3 pyramidal", "IF_curr_exp",

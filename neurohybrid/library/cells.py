@@ -7,7 +7,7 @@ potential), and the plasticity rules its synapses may carry. ``population()`` bu
 current session; the partition then generates the engine's native form (float emulator,
 Loihi fixed point or its named approximation, NEURON via a section of the same dynamics),
 so the class is written once. ``forms()`` shows each engine's form and ``agreement()`` measures
-that they agree (f-I curve, PSP, Poisson-driven rate; :mod:`neurohybrid.library.forms`).
+that they agree (f-I curve, PSP, Poisson-driven rate; :mod:`neurohybrid.library.agreement`).
 
 Library modules define their classes beside their circuits and list them in a module-level
 ``CELLS`` tuple; :func:`cell_class` finds any class by name across the library.
@@ -89,9 +89,9 @@ class CellClass:
         return forms(self, engines, dt, approximations)
 
     def agreement(self, engines=None, checks=("fI", "psp", "rate"), **options):
-        """Measured agreement of this class's engine forms (:func:`neurohybrid.library.forms.agreement`;
+        """Measured agreement of this class's engine forms (:func:`neurohybrid.library.agreement.agreement`;
         ``engines=None``: every engine with a form)."""
-        from .forms import agreement
+        from .agreement import agreement
         return agreement(self, engines, checks, **options)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 import neurohybrid.pynn as sim
 from neurohybrid.errors import ParameterError
+from neurohybrid.library import agreement as A
 from neurohybrid.library import forms as F
 from neurohybrid.library.base import Range
 from neurohybrid.library.cells import CellClass, SynapseFamily
@@ -60,7 +61,7 @@ def test_forms_of_the_pd14_cell():
 
 def test_pd14_psp_weight_is_the_published_one():
     # PD14 Table 5: a 0.15 mV PSP is w = 87.8 pA for C_m = 250 pF, tau_m = 10 ms, tau_syn = 0.5 ms
-    w = F._weights(PD14, F._pynn_parameters(PD14), 0.15)
+    w = A._weights(PD14, F._pynn_parameters(PD14), 0.15)
     print(f"PSP 0.15 mV: w = {w['excitatory'] * 1e3:.2f} pA (published 87.8 pA)")
     assert w["excitatory"] == pytest.approx(0.0878, rel=1e-3) and w["inhibitory"] == -w["excitatory"]
 
@@ -79,7 +80,7 @@ def test_no_loihi_form_gives_the_placements_reason(cc):
     with pytest.raises(F.FormUnavailableError, match="emulator-fixed"):
         form.require()
     with pytest.raises(F.FormUnavailableError, match=cc.name):
-        F.agreement(cc, engines=("emulator", "emulator-fixed"))
+        A.agreement(cc, engines=("emulator", "emulator-fixed"))
 
 
 def test_named_approximation_is_used_and_said():
@@ -103,7 +104,7 @@ def _lif_count(I, T, p):
 
 
 def test_agreement_pd14_all_engines():
-    rep = F.agreement(PD14, psp_mv=0.15, duration=300.0)
+    rep = A.agreement(PD14, psp_mv=0.15, duration=300.0)
     print(rep.format())
     assert rep.ok, rep.failures()
     assert {c.engine for c in rep.comparisons} == {"emulator-fixed", "neuron"}
@@ -123,7 +124,7 @@ def test_agreement_pd14_all_engines():
 
 @pytest.mark.parametrize("cc", [COBA, IZH_RS], ids=["IF_cond_exp", "Izhikevich"])
 def test_agreement_without_loihi_form(cc):
-    rep = F.agreement(cc, engines=None, duration=200.0, n_rate=10)
+    rep = A.agreement(cc, engines=None, duration=200.0, n_rate=10)
     print(rep.format())
     assert "emulator-fixed" in rep.skipped and {c.engine for c in rep.comparisons} == {"neuron"}
     assert rep.ok, rep.failures()
@@ -138,22 +139,22 @@ def test_agreement_detects_a_wrong_form(monkeypatch):
         return template, {**native, "c_m": native["c_m"] * 1.2}, thr
 
     monkeypatch.setattr(F, "_neuron_native", wrong)
-    rep = F.agreement(PD14, engines=("emulator", "neuron"), checks=("fI", "psp"), duration=200.0)
+    rep = A.agreement(PD14, engines=("emulator", "neuron"), checks=("fI", "psp"), duration=200.0)
     print(rep.format())
     assert not rep.ok and {c.check for c in rep.failures()} == {"fI", "psp"}
 
 
 def test_bad_inputs():
     with pytest.raises(ParameterError, match="checks"):
-        F.agreement(PD14, checks=("fI", "gain"))
+        A.agreement(PD14, checks=("fI", "gain"))
     with pytest.raises(ParameterError, match="engines"):
         F.forms(PD14, engines=("loihi3",))
     with pytest.raises(ParameterError, match="float emulator"):
-        F.agreement(PD14, engines=("neuron",))
+        A.agreement(PD14, engines=("neuron",))
     with pytest.raises(ParameterError, match="duration"):
-        F.agreement(PD14, duration=-5.0)
+        A.agreement(PD14, duration=-5.0)
     with pytest.raises(ParameterError, match="n_rate"):
-        F.agreement(PD14, n_rate=0)
+        A.agreement(PD14, n_rate=0)
     with pytest.raises(ParameterError, match="cell_class"):
         F.forms("L23E")
     with pytest.raises(ParameterError, match="model"):
@@ -165,16 +166,16 @@ def test_agreement_through_a_named_approximation():
     # the fixed form is held to quantisation tolerances against the approximated class in float,
     # and the approximation's own effect on the float cell is reported, unbounded
     variant = CellClass("test PD14 reset -70", "IF_curr_exp", {**PD14.parameters, "v_reset": Range(-70.0)})
-    rep = F.agreement(variant, engines=("emulator", "emulator-fixed"), checks=("fI", "psp"), duration=200.0)
+    rep = A.agreement(variant, engines=("emulator", "emulator-fixed"), checks=("fI", "psp"), duration=200.0)
     print(rep.format())
     assert rep.forms["emulator-fixed"].approximations == ("reset_to_rest",)
     fixed = [c for c in rep.comparisons if c.engine == "emulator-fixed"]
-    effect = [c for c in rep.comparisons if c.engine == F.APPROXIMATED]
+    effect = [c for c in rep.comparisons if c.engine == A.APPROXIMATED]
     assert fixed and all(c.passed and math.isfinite(c.tol) for c in fixed)
     assert effect and all(math.isinf(c.tol) for c in effect)
     # resetting to rest (-65) instead of -70 mV shortens every ISI: the approximated cell fires faster
     fi = rep.measured
-    assert np.all(fi[F.APPROXIMATED]["fI"] >= fi["emulator"]["fI"]) and fi[F.APPROXIMATED]["fI"][-1] > fi["emulator"]["fI"][-1]
+    assert np.all(fi[A.APPROXIMATED]["fI"] >= fi["emulator"]["fI"]) and fi[A.APPROXIMATED]["fI"][-1] > fi["emulator"]["fI"][-1]
 
 
 def test_adex_and_unrepresentable_forms():
