@@ -297,7 +297,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=2000.0, help="brain time, ms")
     parser.add_argument("--scale", type=float, default=1.0, help="module size factor")
-    parser.add_argument("--output", default=".")
+    parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "output"))
     parser.add_argument("--lava-check", type=float, default=0.0, help="ms (>= 20) of the federation run with the "
                         "cortex through Lava and through the fixed-point emulator, compared (0: skip; Lava "
                         "compiles the cortex for about 1.5 minutes, so the demo skips it)")
